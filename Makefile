@@ -1,0 +1,120 @@
+# twshim: plain GNU make. `make` builds, `make test` runs every test,
+# `make demo` shows port exhaustion and who caused it, `make bench` measures.
+# V=1 shows full commands. SAN=asan|ubsan|tsan builds a sanitizer variant
+# into build/SAN/. Local overrides go in config.mak.
+-include config.mak
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WERROR  ?= -Werror
+WARN     = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
+           -fno-common -Wformat=2 -Wundef -Wvla $(WERROR)
+CPPFLAGS += -D_GNU_SOURCE -Iinclude
+ALLCFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS)
+
+SAN ?=
+ifeq ($(SAN),)
+BUILD ?= build
+else
+BUILD ?= build/$(SAN)
+endif
+ifeq ($(SAN),asan)
+SANFLAGS = -fsanitize=address -fno-omit-frame-pointer
+endif
+ifeq ($(SAN),ubsan)
+SANFLAGS = -fsanitize=undefined -fno-sanitize-recover=undefined
+endif
+ifeq ($(SAN),tsan)
+SANFLAGS = -fsanitize=thread
+endif
+
+ifeq ($(V),1)
+Q =
+msg = @true
+else
+Q = @
+msg = @printf '  %-6s %s\n' $(1) $(2)
+endif
+
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+CPPFLAGS += -DTW_VERSION='"$(VERSION)"'
+
+# The shim: wrappers.c holds the exported symbols; everything else is
+# internal and is also linked into the test runner (without the wrappers,
+# so the runner itself is never interposed).
+SHIM_SRC     := $(sort $(wildcard shim/*.c) $(wildcard policies/*.c))
+SHIM_WRAP    := shim/wrappers.c
+SHIM_CORE    := $(filter-out $(SHIM_WRAP),$(SHIM_SRC))
+CLI_SRC      := $(sort $(wildcard cli/*.c))
+CLI_CORE     := $(filter-out cli/main.c,$(CLI_SRC))
+TEST_SRC     := $(sort $(wildcard tests/unit/*.c) $(wildcard tests/e2e/*.c))
+EXAMPLE_SRC  := $(sort $(wildcard examples/*.c))
+BENCH_SRC    := $(sort $(wildcard bench/*.c))
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+SHIM_PIC_OBJ  = $(patsubst %.c,$(BUILD)/pic/%.o,$(SHIM_SRC))
+
+LIB      = $(BUILD)/libtwshim.so
+CLI      = $(BUILD)/twshim
+TESTBIN  = $(BUILD)/tests/twshim-tests
+EXAMPLES = $(patsubst examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRC))
+BENCHES  = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+
+.PHONY: all test test-unit check-san demo bench clean format
+all: $(LIB) $(CLI) $(EXAMPLES) $(BENCHES)
+
+$(BUILD)/pic/%.o: %.c
+	$(call msg,CC,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS) -Ishim -Ipolicies $(ALLCFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c -o $@ $<
+
+$(BUILD)/obj/%.o: %.c
+	$(call msg,CC,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS) -Ishim -Ipolicies -Icli $(ALLCFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIB): $(SHIM_PIC_OBJ) shim/libtwshim.map
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(ALLCFLAGS) -shared -Wl,--version-script=shim/libtwshim.map \
+		-Wl,-z,defs -Wl,-z,now -o $@ $(SHIM_PIC_OBJ) -ldl -lpthread
+
+$(CLI): $(call obj,$(CLI_SRC))
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(ALLCFLAGS) -o $@ $^
+
+$(BUILD)/examples/%: $(BUILD)/obj/examples/%.o
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(ALLCFLAGS) -o $@ $< -lpthread
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(ALLCFLAGS) -o $@ $< -lpthread
+
+$(TESTBIN): $(call obj,$(TEST_SRC) $(SHIM_CORE) $(CLI_CORE))
+	$(call msg,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALLCFLAGS) -o $@ $^ -lcriterion -ldl -lpthread
+
+# The tests spawn build products by path: tell them where the build is.
+test: all $(TESTBIN)
+	TWSHIM_BUILD=$(abspath $(BUILD)) SAN=$(SAN) $(TESTBIN) $(TESTFLAGS)
+
+# Sanitizer variants: the same suite against an ASan, UBSan and TSan build.
+check-san:
+	$(MAKE) SAN=asan test
+	$(MAKE) SAN=ubsan test
+	$(MAKE) SAN=tsan test
+
+demo: all
+	examples/demo.sh $(BUILD)
+
+bench: all
+	bench/run.sh $(BUILD)
+
+format:
+	clang-format -i $(SHIM_SRC) $(CLI_SRC) $(TEST_SRC) $(EXAMPLE_SRC) $(BENCH_SRC) include/twshim/*.h shim/*.h cli/*.h
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,18 @@
+/* The twshim command's verbs. Each returns the process exit status. */
+#ifndef TW_CLI_H
+#define TW_CLI_H
+
+/* Exit statuses, documented in `twshim --help` and README.md. */
+enum {
+	TW_EXIT_OK = 0,
+	TW_EXIT_FAIL = 1,   /* the ledger could not be read, or what was asked failed */
+	TW_EXIT_USAGE = 2,  /* a wrong option or argument */
+};
+
+int tw_cmd_run(int argc, char **argv);
+int tw_cmd_stat(int argc, char **argv);
+
+/* "twshim: " + message on stderr. */
+void tw_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,99 @@
+#include "json.h"
+
+/* key NULL: an array element. */
+
+static void sep(struct tw_json *j)
+{
+	if (j->depth > 0) {
+		if (!j->first[j->depth])
+			fputc(',', j->out);
+		j->first[j->depth] = 0;
+		fputc('\n', j->out);
+		for (int i = 0; i < j->depth; i++)
+			fputs("  ", j->out);
+	}
+}
+
+static void string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(out, "\\u%04x", *p);
+		else
+			fputc(*p, out);
+	}
+	fputc('"', out);
+}
+
+void tw_json_init(struct tw_json *j, FILE *out)
+{
+	j->out = out;
+	j->depth = 0;
+	j->first[0] = 1;
+}
+
+void tw_json_key(struct tw_json *j, const char *key)
+{
+	sep(j);
+	if (key) {
+		string(j->out, key);
+		fputs(": ", j->out);
+	}
+}
+
+void tw_json_begin(struct tw_json *j, char bracket)
+{
+	fputc(bracket, j->out);
+	if (j->depth < 31)
+		j->depth++;
+	j->first[j->depth] = 1;
+}
+
+void tw_json_end(struct tw_json *j, char bracket)
+{
+	int empty = j->first[j->depth];
+
+	if (j->depth > 0)
+		j->depth--;
+	if (!empty) {
+		fputc('\n', j->out);
+		for (int i = 0; i < j->depth; i++)
+			fputs("  ", j->out);
+	}
+	fputc(bracket, j->out);
+	if (j->depth == 0)
+		fputc('\n', j->out);
+}
+
+void tw_json_str(struct tw_json *j, const char *key, const char *v)
+{
+	tw_json_key(j, key);
+	string(j->out, v);
+}
+
+void tw_json_u64(struct tw_json *j, const char *key, uint64_t v)
+{
+	tw_json_key(j, key);
+	fprintf(j->out, "%llu", (unsigned long long)v);
+}
+
+void tw_json_i64(struct tw_json *j, const char *key, int64_t v)
+{
+	tw_json_key(j, key);
+	fprintf(j->out, "%lld", (long long)v);
+}
+
+void tw_json_bool(struct tw_json *j, const char *key, int v)
+{
+	tw_json_key(j, key);
+	fputs(v ? "true" : "false", j->out);
+}
+
+void tw_json_null(struct tw_json *j, const char *key)
+{
+	tw_json_key(j, key);
+	fputs("null", j->out);
+}

@@ -1,0 +1,24 @@
+/* A small streaming JSON writer: enough for the CLI's reports. */
+#ifndef TW_JSON_H
+#define TW_JSON_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct tw_json {
+	FILE *out;
+	int depth;
+	int first[32];  /* per depth: no element written yet */
+};
+
+void tw_json_init(struct tw_json *j, FILE *out);
+void tw_json_key(struct tw_json *j, const char *key);  /* inside an object */
+void tw_json_begin(struct tw_json *j, char bracket);    /* '{' or '[' */
+void tw_json_end(struct tw_json *j, char bracket);
+void tw_json_str(struct tw_json *j, const char *key, const char *v);
+void tw_json_u64(struct tw_json *j, const char *key, uint64_t v);
+void tw_json_i64(struct tw_json *j, const char *key, int64_t v);
+void tw_json_bool(struct tw_json *j, const char *key, int v);
+void tw_json_null(struct tw_json *j, const char *key);
+
+#endif

@@ -1,0 +1,205 @@
+/*
+ * Reading the ledger. The segment is written by other processes, possibly
+ * an older or a hostile build: nothing in it is trusted. The header must
+ * match this build's layout exactly, every enum is range-checked, strings
+ * are cut at their size, and all of it is copied out before use.
+ */
+#include "ledger_read.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "twshim/proc.h"
+
+static const char *const err_names[TW_ERR_COUNT] = {
+	"EADDRNOTAVAIL", "EADDRINUSE", "ECONNREFUSED", "ETIMEDOUT",
+	"ENETUNREACH", "EHOSTUNREACH", "ECONNRESET", "other",
+};
+
+const char *tw_err_name(unsigned i)
+{
+	return i < TW_ERR_COUNT ? err_names[i] : "?";
+}
+
+const char *tw_default_shm(char *buf, size_t len)
+{
+	const char *v = getenv("TWSHIM_SHM");
+
+	if (v && *v)
+		snprintf(buf, len, "%s", v);
+	else
+		snprintf(buf, len, "/twshim.%u", (unsigned)geteuid());
+	return buf;
+}
+
+uint64_t tw_hist_quantile(const uint64_t *hist, double q)
+{
+	uint64_t total = 0, seen = 0;
+
+	for (unsigned i = 0; i < TW_HIST_BUCKETS; i++)
+		total += hist[i];
+	if (total == 0)
+		return 0;
+	for (unsigned i = 0; i < TW_HIST_BUCKETS; i++) {
+		seen += hist[i];
+		if ((double)seen >= q * (double)total)
+			return i == 0 ? 1 : UINT64_C(1) << i;
+	}
+	return UINT64_C(1) << (TW_HIST_BUCKETS - 1);
+}
+
+static uint32_t now_quantum(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return tw_quantum((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
+}
+
+static void snap_counters(struct tw_snap_counters *o, const struct tw_counters *c, uint32_t q)
+{
+	memset(o, 0, sizeof(*o));
+	o->connects = atomic_load(&c->connects);
+	for (unsigned i = 0; i < TW_ERR_COUNT; i++) {
+		o->connect_errors[i] = atomic_load(&c->connect_errors[i]);
+		o->connect_errors_total += o->connect_errors[i];
+	}
+	o->accepts = atomic_load(&c->accepts);
+	o->binds = atomic_load(&c->binds);
+	o->active_closes = atomic_load(&c->active_closes);
+	o->passive_closes = atomic_load(&c->passive_closes);
+	o->reset_closes = atomic_load(&c->reset_closes);
+	o->other_closes = atomic_load(&c->other_closes);
+	o->open_now = atomic_load(&c->open_now);
+	o->connect_us_sum = atomic_load(&c->connect_us_sum);
+	for (unsigned i = 0; i < TW_HIST_BUCKETS; i++) {
+		o->lifetime_ms_hist[i] = atomic_load(&c->lifetime_ms_hist[i]);
+		o->connect_us_hist[i] = atomic_load(&c->connect_us_hist[i]);
+		o->connect_samples += o->connect_us_hist[i];
+	}
+	o->time_wait = tw_window_sum(c->tw_window, q);
+}
+
+static void format_addr(char *out, size_t len, const struct tw_dest *d)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	if (d->kind == TW_DEST_REST) {
+		snprintf(out, len, "(other destinations)");
+	} else if (d->family == 4) {
+		inet_ntop(AF_INET, d->addr, ip, sizeof(ip));
+		snprintf(out, len, "%s:%u", ip, d->port);
+	} else {
+		inet_ntop(AF_INET6, d->addr, ip, sizeof(ip));
+		snprintf(out, len, "[%s]:%u", ip, d->port);
+	}
+}
+
+static void snap_proc(struct tw_snap_proc *p, const struct tw_slot *s, uint32_t st, int idx,
+                      uint32_t q)
+{
+	memset(p, 0, sizeof(*p));
+	p->slot = idx;
+	p->pid = s->pid;
+	p->ppid = s->ppid;
+	memcpy(p->comm, s->comm, TW_COMM_LEN);
+	p->comm[TW_COMM_LEN - 1] = '\0';
+	for (char *c = p->comm; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	p->aggregate = st == TW_SLOT_AGGREGATE;
+	p->alive = st == TW_SLOT_LIVE && tw_proc_alive(s->pid, s->start_ticks, close);
+	p->state = p->aggregate ? "aggregate" : p->alive ? "alive" : "exited";
+	p->merged_procs = atomic_load(&s->merged_procs);
+	p->start_ms = s->start_realtime_ms;
+	p->exit_ms = atomic_load(&s->exit_realtime_ms);
+	p->dest_overflow = atomic_load(&s->dest_overflow);
+	snap_counters(&p->c, &s->total, q);
+	for (unsigned i = 0; i < TW_DESTS; i++) {
+		const struct tw_dest *d = &s->dests[i];
+		struct tw_snap_dest *o = &p->dests[p->ndests];
+
+		if (atomic_load(&d->state) != TW_DEST_READY || d->kind > TW_DEST_REST ||
+		    (d->kind != TW_DEST_REST && d->family != 4 && d->family != 6))
+			continue;
+		o->kind = d->kind;
+		format_addr(o->addr, sizeof(o->addr), d);
+		snap_counters(&o->c, &d->c, q);
+		/* The catch-all entry is listed only once it holds something. */
+		if (d->kind == TW_DEST_REST && o->c.connects + o->c.connect_errors_total +
+		                                   o->c.accepts + o->c.active_closes == 0)
+			continue;
+		p->ndests++;
+	}
+}
+
+int tw_snapshot_read(const char *name, struct tw_snapshot *snap, int *missing, char *err,
+                     size_t errlen)
+{
+	const size_t size = sizeof(struct tw_ledger);
+	struct tw_ledger_header h;
+	const struct tw_ledger *l;
+	struct stat st;
+	uint32_t q;
+	int fd;
+
+	*missing = 0;
+	memset(snap, 0, offsetof(struct tw_snapshot, procs));
+	snprintf(snap->name, sizeof(snap->name), "%s", name);
+	fd = shm_open(name, O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0) {
+		*missing = errno == ENOENT;
+		snprintf(err, errlen, "cannot open ledger %s: %s%s", name, strerror(errno),
+		         errno == ENOENT ? " (no program has run under twshim with this "
+		                           "TWSHIM_SHM yet)" : "");
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || (size_t)st.st_size < sizeof(h) ||
+	    pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
+		snprintf(err, errlen, "ledger %s is too short to be a twshim ledger", name);
+		close(fd);
+		return -1;
+	}
+	if (h.magic != TW_LEDGER_MAGIC) {
+		snprintf(err, errlen, "%s is not a twshim ledger (bad magic)", name);
+		close(fd);
+		return -1;
+	}
+	if (h.version != TW_LEDGER_VERSION || h.total_size != size || (size_t)st.st_size != size ||
+	    h.slot_size != sizeof(struct tw_slot) || h.slots != TW_SLOTS || h.dests != TW_DESTS ||
+	    h.win_buckets != TW_WIN_BUCKETS || h.hist_buckets != TW_HIST_BUCKETS ||
+	    h.err_count != TW_ERR_COUNT || h.win_quantum_ms != TW_WIN_QUANTUM_MS) {
+		snprintf(err, errlen,
+		         "ledger %s has layout version %u (%lld bytes); this twshim reads version "
+		         "%u (%zu bytes): use the twshim that matches the libtwshim.so that wrote it",
+		         name, h.version, (long long)st.st_size, TW_LEDGER_VERSION, size);
+		close(fd);
+		return -1;
+	}
+	l = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (l == MAP_FAILED) {
+		snprintf(err, errlen, "ledger %s: mmap: %s", name, strerror(errno));
+		return -1;
+	}
+	snap->created_ms = l->h.created_realtime_ms;
+	snap->slot_claims = atomic_load(&l->h.slot_claims);
+	snap->slots_folded = atomic_load(&l->h.slots_folded);
+	snap->attach_overflow = atomic_load(&l->h.attach_overflow);
+	q = now_quantum();
+	for (unsigned i = 0; i < TW_SLOTS; i++) {
+		uint32_t s = atomic_load_explicit(&l->slots[i].state, memory_order_acquire);
+		if (s == TW_SLOT_LIVE || s == TW_SLOT_EXITED || s == TW_SLOT_AGGREGATE)
+			snap_proc(&snap->procs[snap->nprocs++], &l->slots[i], s, (int)i, q);
+	}
+	munmap((void *)l, size);
+	return 0;
+}

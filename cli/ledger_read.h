@@ -1,0 +1,68 @@
+/* The CLI's side of the ledger: a checked, plain-data snapshot of it. */
+#ifndef TW_LEDGER_READ_H
+#define TW_LEDGER_READ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "twshim/ledger.h"
+
+struct tw_snap_counters {
+	uint64_t connects;
+	uint64_t connect_errors[TW_ERR_COUNT];
+	uint64_t connect_errors_total;
+	uint64_t accepts, binds;
+	uint64_t active_closes, passive_closes, reset_closes, other_closes;
+	int64_t open_now;
+	uint64_t connect_us_sum;
+	uint64_t connect_samples;
+	uint64_t lifetime_ms_hist[TW_HIST_BUCKETS];
+	uint64_t connect_us_hist[TW_HIST_BUCKETS];
+	uint64_t time_wait;  /* active closes in the last 60 s */
+};
+
+struct tw_snap_dest {
+	int kind;            /* enum tw_dest_kind */
+	char addr[64];       /* "10.0.0.1:80", "[::1]:80", "(other destinations)" */
+	struct tw_snap_counters c;
+};
+
+struct tw_snap_proc {
+	int slot;
+	int pid, ppid;
+	char comm[TW_COMM_LEN];
+	int aggregate;
+	int alive;
+	const char *state;   /* "alive", "exited", "aggregate" */
+	uint64_t merged_procs;
+	int64_t start_ms, exit_ms;
+	uint64_t dest_overflow;
+	struct tw_snap_counters c;
+	int ndests;
+	struct tw_snap_dest dests[TW_DESTS];
+};
+
+struct tw_snapshot {
+	char name[256];
+	int64_t created_ms;
+	uint64_t slot_claims, slots_folded, attach_overflow;
+	int nprocs;
+	struct tw_snap_proc procs[TW_SLOTS];
+};
+
+/* Reads the ledger segment name into *snap. Returns 0; or -1 with one line
+ * in err (no such ledger, not a ledger, another layout version), and
+ * *missing set when the segment does not exist at all. */
+int tw_snapshot_read(const char *name, struct tw_snapshot *snap, int *missing, char *err,
+                     size_t errlen);
+
+/* The ledger name the shim would use with this environment. */
+const char *tw_default_shm(char *buf, size_t len);
+
+/* Upper bound of the histogram bucket holding the q-quantile (0 < q <= 1);
+ * 0 when the histogram is empty. */
+uint64_t tw_hist_quantile(const uint64_t *hist, double q);
+
+const char *tw_err_name(unsigned i);
+
+#endif

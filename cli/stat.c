@@ -1,0 +1,295 @@
+/* twshim stat: the ledger, one row per process, with its destinations. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "json.h"
+#include "ledger_read.h"
+
+static const char stat_usage[] =
+	"Usage: twshim stat [--json] [--all] [--shm NAME] [PID...]\n"
+	"\n"
+	"Shows what programs running under twshim did with TCP, read from the\n"
+	"ledger in shared memory: per process, and per destination (ip:port) within\n"
+	"it, the connections made and accepted, connect() failures by errno, who\n"
+	"closed first, and TIME_WAIT now.\n"
+	"\n"
+	"  TIME_WAIT  the process's active closes in the last 60 s: the entries it\n"
+	"             holds in the kernel right now (they last 60 s, whatever\n"
+	"             tcp_fin_timeout says, and hold no fd, so no kernel tool can\n"
+	"             name their process).\n"
+	"  ACTIVE     closes where this side sent the first FIN (TIME_WAIT here);\n"
+	"  PASSIVE    the peer closed first (TIME_WAIT on the peer);\n"
+	"  RESET      closed with RST (SO_LINGER 0, unread data): no TIME_WAIT.\n"
+	"  CONNECT    p50 time spent in connect(); it rises from microseconds to\n"
+	"             milliseconds as a destination's ports fill.\n"
+	"\n"
+	"Lists running processes, and exited ones while they still hold TIME_WAIT.\n"
+	"A '*' after the command marks an aggregate: processes of one command\n"
+	"folded together when slots ran short (the count is shown).\n"
+	"\n"
+	"Options:\n"
+	"  --json        machine-readable output (a \"processes\" array)\n"
+	"  --all         also exited processes that no longer hold TIME_WAIT\n"
+	"  --shm NAME    read the ledger NAME (default: $TWSHIM_SHM, else /twshim.UID)\n"
+	"  -h, --help    this text\n"
+	"  PID...        only these processes\n"
+	"\n"
+	"Exit status: 0 shown; 1 the ledger cannot be read; 2 usage error.\n";
+
+struct stat_opts {
+	int json, all;
+	const char *shm;
+	int npids;
+	int pids[64];
+};
+
+static int selected(const struct stat_opts *o, const struct tw_snap_proc *p)
+{
+	if (o->npids) {
+		for (int i = 0; i < o->npids; i++)
+			if (o->pids[i] == p->pid)
+				return 1;
+		return 0;
+	}
+	return o->all || p->alive || p->c.time_wait > 0 || p->c.open_now > 0;
+}
+
+static int by_pressure(const void *a, const void *b)
+{
+	const struct tw_snap_proc *x = a, *y = b;
+
+	if (x->c.time_wait != y->c.time_wait)
+		return x->c.time_wait < y->c.time_wait ? 1 : -1;
+	if (x->c.connects != y->c.connects)
+		return x->c.connects < y->c.connects ? 1 : -1;
+	return x->slot - y->slot;
+}
+
+static void iso_time(char *buf, size_t len, int64_t ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (ms <= 0 || !gmtime_r(&t, &tm))
+		snprintf(buf, len, "-");
+	else
+		strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void json_hist(struct tw_json *j, const char *key, const uint64_t *h)
+{
+	tw_json_key(j, key);
+	tw_json_begin(j, '[');
+	for (unsigned i = 0; i < TW_HIST_BUCKETS; i++)
+		tw_json_u64(j, NULL, h[i]);
+	tw_json_end(j, ']');
+}
+
+static void json_counters(struct tw_json *j, const struct tw_snap_counters *c)
+{
+	tw_json_u64(j, "connects", c->connects);
+	tw_json_key(j, "connect_errors");
+	tw_json_begin(j, '{');
+	for (unsigned i = 0; i < TW_ERR_COUNT; i++)
+		tw_json_u64(j, tw_err_name(i), c->connect_errors[i]);
+	tw_json_end(j, '}');
+	tw_json_u64(j, "accepts", c->accepts);
+	tw_json_u64(j, "active_closes", c->active_closes);
+	tw_json_u64(j, "passive_closes", c->passive_closes);
+	tw_json_u64(j, "reset_closes", c->reset_closes);
+	tw_json_u64(j, "other_closes", c->other_closes);
+	tw_json_i64(j, "open", c->open_now);
+	tw_json_u64(j, "time_wait_estimate", c->time_wait);
+	tw_json_key(j, "connect_us");
+	tw_json_begin(j, '{');
+	tw_json_u64(j, "calls", c->connect_samples);
+	tw_json_u64(j, "mean", c->connect_samples ? c->connect_us_sum / c->connect_samples : 0);
+	tw_json_u64(j, "p50_le", tw_hist_quantile(c->connect_us_hist, 0.5));
+	tw_json_u64(j, "p99_le", tw_hist_quantile(c->connect_us_hist, 0.99));
+	json_hist(j, "histogram_log2", c->connect_us_hist);
+	tw_json_end(j, '}');
+	tw_json_key(j, "lifetime_ms");
+	tw_json_begin(j, '{');
+	tw_json_u64(j, "p50_le", tw_hist_quantile(c->lifetime_ms_hist, 0.5));
+	tw_json_u64(j, "p99_le", tw_hist_quantile(c->lifetime_ms_hist, 0.99));
+	json_hist(j, "histogram_log2", c->lifetime_ms_hist);
+	tw_json_end(j, '}');
+}
+
+static void print_json(const struct tw_snapshot *s, const struct stat_opts *o)
+{
+	static const char *const kinds[] = { "out", "in", "other" };
+	struct tw_json j;
+	char t[32];
+
+	tw_json_init(&j, stdout);
+	tw_json_begin(&j, '{');
+	tw_json_str(&j, "ledger", s->name);
+	tw_json_u64(&j, "layout_version", TW_LEDGER_VERSION);
+	tw_json_u64(&j, "time_wait_seconds", TW_TIME_WAIT_MS / 1000);
+	tw_json_u64(&j, "slots_folded", s->slots_folded);
+	tw_json_key(&j, "processes");
+	tw_json_begin(&j, '[');
+	for (int i = 0; i < s->nprocs; i++) {
+		const struct tw_snap_proc *p = &s->procs[i];
+		if (!selected(o, p))
+			continue;
+		tw_json_key(&j, NULL);
+		tw_json_begin(&j, '{');
+		tw_json_i64(&j, "pid", p->pid);
+		tw_json_i64(&j, "ppid", p->ppid);
+		tw_json_str(&j, "comm", p->comm);
+		tw_json_bool(&j, "alive", p->alive);
+		tw_json_str(&j, "state", p->state);
+		tw_json_bool(&j, "aggregate", p->aggregate);
+		tw_json_u64(&j, "merged_processes", p->merged_procs);
+		iso_time(t, sizeof(t), p->start_ms);
+		tw_json_str(&j, "started", t);
+		if (p->exit_ms > 0) {
+			iso_time(t, sizeof(t), p->exit_ms);
+			tw_json_str(&j, "exited", t);
+		} else {
+			tw_json_null(&j, "exited");
+		}
+		tw_json_u64(&j, "binds", p->c.binds);
+		json_counters(&j, &p->c);
+		tw_json_u64(&j, "destinations_overflow", p->dest_overflow);
+		tw_json_key(&j, "destinations");
+		tw_json_begin(&j, '[');
+		for (int d = 0; d < p->ndests; d++) {
+			tw_json_key(&j, NULL);
+			tw_json_begin(&j, '{');
+			tw_json_str(&j, "addr", p->dests[d].addr);
+			tw_json_str(&j, "direction", kinds[p->dests[d].kind]);
+			json_counters(&j, &p->dests[d].c);
+			tw_json_end(&j, '}');
+		}
+		tw_json_end(&j, ']');
+		tw_json_end(&j, '}');
+	}
+	tw_json_end(&j, ']');
+	tw_json_end(&j, '}');
+}
+
+static void errors_text(char *buf, size_t len, const struct tw_snap_counters *c)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < TW_ERR_COUNT && n < len; i++)
+		if (c->connect_errors[i])
+			n += (size_t)snprintf(buf + n, len - n, "%s%s=%llu", n ? " " : "",
+			                      tw_err_name(i), (unsigned long long)c->connect_errors[i]);
+}
+
+static void row(const char *pid, const char *name, const char *state,
+                const struct tw_snap_counters *c)
+{
+	char lat[32] = "-", errs[256];
+	uint64_t p50 = tw_hist_quantile(c->connect_us_hist, 0.5);
+
+	if (p50)
+		snprintf(lat, sizeof(lat), "<=%lluus", (unsigned long long)p50);
+	errors_text(errs, sizeof(errs), c);
+	printf("%-8s %-22s %-9s %8llu %7llu %8llu %8llu %8llu %6llu %5lld %9llu %10s  %s\n", pid,
+	       name, state, (unsigned long long)c->connects,
+	       (unsigned long long)c->connect_errors_total, (unsigned long long)c->accepts,
+	       (unsigned long long)c->active_closes, (unsigned long long)c->passive_closes,
+	       (unsigned long long)c->reset_closes, (long long)c->open_now,
+	       (unsigned long long)c->time_wait, lat, errs);
+}
+
+static void print_text(const struct tw_snapshot *s, const struct stat_opts *o)
+{
+	int shown = 0;
+
+	printf("%-8s %-22s %-9s %8s %7s %8s %8s %8s %6s %5s %9s %10s  %s\n", "PID", "COMMAND",
+	       "STATE", "CONNECTS", "ERRORS", "ACCEPTS", "ACTIVE", "PASSIVE", "RESET", "OPEN",
+	       "TIME_WAIT", "CONNECT", "ERRORS BY ERRNO");
+	for (int i = 0; i < s->nprocs; i++) {
+		const struct tw_snap_proc *p = &s->procs[i];
+		char pid[16], name[40];
+
+		if (!selected(o, p))
+			continue;
+		shown++;
+		if (p->aggregate) {
+			snprintf(pid, sizeof(pid), "-");
+			snprintf(name, sizeof(name), "%s* (%llu procs)", p->comm,
+			         (unsigned long long)p->merged_procs);
+		} else {
+			snprintf(pid, sizeof(pid), "%d", p->pid);
+			snprintf(name, sizeof(name), "%s", p->comm);
+		}
+		row(pid, name, p->state, &p->c);
+		for (int d = 0; d < p->ndests; d++) {
+			char dn[80];
+			snprintf(dn, sizeof(dn), "%s %s",
+			         p->dests[d].kind == TW_DEST_IN ? "<-" : "->", p->dests[d].addr);
+			printf("  ");
+			row("", dn, "", &p->dests[d].c);
+		}
+	}
+	if (!shown)
+		printf("(no process to show in %s%s)\n", s->name,
+		       o->all ? "" : "; --all includes exited processes without TIME_WAIT");
+}
+
+int tw_cmd_stat(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "shm", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct stat_opts o = { 0 };
+	static struct tw_snapshot snap;
+	char name[256], err[512];
+	int c, missing;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j': o.json = 1; break;
+		case 'a': o.all = 1; break;
+		case 's': o.shm = optarg; break;
+		case 'h': fputs(stat_usage, stdout); return TW_EXIT_OK;
+		default: fputs(stat_usage, stderr); return TW_EXIT_USAGE;
+		}
+	}
+	for (; optind < argc; optind++) {
+		char *end;
+		long pid;
+
+		errno = 0;
+		pid = strtol(argv[optind], &end, 10);
+		if (errno || *end || end == argv[optind] || pid <= 0 || pid > 0x7fffffff) {
+			tw_cli_error("stat: '%s' is not a process id (a positive number)", argv[optind]);
+			return TW_EXIT_USAGE;
+		}
+		if (o.npids == (int)(sizeof(o.pids) / sizeof(o.pids[0]))) {
+			tw_cli_error("stat: at most %d process ids", o.npids);
+			return TW_EXIT_USAGE;
+		}
+		o.pids[o.npids++] = (int)pid;
+	}
+	if (!o.shm)
+		o.shm = tw_default_shm(name, sizeof(name));
+	if (tw_snapshot_read(o.shm, &snap, &missing, err, sizeof(err)) < 0) {
+		tw_cli_error("%s", err);
+		return TW_EXIT_FAIL;
+	}
+	qsort(snap.procs, (size_t)snap.nprocs, sizeof(snap.procs[0]), by_pressure);
+	if (o.json)
+		print_json(&snap, &o);
+	else
+		print_text(&snap, &o);
+	return fflush(stdout) == 0 ? TW_EXIT_OK : TW_EXIT_FAIL;
+}

@@ -1,0 +1,187 @@
+/*
+ * The TIME_WAIT ledger: the shared-memory layout that libtwshim.so writes
+ * and the twshim CLI reads. This header is the only thing the two agree on.
+ *
+ * Rules of the layout:
+ *  - fixed-width types only, no pointers: the segment is mapped at different
+ *    addresses in different processes (and bitnesses must match: x86_64 only
+ *    is tested);
+ *  - every field a writer updates after the slot is published is _Atomic;
+ *  - any change to a size, an offset or a meaning bumps TW_LEDGER_VERSION.
+ *    tests/unit/test_layout.c pins the offsets so that a change is noticed.
+ *
+ * Readers never trust the segment: every count, index, length and string
+ * is bounds-checked before use (cli/ledger_read.c).
+ */
+#ifndef TWSHIM_LEDGER_H
+#define TWSHIM_LEDGER_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#define TW_LEDGER_MAGIC   UINT64_C(0x31305244474c5754) /* "TWLGDR01" */
+#define TW_LEDGER_VERSION 1u
+
+#define TW_SLOTS          256u /* process slots, aggregates included */
+#define TW_AGG_SLOTS      32u  /* the last TW_AGG_SLOTS slots: per-command aggregates */
+#define TW_DESTS          16u  /* destinations per slot; the last is "all others" */
+#define TW_COMM_LEN       16u  /* like the kernel's TASK_COMM_LEN */
+#define TW_HIST_BUCKETS   24u
+
+/*
+ * The TIME_WAIT estimate of a process is the number of active closes in the
+ * last 60 s (TCP_TIMEWAIT_LEN is compiled into the kernel; tcp_fin_timeout
+ * does not change it). Closes are counted in a ring of time buckets; each
+ * bucket holds (quantum << 32 | count), so a writer resets a stale bucket and
+ * counts in one compare-and-swap, with no lock.
+ */
+#define TW_WIN_QUANTUM_MS 500u
+#define TW_WIN_BUCKETS    128u            /* 64 s of history >= 60 s */
+#define TW_TIME_WAIT_MS   60000u
+#define TW_WIN_SPAN       (TW_TIME_WAIT_MS / TW_WIN_QUANTUM_MS) /* 120 quanta */
+
+/* connect() failures kept apart, by errno; the rest go to TW_ERR_OTHER. */
+enum tw_err {
+	TW_ERR_EADDRNOTAVAIL = 0, /* no free local port for this destination */
+	TW_ERR_EADDRINUSE,        /* explicit bind() collided */
+	TW_ERR_ECONNREFUSED,
+	TW_ERR_ETIMEDOUT,
+	TW_ERR_ENETUNREACH,
+	TW_ERR_EHOSTUNREACH,
+	TW_ERR_ECONNRESET,
+	TW_ERR_OTHER,
+	TW_ERR_COUNT
+};
+
+struct tw_counters {
+	_Atomic uint64_t connects;           /* connect() that succeeded */
+	_Atomic uint64_t connect_errors[TW_ERR_COUNT];
+	_Atomic uint64_t accepts;
+	_Atomic uint64_t binds;
+	_Atomic uint64_t active_closes;      /* we sent the first FIN: TIME_WAIT is here */
+	_Atomic uint64_t passive_closes;     /* the peer closed first: TIME_WAIT is there */
+	_Atomic uint64_t reset_closes;       /* closed with RST: no TIME_WAIT anywhere */
+	_Atomic uint64_t other_closes;       /* never established, or closed unobserved */
+	_Atomic int64_t  open_now;           /* tracked connections open now */
+	_Atomic uint64_t connect_us_sum;     /* sum of connect() call durations, us */
+	/* bucket 0: < 1 unit; bucket i: [2^(i-1), 2^i) units; the last: the rest */
+	_Atomic uint64_t lifetime_ms_hist[TW_HIST_BUCKETS];
+	_Atomic uint64_t connect_us_hist[TW_HIST_BUCKETS];
+	_Atomic uint64_t tw_window[TW_WIN_BUCKETS];
+};
+
+enum tw_dest_state { TW_DEST_FREE = 0, TW_DEST_CLAIMING = 1, TW_DEST_READY = 2 };
+enum tw_dest_kind {
+	TW_DEST_OUT = 0,   /* connections we opened: key is the remote ip:port */
+	TW_DEST_IN = 1,    /* connections we accepted: key is our listening ip:port */
+	TW_DEST_REST = 2,  /* the last entry: every destination that did not fit */
+};
+
+struct tw_dest {
+	_Atomic uint32_t state;              /* enum tw_dest_state */
+	uint8_t family;                      /* 4 or 6 (not AF_*: stable across libcs) */
+	uint8_t kind;                        /* enum tw_dest_kind */
+	uint16_t port;                       /* host byte order */
+	uint8_t addr[16];                    /* IPv4 in the first 4 bytes */
+	uint64_t reserved;
+	struct tw_counters c;
+};
+
+enum tw_slot_state {
+	TW_SLOT_FREE = 0,
+	TW_SLOT_CLAIMING = 1,  /* being initialised or merged: readers skip it */
+	TW_SLOT_LIVE = 2,      /* owned by a process that had not exited when last seen */
+	TW_SLOT_EXITED = 3,    /* its process exited normally (or exec'd) */
+	TW_SLOT_AGGREGATE = 4, /* several processes of one command, folded together */
+};
+
+struct tw_slot {
+	_Atomic uint32_t state;              /* enum tw_slot_state */
+	_Atomic uint32_t generation;         /* bumped at each claim */
+	int32_t pid;                         /* 0 for aggregates */
+	int32_t ppid;
+	uint64_t start_ticks;                /* /proc/PID/stat starttime: tells a reused pid apart */
+	int64_t start_realtime_ms;
+	_Atomic int64_t exit_realtime_ms;    /* 0 while running */
+	_Atomic uint64_t merged_procs;       /* aggregates: processes folded in */
+	_Atomic uint64_t dest_overflow;      /* connections counted under TW_DEST_REST */
+	char comm[TW_COMM_LEN];              /* NUL-terminated unless corrupt */
+	struct tw_counters total;
+	struct tw_dest dests[TW_DESTS];
+};
+
+struct tw_ledger_header {
+	uint64_t magic;                      /* written last, with release order */
+	uint32_t version;
+	uint32_t header_size;
+	uint32_t slot_size;
+	uint32_t slots;
+	uint32_t agg_slots;
+	uint32_t dests;
+	uint32_t win_buckets;
+	uint32_t win_quantum_ms;
+	uint32_t hist_buckets;
+	uint32_t err_count;
+	uint64_t total_size;
+	int64_t created_realtime_ms;
+	_Atomic uint64_t slot_claims;        /* processes that took a slot */
+	_Atomic uint64_t slots_folded;       /* exited slots folded into aggregates */
+	_Atomic uint64_t attach_overflow;    /* processes that joined an aggregate at once */
+	uint8_t reserved[48];
+};
+
+struct tw_ledger {
+	struct tw_ledger_header h;
+	struct tw_slot slots[TW_SLOTS];
+};
+
+/* Monotonic milliseconds to a window quantum. */
+static inline uint32_t tw_quantum(uint64_t mono_ms)
+{
+	return (uint32_t)(mono_ms / TW_WIN_QUANTUM_MS);
+}
+
+/* Count n closes at quantum q. A bucket holding a later quantum means q is
+ * older than the window: that close has already left TIME_WAIT, drop it. */
+static inline void tw_window_add(_Atomic uint64_t *win, uint32_t q, uint32_t n)
+{
+	_Atomic uint64_t *b = &win[q % TW_WIN_BUCKETS];
+	uint64_t old = atomic_load_explicit(b, memory_order_relaxed);
+	uint64_t new;
+
+	do {
+		uint32_t bq = (uint32_t)(old >> 32);
+		if (bq == q)
+			new = old + n;
+		else if (bq > q)
+			return;
+		else
+			new = ((uint64_t)q << 32) | n;
+	} while (!atomic_compare_exchange_weak_explicit(b, &old, new,
+	                                               memory_order_relaxed,
+	                                               memory_order_relaxed));
+}
+
+/* Active closes in the last TW_TIME_WAIT_MS as of quantum now: the number of
+ * TIME_WAIT entries this counter set holds in the kernel right now. */
+static inline uint64_t tw_window_sum(const _Atomic uint64_t *win, uint32_t now)
+{
+	uint64_t sum = 0;
+
+	for (uint32_t i = 0; i < TW_WIN_BUCKETS; i++) {
+		uint64_t v = atomic_load_explicit(&win[i], memory_order_relaxed);
+		uint32_t bq = (uint32_t)(v >> 32);
+		if (bq <= now && now - bq < TW_WIN_SPAN)
+			sum += (uint32_t)v;
+	}
+	return sum;
+}
+
+/* Histogram bucket of a value: 0 for v < 1, else 1 + floor(log2 v), capped. */
+static inline unsigned tw_hist_bucket(uint64_t v)
+{
+	unsigned b = v ? 64u - (unsigned)__builtin_clzll(v) : 0u;
+	return b < TW_HIST_BUCKETS ? b : TW_HIST_BUCKETS - 1;
+}
+
+#endif /* TWSHIM_LEDGER_H */

@@ -1,0 +1,74 @@
+/*
+ * Is a socket still held by some fd? Asked of the kernel after closing a
+ * socket that was dup'd or inherited over fork, to tell the last close
+ * (the one that sends FIN) from the others.
+ *
+ * One exact NETLINK_SOCK_DIAG lookup by 4-tuple: a socket that no fd holds
+ * any more (orphaned, or a TIME_WAIT entry) has inode 0. System calls only,
+ * on the stack: safe in close() and in signal handlers.
+ */
+#include <errno.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "real.h"
+#include "track.h"
+
+int tw_diag_still_open(uint8_t family, const struct tw_addr *local, const struct tw_addr *remote)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 r;
+	} req;
+	struct sockaddr_nl nl = { .nl_family = AF_NETLINK };
+	union {
+		struct nlmsghdr h;
+		char buf[1024];
+	} resp;
+	size_t alen = family == 4 ? 4 : 16;
+	struct nlmsghdr *h = &resp.h;
+	int fd, rc = -1;
+	ssize_t n;
+
+	if ((family != 4 && family != 6) || local->family != family || remote->family != family)
+		return -1;
+	memset(&req, 0, sizeof(req));
+	req.nlh.nlmsg_len = sizeof(req);
+	req.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	req.nlh.nlmsg_flags = NLM_F_REQUEST;
+	req.r.sdiag_family = family == 4 ? AF_INET : AF_INET6;
+	req.r.sdiag_protocol = IPPROTO_TCP;
+	req.r.idiag_states = ~0u;
+	req.r.id.idiag_sport = htons(local->port);
+	req.r.id.idiag_dport = htons(remote->port);
+	memcpy(req.r.id.idiag_src, local->addr, alen);
+	memcpy(req.r.id.idiag_dst, remote->addr, alen);
+	req.r.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+	req.r.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+
+	fd = tw_real.socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (fd < 0)
+		return -1;
+	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&nl, sizeof(nl)) < 0)
+		goto done;
+	/* The kernel answers inside sendto(): never wait for it. */
+	n = recv(fd, &resp, sizeof(resp), MSG_DONTWAIT);
+	if (n < (ssize_t)sizeof(struct nlmsghdr) || !NLMSG_OK(h, (size_t)n))
+		goto done;
+	if (h->nlmsg_type == NLMSG_ERROR) {
+		const struct nlmsgerr *e = NLMSG_DATA(h);
+		if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) && e->error == -ENOENT)
+			rc = 0;
+	} else if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY &&
+	           h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg))) {
+		const struct inet_diag_msg *m = NLMSG_DATA(h);
+		rc = m->idiag_inode != 0;
+	}
+done:
+	tw_real.close(fd);
+	return rc;
+}

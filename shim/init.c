@@ -1,0 +1,98 @@
+/*
+ * Start-up, fork and exit.
+ *
+ * The constructor only binds the real symbols and registers the fork
+ * handlers: it runs inside every program the shim is preloaded into, most
+ * of which (shells, sed, sleep) never open a TCP socket. Configuration and
+ * the ledger are read on the first TCP socket, under pthread_once.
+ */
+#include "init.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/auxv.h>
+
+#include "fdtable.h"
+#include "guard.h"
+#include "ledger_write.h"
+#include "log.h"
+#include "real.h"
+
+__thread int tw_guard __attribute__((tls_model("initial-exec")));
+_Atomic int tw_run_state;
+struct tw_config tw_cfg;
+
+static pthread_once_t activated = PTHREAD_ONCE_INIT;
+
+static const char *env(const char *name)
+{
+	return getenv(name);
+}
+
+static void activate_once(void)
+{
+	char err[512];
+	int st = TW_ST_INERT;
+
+	tw_guard++;
+	if (tw_config_load(&tw_cfg, env, err, sizeof(err)) < 0) {
+		/* tw_log_cfg still holds the defaults: this goes to stderr. */
+		tw_err("%s; twshim is off for this process", err);
+		goto done;
+	}
+	tw_log_cfg = tw_cfg.log;
+	if (tw_cfg.shm_name[0] && tw_ledger_open(tw_cfg.shm_name, err, sizeof(err)) < 0) {
+		tw_err("%s; twshim is off for this process", err);
+		goto done;
+	}
+	tw_debug("active, ledger %s", tw_cfg.shm_name[0] ? tw_cfg.shm_name : "off");
+	st = TW_ST_ACTIVE;
+done:
+	atomic_store_explicit(&tw_run_state, st, memory_order_release);
+	tw_guard--;
+}
+
+int tw_activate(void)
+{
+	tw_real_bind();
+	pthread_once(&activated, activate_once);
+	return atomic_load_explicit(&tw_run_state, memory_order_acquire) == TW_ST_ACTIVE;
+}
+
+static void mark_shared(int fd, struct tw_fd *e, void *arg)
+{
+	(void)fd;
+	(void)arg;
+	e->flags |= TW_F_SHARED;
+}
+
+/* After fork both processes hold every socket: a close in either may not
+ * be the last reference, so the close path asks the kernel (diag.c). */
+static void after_fork_parent(void)
+{
+	tw_fd_foreach(0, ~0u, mark_shared, NULL);
+}
+
+static void after_fork_child(void)
+{
+	tw_fd_foreach(0, ~0u, mark_shared, NULL);
+	tw_slot_forget(); /* the child takes its own slot on its first event */
+}
+
+__attribute__((constructor)) static void tw_init(void)
+{
+	tw_real_bind();
+	/* setuid/setcap programs: the loader only preloads from system paths
+	 * there; whoever installed us there still gets no behaviour change. */
+	if (getauxval(AT_SECURE)) {
+		atomic_store(&tw_run_state, TW_ST_INERT);
+		return;
+	}
+	pthread_atfork(NULL, after_fork_parent, after_fork_child);
+}
+
+__attribute__((destructor)) static void tw_fini(void)
+{
+	tw_slot_exit();
+}

@@ -1,0 +1,86 @@
+/*
+ * Binding the real symbols, once.
+ *
+ * dlsym(RTLD_NEXT) finds the next definition after libtwshim.so, normally
+ * glibc's. When it finds nothing (a libc without close_range) or finds our
+ * own wrapper (the shim preloaded in a way that puts us after ourselves),
+ * calling it would fail or recurse forever: fall back to the system call.
+ */
+#include "real.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+struct tw_real tw_real;
+
+static int sys_socket(int d, int t, int p) { return (int)syscall(SYS_socket, d, t, p); }
+static int sys_connect(int fd, const struct sockaddr *a, socklen_t l) { return (int)syscall(SYS_connect, fd, a, l); }
+static int sys_bind(int fd, const struct sockaddr *a, socklen_t l) { return (int)syscall(SYS_bind, fd, a, l); }
+static int sys_setsockopt(int fd, int l, int o, const void *v, socklen_t n) { return (int)syscall(SYS_setsockopt, fd, l, o, v, n); }
+static int sys_getsockopt(int fd, int l, int o, void *v, socklen_t *n) { return (int)syscall(SYS_getsockopt, fd, l, o, v, n); }
+static int sys_accept(int fd, struct sockaddr *a, socklen_t *l) { return (int)syscall(SYS_accept4, fd, a, l, 0); }
+static int sys_accept4(int fd, struct sockaddr *a, socklen_t *l, int f) { return (int)syscall(SYS_accept4, fd, a, l, f); }
+static int sys_close(int fd) { return (int)syscall(SYS_close, fd); }
+static int sys_shutdown(int fd, int how) { return (int)syscall(SYS_shutdown, fd, how); }
+static int sys_dup(int fd) { return (int)syscall(SYS_dup, fd); }
+static int sys_dup2(int o, int n)
+{
+	/* dup3 refuses o == n; dup2 then only checks that o is open. */
+	if (o == n)
+		return syscall(SYS_fcntl, o, F_GETFD) < 0 ? -1 : n;
+	return (int)syscall(SYS_dup3, o, n, 0);
+}
+static int sys_dup3(int o, int n, int f) { return (int)syscall(SYS_dup3, o, n, f); }
+static int sys_close_range(unsigned int a, unsigned int b, int f) { return (int)syscall(SYS_close_range, a, b, f); }
+static void sys_closefrom(int lo) { syscall(SYS_close_range, (unsigned)lo, ~0u, 0); }
+static int sys_fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	long arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, long);
+	va_end(ap);
+	return (int)syscall(SYS_fcntl, fd, cmd, arg);
+}
+
+#define BIND(name, ours)                                               \
+	do {                                                           \
+		void *p = dlsym(RTLD_NEXT, #name);                     \
+		if (p == NULL || p == (void *)(ours))                  \
+			p = (void *)sys_##name;                        \
+		*(void **)&tw_real.name = p;                           \
+	} while (0)
+
+static void bind_all(void)
+{
+	BIND(socket, socket);
+	BIND(connect, connect);
+	BIND(bind, bind);
+	BIND(setsockopt, setsockopt);
+	BIND(getsockopt, getsockopt);
+	BIND(accept, accept);
+	BIND(accept4, accept4);
+	BIND(close, close);
+	BIND(shutdown, shutdown);
+	BIND(dup, dup);
+	BIND(dup2, dup2);
+	BIND(dup3, dup3);
+	BIND(fcntl, fcntl);
+	BIND(close_range, close_range);
+	BIND(closefrom, closefrom);
+}
+
+static pthread_once_t bound = PTHREAD_ONCE_INIT;
+
+/* Called from the constructor, and by any wrapper that runs before it (another
+ * library's constructor may open sockets first). */
+void tw_real_bind(void)
+{
+	pthread_once(&bound, bind_all);
+}

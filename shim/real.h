@@ -1,0 +1,33 @@
+/* The table of real libc symbols. Wrappers call originals only through it. */
+#ifndef TW_REAL_H
+#define TW_REAL_H
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+struct tw_real {
+	int (*socket)(int, int, int);
+	int (*connect)(int, const struct sockaddr *, socklen_t);
+	int (*bind)(int, const struct sockaddr *, socklen_t);
+	int (*setsockopt)(int, int, int, const void *, socklen_t);
+	int (*getsockopt)(int, int, int, void *, socklen_t *);
+	int (*accept)(int, struct sockaddr *, socklen_t *);
+	int (*accept4)(int, struct sockaddr *, socklen_t *, int);
+	int (*close)(int);
+	int (*shutdown)(int, int);
+	int (*dup)(int);
+	int (*dup2)(int, int);
+	int (*dup3)(int, int, int);
+	int (*fcntl)(int, int, ...);
+	int (*close_range)(unsigned int, unsigned int, int);
+	void (*closefrom)(int);
+};
+
+/* Filled by tw_real_bind() before any wrapper runs its own logic. Never NULL
+ * once bound: a symbol that cannot be found, or that resolves to ourselves,
+ * is replaced by a direct system call. */
+extern struct tw_real tw_real;
+
+void tw_real_bind(void);
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * Connection tracking: what each wrapper does beyond calling the original.
+ * Each tw_* function has the signature of the call it stands for and the
+ * same result and errno.
+ */
+#ifndef TW_TRACK_H
+#define TW_TRACK_H
+
+#include <sys/socket.h>
+
+#include "fdtable.h"
+#include "ledger_write.h"
+
+int tw_socket(int domain, int type, int protocol);
+int tw_connect(int fd, const struct sockaddr *addr, socklen_t len);
+int tw_bind(int fd, const struct sockaddr *addr, socklen_t len);
+int tw_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int use_accept4);
+int tw_setsockopt(int fd, int level, int name, const void *val, socklen_t len);
+int tw_getsockopt(int fd, int level, int name, void *val, socklen_t *len);
+int tw_shutdown(int fd, int how);
+
+int tw_close(int fd);
+int tw_dup(int fd);
+int tw_dup3(int oldfd, int newfd, int flags, int is_dup2);
+int tw_fcntl(int fd, int cmd, void *arg);
+int tw_close_range(unsigned lo, unsigned hi, int flags);
+void tw_closefrom(int lowfd);
+
+/* Internals shared by track_open.c and track_close.c. */
+int tw_addr_from(struct tw_addr *a, const struct sockaddr *sa, socklen_t len);
+void tw_sockname(int fd, struct tw_addr *local, int peer);
+int tw_tcp_state(int fd);
+void tw_drop_stale(struct tw_fd *e);
+struct tw_slot *tw_entry_slot(const struct tw_fd *v);
+
+/* Who closed first, from the kernel's state just before close(). */
+enum tw_close_class tw_classify(int tcp_state, unsigned flags, int unread);
+
+/* After a close of a socket others may hold: 1 if an fd somewhere still
+ * holds it, 0 if not (orphaned, TIME_WAIT or gone), -1 if unknown. */
+int tw_diag_still_open(uint8_t family, const struct tw_addr *local,
+                       const struct tw_addr *remote);
+
+#endif

@@ -1,0 +1,400 @@
+/*
+ * Tracking connections as they are made: socket, connect, bind, accept,
+ * and the socket options and shutdowns that decide how they will close.
+ *
+ * Every function here follows one pattern: pass straight through unless the
+ * fd is (or may be) a TCP socket and the shim is active; call the original;
+ * keep its result and errno; do the bookkeeping with the recursion guard
+ * raised; hand back exactly what the original returned.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+
+#include "guard.h"
+#include "init.h"
+#include "real.h"
+#include "track.h"
+
+int tw_addr_from(struct tw_addr *a, const struct sockaddr *sa, socklen_t len)
+{
+	memset(a, 0, sizeof(*a));
+	if (!sa)
+		return -1;
+	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+		a->family = 4;
+		a->port = ntohs(in->sin_port);
+		memcpy(a->addr, &in->sin_addr, 4);
+		return 0;
+	}
+	if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+		a->family = 6;
+		a->port = ntohs(in6->sin6_port);
+		memcpy(a->addr, &in6->sin6_addr, 16);
+		return 0;
+	}
+	return -1;
+}
+
+void tw_sockname(int fd, struct tw_addr *a, int peer)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int rc = peer ? getpeername(fd, (struct sockaddr *)&ss, &len)
+	              : getsockname(fd, (struct sockaddr *)&ss, &len);
+
+	if (rc < 0 || tw_addr_from(a, (struct sockaddr *)&ss, len) < 0)
+		memset(a, 0, sizeof(*a));
+}
+
+int tw_tcp_state(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (tw_real.getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 || len < 1)
+		return -1;
+	return ti.tcpi_state;
+}
+
+struct tw_slot *tw_entry_slot(const struct tw_fd *v)
+{
+	struct tw_slot *s;
+
+	if (!tw_ledger || v->slot < 0 || (unsigned)v->slot >= TW_SLOTS)
+		return NULL;
+	s = &tw_ledger->slots[v->slot];
+	return atomic_load_explicit(&s->generation, memory_order_relaxed) == v->slot_gen ? s : NULL;
+}
+
+/* An entry whose fd was closed behind our back (fclose's internal close, a
+ * raw syscall, closefrom before glibc 2.34...): the number came back from
+ * socket()/accept()/dup(). How it closed cannot be known now. */
+void tw_drop_stale(struct tw_fd *e)
+{
+	uint32_t kind = atomic_exchange(&e->kind, TW_FD_NONE);
+	struct tw_slot *s;
+
+	if (kind != TW_FD_TCP || e->state == TW_CS_NEW || e->state == TW_CS_LISTENING)
+		return;
+	s = tw_entry_slot(e);
+	if (s) {
+		tw_count_open(s, e->dest, -1);
+		tw_count_close(s, e->dest, TW_CLOSE_OTHER, 0, 0);
+	}
+}
+
+static int is_tcp(int domain, int type, int protocol)
+{
+	return (domain == AF_INET || domain == AF_INET6) &&
+	       (type & 0xf) == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP);
+}
+
+static void fresh(struct tw_fd *v, uint32_t kind, int family)
+{
+	memset(v, 0, sizeof(*v));
+	atomic_init(&v->kind, kind);
+	v->dest = -1;
+	v->slot = -1;
+	v->family = family == AF_INET6 ? 6 : 4;
+}
+
+int tw_socket(int domain, int type, int protocol)
+{
+	struct tw_fd v, *e;
+	int fd, err, tcp, saved = errno;
+
+	tw_real_bind();
+	if (tw_guard || tw_inert() || (domain != AF_INET && domain != AF_INET6))
+		return tw_real.socket(domain, type, protocol);
+	tcp = is_tcp(domain, type, protocol);
+	if (tcp && !tw_active()) {
+		errno = saved;
+		return tw_real.socket(domain, type, protocol);
+	}
+	errno = saved;
+	fd = tw_real.socket(domain, type, protocol);
+	if (fd < 0)
+		return fd;
+	err = errno;
+	tw_guard++;
+	e = tw_fd_get_alloc(fd);
+	if (e) {
+		tw_drop_stale(e);
+		/* Non-TCP inet sockets (UDP for DNS) are remembered too, so that
+		 * their connect() needs no probing. */
+		fresh(&v, tcp ? TW_FD_TCP : TW_FD_OTHER, domain);
+		tw_fd_publish(e, &v);
+	}
+	tw_guard--;
+	errno = err;
+	return fd;
+}
+
+/* A socket we did not see created (inherited, socket activation): ask it. */
+static uint32_t probe(int fd, struct tw_fd *v)
+{
+	int dom = 0, proto = 0;
+	socklen_t l1 = sizeof(dom), l2 = sizeof(proto);
+
+	if (tw_real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l1) < 0 ||
+	    tw_real.getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &l2) < 0)
+		return TW_FD_NONE;
+	fresh(v, (dom == AF_INET || dom == AF_INET6) && proto == IPPROTO_TCP ? TW_FD_TCP : TW_FD_OTHER,
+	      dom);
+	return atomic_load(&v->kind);
+}
+
+/* The entry of a TCP socket, adopting one we did not see made; NULL when fd
+ * is not ours to track. Called with the guard raised. */
+static struct tw_fd *tcp_entry(int fd)
+{
+	struct tw_fd *e = tw_fd_get(fd), v;
+	uint32_t kind = tw_fd_kind(e);
+
+	if (kind == TW_FD_TCP)
+		return e;
+	if (kind == TW_FD_OTHER)
+		return NULL;
+	kind = probe(fd, &v);
+	if (kind == TW_FD_NONE || !(e = tw_fd_get_alloc(fd)))
+		return NULL;
+	tw_fd_publish(e, &v);
+	return kind == TW_FD_TCP ? e : NULL;
+}
+
+static int dest_of(struct tw_slot *s, uint8_t kind, const struct tw_addr *a)
+{
+	struct tw_addr key;
+
+	if (!s)
+		return -1;
+	tw_dest_key(&key, a);
+	return tw_dest_find(s, kind, &key);
+}
+
+static void set_owner(struct tw_fd *e, struct tw_slot *s, int dest)
+{
+	e->slot = (int16_t)tw_slot_index(s);
+	e->slot_gen = s ? atomic_load(&s->generation) : 0;
+	e->dest = (int16_t)dest;
+}
+
+int tw_connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct tw_addr remote;
+	struct tw_slot *s;
+	struct tw_fd *e;
+	uint64_t t0, t1;
+	int rc, err, dest, saved = errno;
+
+	tw_real_bind();
+	if (tw_guard || tw_inert() || tw_addr_from(&remote, addr, len) < 0)
+		return tw_real.connect(fd, addr, len);
+	tw_guard++;
+	e = tcp_entry(fd);
+	if (!e || !tw_active() || e->state == TW_CS_CONNECTED || e->state == TW_CS_ACCEPTED) {
+		tw_guard--;
+		errno = saved;
+		return tw_real.connect(fd, addr, len);
+	}
+	s = tw_slot_acquire(1);
+	errno = saved;
+	t0 = tw_now_ns();
+	rc = tw_real.connect(fd, addr, len);
+	err = errno;
+	t1 = tw_now_ns();
+
+	if (e->state == TW_CS_CONNECTING) {
+		/* Asked again while in progress: EALREADY says nothing; success
+		 * or EISCONN completes it; any other error ends it. */
+		if (rc == 0 || err == EISCONN) {
+			e->state = TW_CS_CONNECTED;
+			if (s)
+				tw_count_connect(s, e->dest, 0, UINT64_MAX);
+		} else if (err != EALREADY && err != EINPROGRESS && err != EINTR) {
+			e->state = TW_CS_NEW;
+			if (s)
+				tw_count_connect(s, e->dest, err, UINT64_MAX);
+			if (tw_entry_slot(e))
+				tw_count_open(tw_entry_slot(e), e->dest, -1);
+		}
+		goto done;
+	}
+	dest = dest_of(s, TW_DEST_OUT, &remote);
+	if (rc == 0 || err == EINPROGRESS || err == EINTR) {
+		/* EINTR: a blocking connect goes on in the background, as a
+		 * non-blocking one does; either way the port is taken now. */
+		e->state = rc == 0 ? TW_CS_CONNECTED : TW_CS_CONNECTING;
+		e->open_ns = rc == 0 ? t1 : t0;
+		e->remote = remote;
+		tw_sockname(fd, &e->local, 0);
+		set_owner(e, s, dest);
+		if (s) {
+			tw_count_connect(s, dest, rc == 0 ? 0 : -1, (t1 - t0) / 1000u);
+			tw_count_open(s, dest, 1);
+		}
+	} else if (s) {
+		tw_count_connect(s, dest, err, (t1 - t0) / 1000u);
+	}
+done:
+	tw_guard--;
+	errno = err;
+	return rc;
+}
+
+int tw_bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct tw_slot *s;
+	struct tw_fd *e;
+	int rc, err;
+
+	tw_real_bind();
+	if (tw_guard || tw_inert() || !addr || (addr->sa_family != AF_INET &&
+	                                       addr->sa_family != AF_INET6))
+		return tw_real.bind(fd, addr, len);
+	rc = tw_real.bind(fd, addr, len);
+	err = errno;
+	tw_guard++;
+	if (rc == 0 && (e = tcp_entry(fd)) && tw_active()) {
+		tw_addr_from(&e->local, addr, len);
+		if (e->local.port == 0)
+			tw_sockname(fd, &e->local, 0);
+		if ((s = tw_slot_acquire(1)))
+			tw_count_bind(s);
+	}
+	tw_guard--;
+	errno = err;
+	return rc;
+}
+
+int tw_accept(int fd, struct sockaddr *addr, socklen_t *alen, int flags, int use_accept4)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss), given = alen ? *alen : 0;
+	struct sockaddr *a = addr ? addr : (struct sockaddr *)&ss;
+	socklen_t *al = addr ? alen : &sslen;
+	struct tw_fd *l, *e, v;
+	struct tw_slot *s;
+	int nfd, err, saved = errno;
+
+	tw_real_bind();
+	if (tw_guard || tw_inert())
+		goto passthrough;
+	tw_guard++;
+	l = tcp_entry(fd);
+	tw_guard--;
+	if (!l || !tw_active())
+		goto passthrough;
+
+	/* The caller may not want the peer's address; we do. */
+	errno = saved;
+	nfd = use_accept4 ? tw_real.accept4(fd, a, al, flags) : tw_real.accept(fd, a, al);
+	if (nfd < 0)
+		return nfd;
+	err = errno;
+	tw_guard++;
+	if (l->local.family == 0 || l->local.port == 0)
+		tw_sockname(fd, &l->local, 0);
+	l->state = TW_CS_LISTENING;
+	fresh(&v, TW_FD_TCP, l->family == 6 ? AF_INET6 : AF_INET);
+	v.state = TW_CS_ACCEPTED;
+	v.open_ns = tw_now_ns();
+	v.local = l->local;
+	if (!addr || !alen || *alen > given || tw_addr_from(&v.remote, a, *al) < 0)
+		tw_sockname(nfd, &v.remote, 1);
+	s = tw_slot_acquire(1);
+	set_owner(&v, s, dest_of(s, TW_DEST_IN, &l->local));
+	if ((e = tw_fd_get_alloc(nfd))) {
+		tw_drop_stale(e);
+		tw_fd_publish(e, &v);
+		if (s) {
+			tw_count_accept(s, v.dest);
+			tw_count_open(s, v.dest, 1);
+		}
+	}
+	tw_guard--;
+	errno = err;
+	return nfd;
+passthrough:
+	errno = saved;
+	return use_accept4 ? tw_real.accept4(fd, addr, alen, flags) : tw_real.accept(fd, addr, alen);
+}
+
+int tw_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	struct tw_fd *e;
+	int rc;
+
+	tw_real_bind();
+	rc = tw_real.setsockopt(fd, level, name, val, len);
+	if (rc == 0 && !tw_guard && level == SOL_SOCKET && name == SO_LINGER && val &&
+	    len >= sizeof(struct linger) && tw_fd_kind(e = tw_fd_get(fd)) == TW_FD_TCP) {
+		const struct linger *lg = val;
+		if (lg->l_onoff && lg->l_linger == 0)
+			e->flags |= TW_F_LINGER0;
+		else
+			e->flags &= (uint8_t)~TW_F_LINGER0;
+	}
+	return rc;
+}
+
+/* The usual way to learn how a non-blocking connect() ended. */
+int tw_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	struct tw_slot *s, *owner;
+	struct tw_fd *e;
+	int rc, err, so_error, st;
+
+	tw_real_bind();
+	rc = tw_real.getsockopt(fd, level, name, val, len);
+	if (rc != 0 || tw_guard || level != SOL_SOCKET || name != SO_ERROR || !val || !len ||
+	    *len < sizeof(int) || tw_fd_kind(e = tw_fd_get(fd)) != TW_FD_TCP ||
+	    e->state != TW_CS_CONNECTING)
+		return rc;
+	err = errno;
+	tw_guard++;
+	memcpy(&so_error, val, sizeof(so_error));
+	s = tw_slot_acquire(1);
+	owner = tw_entry_slot(e);
+	if (so_error != 0) {
+		e->state = TW_CS_NEW;
+		if (s)
+			tw_count_connect(s, e->dest, so_error, UINT64_MAX);
+		if (owner)
+			tw_count_open(owner, e->dest, -1);
+	} else if ((st = tw_tcp_state(fd)) >= 0 && st != TCP_SYN_SENT) {
+		e->state = TW_CS_CONNECTED;
+		if (s)
+			tw_count_connect(s, e->dest, 0, UINT64_MAX);
+	}
+	tw_guard--;
+	errno = err;
+	return rc;
+}
+
+int tw_shutdown(int fd, int how)
+{
+	struct tw_fd *e;
+	int st, saved = errno;
+
+	tw_real_bind();
+	if (tw_guard || (how != SHUT_WR && how != SHUT_RDWR) ||
+	    tw_fd_kind(e = tw_fd_get(fd)) != TW_FD_TCP ||
+	    (e->flags & (TW_F_SHUT_ACTIVE | TW_F_SHUT_PASSIVE)))
+		return tw_real.shutdown(fd, how);
+	/* Our FIN goes out now: whether it is the first decides TIME_WAIT, and
+	 * at close() the socket may already be in TIME_WAIT or CLOSE. */
+	tw_guard++;
+	st = tw_tcp_state(fd);
+	tw_guard--;
+	if (st == TCP_ESTABLISHED)
+		e->flags |= TW_F_SHUT_ACTIVE;
+	else if (st == TCP_CLOSE_WAIT)
+		e->flags |= TW_F_SHUT_PASSIVE;
+	errno = saved;
+	return tw_real.shutdown(fd, how);
+}

@@ -1,0 +1,109 @@
+/*
+ * The exported symbols: the only code the host program calls into. Each is
+ * one line; what they do is in track_open.c and track_close.c.
+ *
+ * glibc (with _GNU_SOURCE) declares the sockaddr arguments as transparent
+ * unions: __SOCKADDR_ARG and __CONST_SOCKADDR_ARG.
+ */
+#include <fcntl.h>
+#include <stdarg.h>
+#include <unistd.h>
+
+#include "track.h"
+
+#define TW_EXPORT __attribute__((visibility("default")))
+
+TW_EXPORT int socket(int domain, int type, int protocol)
+{
+	return tw_socket(domain, type, protocol);
+}
+
+TW_EXPORT int connect(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len)
+{
+	return tw_connect(fd, addr.__sockaddr__, len);
+}
+
+TW_EXPORT int bind(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len)
+{
+	return tw_bind(fd, addr.__sockaddr__, len);
+}
+
+TW_EXPORT int accept(int fd, __SOCKADDR_ARG addr, socklen_t *len)
+{
+	return tw_accept(fd, addr.__sockaddr__, len, 0, 0);
+}
+
+TW_EXPORT int accept4(int fd, __SOCKADDR_ARG addr, socklen_t *len, int flags)
+{
+	return tw_accept(fd, addr.__sockaddr__, len, flags, 1);
+}
+
+TW_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	return tw_setsockopt(fd, level, name, val, len);
+}
+
+TW_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	return tw_getsockopt(fd, level, name, val, len);
+}
+
+TW_EXPORT int shutdown(int fd, int how)
+{
+	return tw_shutdown(fd, how);
+}
+
+TW_EXPORT int close(int fd)
+{
+	return tw_close(fd);
+}
+
+TW_EXPORT int dup(int fd)
+{
+	return tw_dup(fd);
+}
+
+TW_EXPORT int dup2(int oldfd, int newfd)
+{
+	return tw_dup3(oldfd, newfd, 0, 1);
+}
+
+TW_EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+	return tw_dup3(oldfd, newfd, flags, 0);
+}
+
+/* The third argument is an int or a pointer depending on cmd; glibc itself
+ * reads it as a pointer and passes it on. */
+TW_EXPORT int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	return tw_fcntl(fd, cmd, arg);
+}
+
+/* What programs built with _FILE_OFFSET_BITS=64 call. */
+TW_EXPORT int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	return tw_fcntl(fd, cmd, arg);
+}
+
+TW_EXPORT int close_range(unsigned int lo, unsigned int hi, int flags)
+{
+	return tw_close_range(lo, hi, flags);
+}
+
+TW_EXPORT void closefrom(int lowfd)
+{
+	tw_closefrom(lowfd);
+}
