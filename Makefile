@@ -50,6 +50,7 @@ CLI_CORE     := $(filter-out cli/main.c,$(CLI_SRC))
 TEST_SRC     := $(sort $(wildcard tests/unit/*.c) $(wildcard tests/e2e/*.c))
 EXAMPLE_SRC  := $(sort $(wildcard examples/*.c))
 BENCH_SRC    := $(sort $(wildcard bench/*.c))
+PROG_SRC     := $(sort $(wildcard tests/progs/*.c))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 SHIM_PIC_OBJ  = $(patsubst %.c,$(BUILD)/pic/%.o,$(SHIM_SRC))
@@ -59,6 +60,7 @@ CLI      = $(BUILD)/twshim
 TESTBIN  = $(BUILD)/tests/twshim-tests
 EXAMPLES = $(patsubst examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRC))
 BENCHES  = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+PROGS    = $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(PROG_SRC))
 
 .PHONY: all test test-unit check-san demo bench clean format
 all: $(LIB) $(CLI) $(EXAMPLES) $(BENCHES)
@@ -75,19 +77,29 @@ $(BUILD)/obj/%.o: %.c
 
 $(LIB): $(SHIM_PIC_OBJ) shim/libtwshim.map
 	$(call msg,LD,$@)
+	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALLCFLAGS) -shared -Wl,--version-script=shim/libtwshim.map \
 		-Wl,-z,defs -Wl,-z,now -o $@ $(SHIM_PIC_OBJ) -ldl -lpthread
 
 $(CLI): $(call obj,$(CLI_SRC))
 	$(call msg,LD,$@)
+	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALLCFLAGS) -o $@ $^
 
 $(BUILD)/examples/%: $(BUILD)/obj/examples/%.o
 	$(call msg,LD,$@)
+	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALLCFLAGS) -o $@ $< -lpthread
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o
 	$(call msg,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALLCFLAGS) -o $@ $< -lpthread
+
+# Programs the end-to-end tests run under the shim.
+$(BUILD)/tests/progs/%: $(BUILD)/obj/tests/progs/%.o
+	$(call msg,LD,$@)
+	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALLCFLAGS) -o $@ $< -lpthread
 
 $(TESTBIN): $(call obj,$(TEST_SRC) $(SHIM_CORE) $(CLI_CORE))
@@ -96,8 +108,8 @@ $(TESTBIN): $(call obj,$(TEST_SRC) $(SHIM_CORE) $(CLI_CORE))
 	$(Q)$(CC) $(ALLCFLAGS) -o $@ $^ -lcriterion -ldl -lpthread
 
 # The tests spawn build products by path: tell them where the build is.
-test: all $(TESTBIN)
-	TWSHIM_BUILD=$(abspath $(BUILD)) SAN=$(SAN) $(TESTBIN) $(TESTFLAGS)
+test: all $(TESTBIN) $(PROGS)
+	TWSHIM_SRC=$(CURDIR) TWSHIM_BUILD=$(abspath $(BUILD)) SAN=$(SAN) $(TESTBIN) $(TESTFLAGS)
 
 # Sanitizer variants: the same suite against an ASan, UBSan and TSan build.
 check-san:
@@ -118,3 +130,4 @@ clean:
 	rm -rf build
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+.SECONDARY:

@@ -1,5 +1,4 @@
 /* twshim: the command-line reader of the TIME_WAIT ledger. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,18 +26,6 @@ static const char usage[] =
 	"\n"
 	"Exit status: 0 done; 1 failed (e.g. the ledger cannot be read); 2 usage\n"
 	"error; `run` exits with COMMAND's status.\n";
-
-void tw_cli_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fputs("twshim: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 int main(int argc, char **argv)
 {

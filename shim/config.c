@@ -75,10 +75,21 @@ static int parse_level(struct tw_config *c, const char *v, char *err, size_t err
 
 int tw_config_load(struct tw_config *c, tw_getenv_fn get, char *err, size_t errlen)
 {
+	int rc = 0;
+
 	memset(c, 0, sizeof(*c));
-	if (parse_shm(c, get("TWSHIM_SHM"), err, errlen) < 0 ||
-	    parse_log(c, get("TWSHIM_LOG"), err, errlen) < 0 ||
-	    parse_level(c, get("TWSHIM_LOG_LEVEL"), err, errlen) < 0)
-		return -1;
-	return 0;
+	/* The log settings first, and kept even when another variable is bad:
+	 * TWSHIM_LOG=off silences the complaint about the rest too. A bad one
+	 * leaves the default (stderr, warn) to say so. */
+	if (parse_log(c, get("TWSHIM_LOG"), err, errlen) < 0) {
+		c->log.sink = TW_SINK_STDERR;
+		rc = -1;
+	}
+	if (parse_level(c, get("TWSHIM_LOG_LEVEL"), rc ? NULL : err, rc ? 0 : errlen) < 0) {
+		c->log.level = TW_LOG_WARN;
+		rc = -1;
+	}
+	if (parse_shm(c, get("TWSHIM_SHM"), rc ? NULL : err, rc ? 0 : errlen) < 0)
+		rc = -1;
+	return rc;
 }

@@ -37,7 +37,7 @@ static void activate_once(void)
 
 	tw_guard++;
 	if (tw_config_load(&tw_cfg, env, err, sizeof(err)) < 0) {
-		/* tw_log_cfg still holds the defaults: this goes to stderr. */
+		tw_log_cfg = tw_cfg.log;
 		tw_err("%s; twshim is off for this process", err);
 		goto done;
 	}

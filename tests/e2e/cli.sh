@@ -1,0 +1,61 @@
+# The twshim command itself: help that teaches, exit codes as documented,
+# warnings for programs the shim cannot reach, LD_PRELOAD kept, and the
+# shim's internal names invisible to the host program.
+. "$(dirname "$0")/lib.sh"
+
+loopback_ns 40000 40999 0
+start_server "$EX/ka_server" -l 127.0.0.1 -p 8080
+
+status() { set +e; "$@" > "$TMP/out" 2> "$TMP/err"; echo $?; set -e; }
+
+expect "twshim (no verb)" "$(status "$TW")" -eq 2
+expect "twshim --help" "$(status "$TW" --help)" -eq 0
+grep -q 'run \[OPTIONS\]' "$TMP/out" || fail "--help lacks the verbs"
+expect "twshim help stat" "$(status "$TW" help stat)" -eq 0
+grep -q -- '--json' "$TMP/out" || fail "help stat lacks --json"
+expect "twshim --version" "$(status "$TW" --version)" -eq 0
+grep -q '^twshim [0-9]' "$TMP/out" || fail "--version: $(cat "$TMP/out")"
+expect "twshim frobnicate" "$(status "$TW" frobnicate)" -eq 2
+grep -q "'frobnicate' is not a verb" "$TMP/err" || fail "unknown verb message: $(cat "$TMP/err")"
+
+expect "run with no command" "$(status "$TW" run)" -eq 2
+expect "run of a missing command" "$(status "$TW" run -- /nonexistent/cmd)" -eq 127
+expect "run passes the exit status" "$(status "$TW" run -- sh -c 'exit 7')" -eq 7
+expect "run with a missing --lib" "$(status "$TW" run --lib /nonexistent.so -- true)" -eq 1
+grep -q "/nonexistent.so" "$TMP/err" || fail "missing --lib not named: $(cat "$TMP/err")"
+
+# An LD_PRELOAD already set is kept, ours added.
+LD_PRELOAD="${LD_PRELOAD:-} /nonexistent-other.so" "$TW" run -- sh -c 'echo "$LD_PRELOAD"' \
+	> "$TMP/out" 2> /dev/null
+grep -q 'libtwshim.so' "$TMP/out" && grep -q 'nonexistent-other.so' "$TMP/out" ||
+	fail "LD_PRELOAD not kept: $(cat "$TMP/out")"
+
+# Programs the loader will not preload into: warned about, still run.
+if [ -x /sbin/ldconfig ] && [[ "$(ldd /sbin/ldconfig 2>&1 || true)" == *"not a dynamic"* || "$(ldd /sbin/ldconfig 2>&1 || true)" == *"statically linked"* ]]; then
+	status "$TW" run -- /sbin/ldconfig --version > /dev/null
+	grep -q 'statically linked' "$TMP/err" || fail "no static warning: $(cat "$TMP/err")"
+	echo "ok: static warning: $(cat "$TMP/err")"
+fi
+if [ -u /usr/bin/passwd ]; then
+	status "$TW" run -- /usr/bin/passwd --help > /dev/null
+	grep -q 'is setuid' "$TMP/err" || fail "no setuid warning: $(cat "$TMP/err")"
+	echo "ok: setuid warning: $(cat "$TMP/err")"
+fi
+
+# stat: a ledger that does not exist, bad arguments.
+expect "stat of a missing ledger" "$(status "$TW" stat --shm /twshim-none-$$)" -eq 1
+grep -q "/twshim-none-$$" "$TMP/err" || fail "missing ledger not named"
+expect "stat with a bad pid" "$(status "$TW" stat 12x)" -eq 2
+grep -q "'12x' is not a process id" "$TMP/err" || fail "bad pid message: $(cat "$TMP/err")"
+
+# The shim's internal names stay inside it.
+"$TW" run -- "$B/tests/progs/collide" 127.0.0.1 8080 > "$TMP/out" || fail "collide failed"
+grep -q 'collide: ok 1 2 3 4 5 6' "$TMP/out" || fail "collide: $(cat "$TMP/out")"
+stat_json
+expect "collide counted" "$(statq connects --comm collide)" -eq 1
+expect "collide active close" "$(statq active_closes --comm collide)" -eq 1
+
+# stat PID selects one process.
+pid=$("$PY" -c 'import json,sys; print([p["pid"] for p in json.load(open(sys.argv[1]))["processes"] if p["comm"]=="collide"][0])' "$TMP/stat.json")
+"$TW" stat --all "$pid" > "$TMP/out"
+expect "rows for stat PID" "$(grep -c '^[0-9]' "$TMP/out")" -eq 1

@@ -1,0 +1,53 @@
+# Fail open: a malformed variable or an unusable ledger costs the program
+# nothing but one clear line on stderr (naming the variable, the value and
+# what is valid); its stdout and its result are as without the shim.
+. "$(dirname "$0")/lib.sh"
+
+loopback_ns 40000 40999 0
+start_server "$EX/ka_server" -l 127.0.0.1 -p 8080
+URL=http://127.0.0.1:8080/
+curl -sS "$URL" > "$TMP/plain.out" || fail "curl without the shim"
+
+# under VAR=VALUE: runs curl under the shim; stderr kept in $TMP/err.
+under() {
+	env "$@" "$TW" run -- curl -sS "$URL" > "$TMP/out" 2> "$TMP/err" ||
+		fail "curl failed under $*: $(cat "$TMP/err")"
+	cmp -s "$TMP/out" "$TMP/plain.out" || fail "stdout changed under $*"
+}
+one_line() { # WHAT PATTERN...
+	local what=$1; shift
+	expect "stderr lines ($what)" "$(wc -l < "$TMP/err")" -eq 1
+	for p in "$@"; do
+		grep -qF -- "$p" "$TMP/err" || fail "$what: stderr lacks '$p': $(cat "$TMP/err")"
+	done
+	echo "ok: $what: $(cat "$TMP/err")"
+}
+
+under TWSHIM_SHM=twshim-no-slash
+one_line "bad TWSHIM_SHM" "TWSHIM_SHM='twshim-no-slash'" "'/NAME'" "off for this process"
+under TWSHIM_LOG=journal
+one_line "bad TWSHIM_LOG" "TWSHIM_LOG='journal'" "'syslog'"
+under TWSHIM_LOG_LEVEL=loud
+one_line "bad TWSHIM_LOG_LEVEL" "TWSHIM_LOG_LEVEL='loud'" "'debug'"
+
+# A ledger others could write into (planted with mode 0666) is refused.
+touch "/dev/shm$TWSHIM_SHM-planted" && chmod 666 "/dev/shm$TWSHIM_SHM-planted"
+under TWSHIM_SHM="$TWSHIM_SHM-planted"
+one_line "planted ledger" "$TWSHIM_SHM-planted" "mode 666"
+
+# A ledger from another layout version is refused, not written into.
+head -c 4096 /dev/zero > "/dev/shm$TWSHIM_SHM-old" && chmod 600 "/dev/shm$TWSHIM_SHM-old"
+under TWSHIM_SHM="$TWSHIM_SHM-old"
+one_line "foreign ledger" "$TWSHIM_SHM-old" "rm /dev/shm$TWSHIM_SHM-old"
+
+# Off, and quiet: the ledger off is not an error.
+under TWSHIM_SHM=off
+expect "stderr lines (TWSHIM_SHM=off)" "$(wc -l < "$TMP/err")" -eq 0
+under TWSHIM_LOG=off TWSHIM_SHM=bad
+expect "stderr lines (TWSHIM_LOG=off)" "$(wc -l < "$TMP/err")" -eq 0
+
+# And working as usual: no line at all.
+under
+expect "stderr lines (good configuration)" "$(wc -l < "$TMP/err")" -eq 0
+stat_json
+expect "connects counted" "$(statq connects --comm curl)" -eq 1

@@ -1,0 +1,41 @@
+# The fd lifecycles of real programs (dup, dup2 over a socket, fork, fclose
+# behind our back, fds beyond the first table chunk, close_range, close in
+# a signal handler, unread data), each checked against the kernel's own
+# TIME_WAIT count: errno kept exactly, each connection closed once.
+. "$(dirname "$0")/lib.sh"
+
+loopback_ns 10000 60000 1
+start_server "$EX/ka_server" -l 127.0.0.1 -p 8080
+BASE=$TWSHIM_SHM
+
+# run_case CASE CONNECTS ACTIVE RESET OTHER PROCS
+run_case() {
+	local case=$1 tw0 tw1
+	export TWSHIM_SHM=$BASE-$case
+	tw0=$(ss_tw)
+	"$TW" run -- "$B/tests/progs/fdcases" "$case" 127.0.0.1 8080 || fail "$case: the program failed under the shim"
+	tw1=$(ss_tw)
+	stat_json
+	expect "$case connects" "$(statq connects --comm fdcases)" -eq "$2"
+	expect "$case active_closes" "$(statq active_closes --comm fdcases)" -eq "$3"
+	expect "$case reset_closes" "$(statq reset_closes --comm fdcases)" -eq "$4"
+	expect "$case other_closes" "$(statq other_closes --comm fdcases)" -eq "$5"
+	expect "$case processes" "$(statq procs --comm fdcases)" -eq "$6"
+	expect "$case open" "$(statq open --comm fdcases)" -eq 0
+	# Each active close is one TIME_WAIT in the kernel; the fclose'd one
+	# (counted as other: its close was not seen) is one too.
+	expect "$case kernel TIME_WAIT added" "$((tw1 - tw0))" -eq "$(( $3 + $( [ "$case" = stale ] && echo 1 || echo 0) ))"
+	rm -f "/dev/shm$TWSHIM_SHM"
+}
+
+run_case errno 1 1 0 0 1
+expect "errno refused" "$(statq connect_errors.ECONNREFUSED --comm fdcases)" -eq 1
+run_case dup 1 1 0 0 1
+run_case dup2_over 2 2 0 0 1
+run_case fork 2 2 0 0 2
+run_case stale 1 0 0 1 1
+run_case bigfd 1 1 0 0 1
+run_case close_range 3 3 0 0 1
+run_case signal 1 1 0 0 1
+run_case unread 1 0 1 0 1
+echo "fdcases: all cases hold"

@@ -1,0 +1,90 @@
+# Shared by the end-to-end scenarios. A scenario runs as pid 1 of its own
+# pid, mount, user and network namespaces (see test_e2e.c): every process
+# it starts and every namespace it makes end with it, whatever happens.
+# It exits 0 when every check held; each failed check says what and why.
+set -euo pipefail
+
+B=${TWSHIM_BUILD:?TWSHIM_BUILD must name the build directory}
+TW=$B/twshim
+EX=$B/examples
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TMP=$(mktemp -d)
+export TWSHIM_SHM=${TWSHIM_SHM:?TWSHIM_SHM must name this scenario\'s own ledger}
+PY=/usr/bin/python3
+LEDGER=$TWSHIM_SHM
+
+cleanup() {
+	rm -rf "$TMP"
+	rm -f "/dev/shm$LEDGER" "/dev/shm$LEDGER"-*
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+note() { echo "--- $*"; }
+
+# expect NAME ACTUAL OP EXPECTED   (OP: -eq -le -ge ...)
+expect() {
+	[ "$2" "$3" "$4" ] || fail "$1: got $2, expected $3 $4"
+	echo "ok: $1 = $2 ($3 $4)"
+}
+
+# The sanitizer runtime must come first in LD_PRELOAD when the shim is
+# built with ASan; leaks in third-party programs are not ours to report.
+if [ "${SAN:-}" = asan ]; then
+	export LD_PRELOAD=$(gcc -print-file-name=libasan.so)
+	export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
+fi
+if [ "${SAN:-}" = ubsan ]; then
+	export LD_PRELOAD=$(gcc -print-file-name=libubsan.so)
+fi
+
+# loopback_ns RANGE_LO RANGE_HI TW_REUSE: this namespace's loopback, a
+# small port range, TIME_WAIT reuse as given.
+loopback_ns() {
+	ip link set lo up
+	echo "$1 $2" > /proc/sys/net/ipv4/ip_local_port_range
+	echo "$3" > /proc/sys/net/ipv4/tcp_tw_reuse
+}
+
+# Two hosts joined by a veth pair: client 10.77.0.2, server 10.77.0.1.
+# Commands run there with: in_client CMD..., in_server CMD...
+CLIENT_NS=; SERVER_NS=
+veth_pair() {
+	ip link set lo up
+	unshare -n sleep 100000 & CLIENT_NS=$!
+	unshare -n sleep 100000 & SERVER_NS=$!
+	for _ in $(seq 100); do
+		[ "$(readlink /proc/$CLIENT_NS/ns/net)" != "$(readlink /proc/self/ns/net)" ] &&
+		[ "$(readlink /proc/$SERVER_NS/ns/net)" != "$(readlink /proc/self/ns/net)" ] && break
+		sleep 0.02
+	done
+	ip link add twc type veth peer name tws
+	ip link set twc netns "$CLIENT_NS"
+	ip link set tws netns "$SERVER_NS"
+	in_client sh -c 'ip link set lo up; ip addr add 10.77.0.2/24 dev twc; ip link set twc up'
+	in_server sh -c 'ip link set lo up; ip addr add 10.77.0.1/24 dev tws; ip link set tws up'
+}
+in_client() { nsenter -t "$CLIENT_NS" -n -- "$@"; }
+in_server() { nsenter -t "$SERVER_NS" -n -- "$@"; }
+
+# start_server [in_server] ka_server ARGS...: waits until it listens.
+start_server() {
+	rm -f "$TMP/ready"
+	"$@" --ready-file "$TMP/ready" > "$TMP/server.out" &
+	SERVER_PID=$!
+	for _ in $(seq 200); do
+		[ -s "$TMP/ready" ] && return 0
+		kill -0 "$SERVER_PID" 2>/dev/null || fail "server did not start: $(cat "$TMP/server.out")"
+		sleep 0.02
+	done
+	fail "server not listening after 4 s"
+}
+
+# stat_json: the ledger as JSON in $TMP/stat.json (every slot).
+stat_json() { "$TW" stat --json --all > "$TMP/stat.json"; }
+
+# statq ARGS: a number from $TMP/stat.json, see statq.py.
+statq() { "$PY" "$HERE/statq.py" "$TMP/stat.json" "$@"; }
+
+# TIME_WAIT entries in a namespace (the kernel's count).
+ss_tw() { "$@" ss -Htan state time-wait | wc -l; }

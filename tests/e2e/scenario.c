@@ -1,0 +1,94 @@
+/*
+ * Each scenario runs as pid 1 of new user, pid, mount and network
+ * namespaces (unshare -rn -p -f -m --mount-proc --kill-child): the
+ * processes, veth pairs and namespaces it makes die with it, even when it
+ * is killed at its time limit. LD_PRELOAD is set by the scenario only in
+ * the environment of the programs it runs under the shim, never here.
+ */
+#include "scenario.h"
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Every ledger the scenario may have left: its name and NAME-*. */
+static void remove_ledgers(const char *shm)
+{
+	DIR *d = opendir("/dev/shm");
+	struct dirent *e;
+	size_t n = strlen(shm + 1);
+
+	while (d && (e = readdir(d))) {
+		if (strncmp(e->d_name, shm + 1, n) == 0 &&
+		    (e->d_name[n] == '\0' || e->d_name[n] == '-')) {
+			char name[300];
+			snprintf(name, sizeof(name), "/%s", e->d_name);
+			shm_unlink(name);
+		}
+	}
+	if (d)
+		closedir(d);
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	if (!f)
+		return strdup("(no output)");
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = calloc(1, (size_t)n + 1);
+	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n)
+		buf[0] = '\0';
+	fclose(f);
+	return buf;
+}
+
+void tw_scenario(const char *name, int timeout_s, const char *const *env)
+{
+	const char *src = getenv("TWSHIM_SRC"), *build = getenv("TWSHIM_BUILD");
+	char script[512], shm[128], out[] = "/tmp/twshim-e2e-XXXXXX", secs[16];
+	int fd, status;
+	pid_t pid;
+	char *text;
+
+	cr_assert(src && build, "run through `make test`: TWSHIM_SRC and TWSHIM_BUILD unset");
+	snprintf(script, sizeof(script), "%s/tests/e2e/%s.sh", src, name);
+	snprintf(shm, sizeof(shm), "/twshim-e2e-%s-%d", name, (int)getpid());
+	snprintf(secs, sizeof(secs), "%d", timeout_s);
+	fd = mkstemp(out);
+	cr_assert_geq(fd, 0);
+
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+		setenv("TWSHIM_SHM", shm, 1);
+		for (; env && *env; env++)
+			putenv((char *)*env);
+		execlp("timeout", "timeout", "-k", "5", secs, "unshare", "-rn", "-p", "-f", "-m",
+		       "--mount-proc", "--kill-child", "bash", script, (char *)NULL);
+		_exit(127);
+	}
+	close(fd);
+	waitpid(pid, &status, 0);
+	remove_ledgers(shm);
+	text = slurp(out);
+	unlink(out);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 124)
+		cr_assert_fail("scenario %s: killed after %d s\n%s", name, timeout_s, text);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	          "scenario %s failed (status %d):\n%s", name, status, text);
+	free(text);
+}

@@ -1,0 +1,10 @@
+/* Running an end-to-end scenario script (tests/e2e/NAME.sh) in its own
+ * namespaces, bounded in time, from a Criterion test. */
+#ifndef TW_SCENARIO_H
+#define TW_SCENARIO_H
+
+/* Runs the script; fails the test with its output if it does not exit 0.
+ * Extra environment: "VAR=VALUE" strings, NULL-terminated, may be NULL. */
+void tw_scenario(const char *name, int timeout_s, const char *const *env);
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * End-to-end: real programs (ours in examples/ and tests/progs/, and
+ * unmodified curl and python3) under the shim, in namespaces with a tiny
+ * port range so that exhaustion takes seconds. Each scenario's checks, and
+ * why, are in its script.
+ */
+#include <criterion/criterion.h>
+
+#include "scenario.h"
+
+Test(e2e, curl_loop_across_veth_matches_kernel, .timeout = 150)
+{
+	tw_scenario("curl_veth", 140, NULL);
+}
+
+Test(e2e, eight_threads_ten_thousand_connections_exact, .timeout = 120)
+{
+	tw_scenario("threads", 110, NULL);
+}
+
+Test(e2e, exhaustion_counted_per_destination_c_and_python, .timeout = 90)
+{
+	tw_scenario("exhaust", 80, NULL);
+}
+
+Test(e2e, nonblocking_epoll_clients_ipv4_ipv6, .timeout = 90)
+{
+	tw_scenario("nonblock", 80, NULL);
+}
+
+Test(e2e, thousand_processes_fold_without_loss, .timeout = 150)
+{
+	tw_scenario("overflow", 140, NULL);
+}
+
+Test(e2e, fd_lifecycles, .timeout = 90)
+{
+	tw_scenario("fdcases", 80, NULL);
+}
+
+Test(e2e, fails_open_with_one_line, .timeout = 90)
+{
+	tw_scenario("failopen", 80, NULL);
+}
+
+Test(e2e, cli_exit_codes_help_and_warnings, .timeout = 90)
+{
+	tw_scenario("cli", 80, NULL);
+}

@@ -1,0 +1,219 @@
+/*
+ * fdcases CASE HOST PORT: one of the fd lifecycles real programs go
+ * through, run under the shim by tests/e2e/fdcases.sh, which then checks
+ * the ledger. Prints "fdcases CASE: ok" and exits 0 when the program saw
+ * what it would without the shim (results, errno); any difference is a
+ * line "fdcases CASE: ..." on stderr and exit 1.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *name;
+static struct sockaddr_in server;
+
+#define CHECK(cond, ...)                                                       \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "fdcases %s: line %d: ", name, __LINE__); \
+			fprintf(stderr, __VA_ARGS__);                          \
+			fputc('\n', stderr);                                   \
+			exit(1);                                               \
+		}                                                              \
+	} while (0)
+
+/* A connection that made one request and read the whole answer, so that
+ * close() is a clean active close (unread data would make it an RST). */
+static int request(void)
+{
+	static const char req[] = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
+	char buf[512];
+	ssize_t n, got = 0;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	CHECK(fd >= 0, "socket: %s", strerror(errno));
+	CHECK(connect(fd, (struct sockaddr *)&server, sizeof(server)) == 0, "connect: %s",
+	      strerror(errno));
+	CHECK(write(fd, req, sizeof(req) - 1) == (ssize_t)sizeof(req) - 1, "write");
+	/* ka_server answers with a 3-byte body: the response ends in "ok\n". */
+	while ((n = read(fd, buf + got, sizeof(buf) - 1 - (size_t)got)) > 0) {
+		got += n;
+		buf[got] = '\0';
+		if (strstr(buf, "\r\n\r\nok\n"))
+			break;
+	}
+	CHECK(n > 0, "read: %s", n < 0 ? strerror(errno) : "EOF");
+	return fd;
+}
+
+/* errno is the caller's: untouched on success, the real call's on failure. */
+static void case_errno(void)
+{
+	int fd;
+
+	errno = 4242;
+	fd = request();
+	CHECK(errno == 4242, "errno after socket+connect+write+read = %d", errno);
+	errno = 4243;
+	CHECK(close(fd) == 0, "close: %s", strerror(errno));
+	CHECK(errno == 4243, "errno after a successful close = %d", errno);
+	CHECK(close(fd) == -1 && errno == EBADF, "second close: errno %d", errno);
+	errno = 0;
+	CHECK(close(-1) == -1 && errno == EBADF, "close(-1): errno %d", errno);
+	/* A refused connect keeps its own errno. */
+	struct sockaddr_in none = server;
+	none.sin_port = htons(1);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(connect(fd, (struct sockaddr *)&none, sizeof(none)) == -1 && errno == ECONNREFUSED,
+	      "connect to a closed port: errno %d", errno);
+	close(fd);
+	/* Files pass through: errno untouched. */
+	errno = 77;
+	fd = open("/dev/null", O_RDONLY);
+	CHECK(fd >= 0 && close(fd) == 0 && errno == 77, "file close changed errno to %d", errno);
+}
+
+/* dup: two fds, one connection; only the last close ends it. */
+static void case_dup(void)
+{
+	int fd = request(), d = dup(fd), d2 = fcntl(fd, F_DUPFD_CLOEXEC, 100);
+
+	CHECK(d >= 0 && d2 >= 100, "dup %d fcntl %d: %s", d, d2, strerror(errno));
+	CHECK(close(fd) == 0 && close(d2) == 0 && close(d) == 0, "close");
+}
+
+/* dup2 over a tracked socket closes it: that close counts too. */
+static void case_dup2_over(void)
+{
+	int a = request(), b = request();
+
+	CHECK(dup2(a, b) == b, "dup2: %s", strerror(errno));
+	CHECK(close(a) == 0 && close(b) == 0, "close");
+}
+
+/* fork: the child closes its copy first, the parent's is the last close. */
+static void case_fork(void)
+{
+	int fd = request(), st;
+	pid_t p = fork();
+
+	CHECK(p >= 0, "fork");
+	if (p == 0) {
+		close(fd);
+		/* The child's own connection: counted in the child's slot. */
+		close(request());
+		_exit(0);
+	}
+	CHECK(waitpid(p, &st, 0) == p && WIFEXITED(st) && WEXITSTATUS(st) == 0, "child failed");
+	CHECK(close(fd) == 0, "close");
+}
+
+/* fclose closes the fd inside glibc, past the shim; the number comes back. */
+static void case_stale(void)
+{
+	int fd = request(), again;
+	FILE *f = fdopen(fd, "r+");
+
+	CHECK(f != NULL, "fdopen");
+	fclose(f);
+	again = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(again == fd, "socket() gave %d, not the closed %d", again, fd);
+	close(again);
+}
+
+/* fd numbers far beyond the first table chunk. */
+static void case_bigfd(void)
+{
+	struct rlimit rl;
+	int fd = request(), big;
+
+	CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0, "getrlimit");
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	big = (int)(rl.rlim_cur > 20000 ? 19999 : rl.rlim_cur - 1);
+	CHECK(big > 4096, "RLIMIT_NOFILE hard limit %llu too low", (unsigned long long)rl.rlim_max);
+	CHECK(dup2(fd, big) == big, "dup2 to %d: %s", big, strerror(errno));
+	CHECK(close(fd) == 0 && close(big) == 0, "close");
+}
+
+/* close_range over three connections and a file. */
+static void case_close_range(void)
+{
+	int a = request(), b = request(), c = request(), f = open("/dev/null", O_RDONLY);
+	int lo = a < b ? a : b;
+
+	(void)c;
+	(void)f;
+	CHECK(close_range((unsigned)lo, ~0u, 0) == 0, "close_range: %s", strerror(errno));
+	CHECK(fcntl(c, F_GETFD) == -1 && fcntl(f, F_GETFD) == -1, "still open");
+}
+
+static int sig_fd = -1;
+static void on_alarm(int sig)
+{
+	(void)sig;
+	close(sig_fd); /* async-signal-safe, and so it must stay under the shim */
+}
+
+/* close() from a signal handler. */
+static void case_signal(void)
+{
+	sig_fd = request();
+	signal(SIGALRM, on_alarm);
+	raise(SIGALRM);
+	CHECK(fcntl(sig_fd, F_GETFD) == -1, "not closed");
+}
+
+/* Unread data: the kernel resets instead of FIN; no TIME_WAIT. */
+static void case_unread(void)
+{
+	static const char req[] = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	CHECK(connect(fd, (struct sockaddr *)&server, sizeof(server)) == 0, "connect");
+	CHECK(write(fd, req, sizeof(req) - 1) > 0, "write");
+	usleep(100000); /* let the answer arrive, unread */
+	CHECK(close(fd) == 0, "close");
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} cases[] = {
+	{ "errno", case_errno }, { "dup", case_dup }, { "dup2_over", case_dup2_over },
+	{ "fork", case_fork }, { "stale", case_stale }, { "bigfd", case_bigfd },
+	{ "close_range", case_close_range }, { "signal", case_signal }, { "unread", case_unread },
+};
+
+int main(int argc, char **argv)
+{
+	if (argc != 4) {
+		fprintf(stderr, "usage: fdcases CASE HOST PORT\n");
+		return 2;
+	}
+	name = argv[1];
+	server.sin_family = AF_INET;
+	server.sin_port = htons((uint16_t)atoi(argv[3]));
+	if (inet_pton(AF_INET, argv[2], &server.sin_addr) != 1) {
+		fprintf(stderr, "fdcases: '%s' is not an IPv4 address\n", argv[2]);
+		return 2;
+	}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (strcmp(cases[i].name, name) == 0) {
+			cases[i].fn();
+			printf("fdcases %s: ok\n", name);
+			return 0;
+		}
+	}
+	fprintf(stderr, "fdcases: no case '%s'\n", name);
+	return 2;
+}

@@ -1,0 +1,95 @@
+/* TWSHIM_* parsing: good values taken, bad ones named with what is valid. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+static const char *vars[8][2];
+
+static const char *fake_env(const char *name)
+{
+	for (int i = 0; i < 8 && vars[i][0]; i++)
+		if (strcmp(vars[i][0], name) == 0)
+			return vars[i][1];
+	return NULL;
+}
+
+static void set(int i, const char *name, const char *value)
+{
+	vars[i][0] = name;
+	vars[i][1] = value;
+	vars[i + 1][0] = NULL;
+}
+
+Test(config, defaults)
+{
+	struct tw_config c;
+	char err[512] = "", want[64];
+
+	vars[0][0] = NULL;
+	cr_assert_eq(tw_config_load(&c, fake_env, err, sizeof(err)), 0);
+	snprintf(want, sizeof(want), "/twshim.%u", (unsigned)geteuid());
+	cr_expect_str_eq(c.shm_name, want);
+	cr_expect_eq(c.log.sink, TW_SINK_STDERR);
+	cr_expect_eq(c.log.level, TW_LOG_WARN);
+}
+
+Test(config, good_values)
+{
+	struct tw_config c;
+	char err[512] = "";
+
+	set(0, "TWSHIM_SHM", "/svc-a");
+	set(1, "TWSHIM_LOG", "file:/var/log/tw.log");
+	set(2, "TWSHIM_LOG_LEVEL", "debug");
+	cr_assert_eq(tw_config_load(&c, fake_env, err, sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(c.shm_name, "/svc-a");
+	cr_expect_eq(c.log.sink, TW_SINK_FILE);
+	cr_expect_str_eq(c.log.path, "/var/log/tw.log");
+	cr_expect_eq(c.log.level, TW_LOG_DEBUG);
+
+	set(0, "TWSHIM_SHM", "off");
+	set(1, "TWSHIM_LOG", "syslog");
+	cr_assert_eq(tw_config_load(&c, fake_env, err, sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(c.shm_name, "");
+	cr_expect_eq(c.log.sink, TW_SINK_SYSLOG);
+}
+
+static void expect_bad(const char *name, const char *value, const char *hint)
+{
+	struct tw_config c;
+	char err[512] = "";
+
+	set(0, name, value);
+	cr_assert_eq(tw_config_load(&c, fake_env, err, sizeof(err)), -1, "%s=%s accepted", name,
+	             value);
+	/* The message names the variable, the value, and what is valid. */
+	cr_expect(strstr(err, name) != NULL, "%s", err);
+	cr_expect(strstr(err, value) != NULL, "%s", err);
+	cr_expect(strstr(err, hint) != NULL, "%s", err);
+}
+
+Test(config, bad_values_named)
+{
+	expect_bad("TWSHIM_SHM", "twshim", "'/NAME'");
+	expect_bad("TWSHIM_SHM", "/a/b", "'/NAME'");
+	expect_bad("TWSHIM_SHM", "/", "'/NAME'");
+	expect_bad("TWSHIM_LOG", "journal", "'syslog'");
+	expect_bad("TWSHIM_LOG", "file:relative.log", "file:/ABSOLUTE/PATH");
+	expect_bad("TWSHIM_LOG_LEVEL", "verbose", "'debug'");
+}
+
+Test(config, log_settings_kept_when_another_is_bad)
+{
+	struct tw_config c;
+	char err[512] = "";
+
+	/* TWSHIM_LOG=off must silence the complaint about TWSHIM_SHM too. */
+	set(0, "TWSHIM_SHM", "bad");
+	set(1, "TWSHIM_LOG", "off");
+	cr_expect_eq(tw_config_load(&c, fake_env, err, sizeof(err)), -1);
+	cr_expect_eq(c.log.sink, TW_SINK_OFF);
+	cr_expect(strstr(err, "TWSHIM_SHM='bad'") != NULL, "%s", err);
+}

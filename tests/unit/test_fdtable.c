@@ -1,0 +1,55 @@
+/* The fd table: any fd number Linux can hand out, lookups without allocation. */
+#include <criterion/criterion.h>
+
+#include "fdtable.h"
+
+Test(fdtable, unknown_fd_costs_no_allocation)
+{
+	cr_expect_null(tw_fd_get(-1));
+	cr_expect_null(tw_fd_get(123456789));
+	cr_expect_eq(tw_fd_kind(tw_fd_get(123456789)), TW_FD_NONE);
+}
+
+Test(fdtable, fds_beyond_any_fixed_table)
+{
+	/* fs.nr_open can be raised to 2^30 and beyond: no fixed table. */
+	static const int fds[] = { 0, 4095, 4096, 1048576 + 7, (1 << 30) + 3, 0x7fffffff };
+
+	for (unsigned i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		struct tw_fd *e = tw_fd_get_alloc(fds[i]), v = { 0 };
+		cr_assert_not_null(e, "fd %d", fds[i]);
+		atomic_init(&v.kind, TW_FD_TCP);
+		v.dest = (int16_t)i;
+		tw_fd_publish(e, &v);
+		cr_expect_eq(tw_fd_get(fds[i]), e);
+	}
+	for (unsigned i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		cr_expect_eq(tw_fd_kind(tw_fd_get(fds[i])), TW_FD_TCP);
+		cr_expect_eq(tw_fd_get(fds[i])->dest, (int16_t)i);
+	}
+}
+
+static int seen[16], nseen;
+
+static void collect(int fd, struct tw_fd *e, void *arg)
+{
+	(void)e;
+	(void)arg;
+	if (nseen < 16)
+		seen[nseen++] = fd;
+}
+
+Test(fdtable, foreach_visits_only_known_fds_in_range)
+{
+	struct tw_fd v = { 0 };
+
+	atomic_init(&v.kind, TW_FD_OTHER);
+	tw_fd_publish(tw_fd_get_alloc(10), &v);
+	tw_fd_publish(tw_fd_get_alloc(20), &v);
+	tw_fd_publish(tw_fd_get_alloc(9000), &v);
+	nseen = 0;
+	tw_fd_foreach(11, ~0u, collect, NULL);
+	cr_assert_eq(nseen, 2);
+	cr_expect_eq(seen[0], 20);
+	cr_expect_eq(seen[1], 9000);
+}

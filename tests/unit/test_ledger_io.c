@@ -1,0 +1,115 @@
+/*
+ * The segment itself: created private, refused when someone else's, and
+ * read defensively by the CLI (never trusting what is in it).
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ledger_read.h"
+#include "ledger_write.h"
+
+static char name[64];
+
+static void setup(void)
+{
+	snprintf(name, sizeof(name), "/twshim-unit-%d", (int)getpid());
+	shm_unlink(name);
+	tw_ledger = NULL;
+}
+
+static void teardown(void)
+{
+	if (tw_ledger)
+		munmap(tw_ledger, sizeof(*tw_ledger));
+	tw_ledger = NULL;
+	shm_unlink(name);
+}
+
+Test(ledger_io, created_private_and_read_back, .init = setup, .fini = teardown)
+{
+	static struct tw_snapshot snap;
+	char err[512] = "", path[128];
+	struct stat st;
+	int missing = 1;
+
+	cr_assert_eq(tw_ledger_open(name, err, sizeof(err)), 0, "%s", err);
+	snprintf(path, sizeof(path), "/dev/shm%s", name);
+	cr_assert_eq(stat(path, &st), 0);
+	cr_expect_eq(st.st_mode & 0777, 0600);
+
+	struct tw_slot *s = &tw_ledger->slots[tw_slot_claim(tw_ledger, getpid(), 1, 1, "t\x01x", 0, 1)];
+	struct tw_addr key = { .family = 6, .port = 443, .addr = { [15] = 1 } };
+	int d = tw_dest_find(s, TW_DEST_OUT, &key);
+	tw_count_connect(s, d, EADDRNOTAVAIL, 4000);
+	tw_count_connect(s, d, 0, 20);
+
+	cr_assert_eq(tw_snapshot_read(name, &snap, &missing, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(missing, 0);
+	cr_assert_eq(snap.nprocs, 1);
+	cr_expect_str_eq(snap.procs[0].comm, "t?x"); /* control bytes never reach a terminal */
+	cr_expect_eq(snap.procs[0].c.connects, 1);
+	cr_expect_eq(snap.procs[0].c.connect_errors[TW_ERR_EADDRNOTAVAIL], 1);
+	cr_assert_eq(snap.procs[0].ndests, 1);
+	cr_expect_str_eq(snap.procs[0].dests[0].addr, "[::1]:443");
+}
+
+Test(ledger_io, missing_ledger_said_plainly, .init = setup, .fini = teardown)
+{
+	static struct tw_snapshot snap;
+	char err[512] = "";
+	int missing = 0;
+
+	cr_assert_eq(tw_snapshot_read(name, &snap, &missing, err, sizeof(err)), -1);
+	cr_expect_eq(missing, 1);
+	cr_expect(strstr(err, name) != NULL, "%s", err);
+}
+
+static void corrupt(size_t off, const void *bytes, size_t n)
+{
+	int fd = shm_open(name, O_RDWR, 0);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(pwrite(fd, bytes, n, (off_t)off), (ssize_t)n);
+	close(fd);
+}
+
+Test(ledger_io, foreign_layout_refused_by_both_sides, .init = setup, .fini = teardown)
+{
+	static struct tw_snapshot snap;
+	uint32_t v2 = 2;
+	char err[512] = "";
+	int missing;
+
+	cr_assert_eq(tw_ledger_open(name, err, sizeof(err)), 0, "%s", err);
+	munmap(tw_ledger, sizeof(*tw_ledger));
+	tw_ledger = NULL;
+	corrupt(offsetof(struct tw_ledger_header, version), &v2, sizeof(v2));
+
+	cr_expect_eq(tw_snapshot_read(name, &snap, &missing, err, sizeof(err)), -1);
+	cr_expect(strstr(err, "layout version 2") != NULL, "%s", err);
+	cr_expect_eq(tw_ledger_open(name, err, sizeof(err)), -1);
+	cr_expect(strstr(err, "layout version 2") != NULL, "%s", err);
+	cr_expect(strstr(err, "TWSHIM_SHM") != NULL, "%s", err);
+
+	corrupt(0, "garbage!", 8);
+	cr_expect_eq(tw_snapshot_read(name, &snap, &missing, err, sizeof(err)), -1);
+	cr_expect(strstr(err, "not a twshim ledger") != NULL, "%s", err);
+}
+
+Test(ledger_io, segment_others_can_write_is_refused, .init = setup, .fini = teardown)
+{
+	char err[512] = "";
+	int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+
+	cr_assert_geq(fd, 0);
+	fchmod(fd, 0666);
+	close(fd);
+	cr_expect_eq(tw_ledger_open(name, err, sizeof(err)), -1);
+	cr_expect(strstr(err, "mode 666") != NULL, "%s", err);
+}
