@@ -127,7 +127,7 @@ struct tw_ledger_header {
 	_Atomic uint64_t slot_claims;        /* processes that took a slot */
 	_Atomic uint64_t slots_folded;       /* exited slots folded into aggregates */
 	_Atomic uint64_t attach_overflow;    /* processes that joined an aggregate at once */
-	uint8_t reserved[48];
+	uint8_t reserved[40];
 };
 
 struct tw_ledger {
