@@ -62,7 +62,7 @@ EXAMPLES = $(patsubst examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRC))
 BENCHES  = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 PROGS    = $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(PROG_SRC))
 
-.PHONY: all test test-unit check-san demo bench clean format
+.PHONY: all test check-san demo bench install clean format
 all: $(LIB) $(CLI) $(EXAMPLES) $(BENCHES)
 
 $(BUILD)/pic/%.o: %.c
@@ -109,7 +109,7 @@ $(TESTBIN): $(call obj,$(TEST_SRC) $(SHIM_CORE) $(CLI_CORE))
 
 # The tests spawn build products by path: tell them where the build is.
 test: all $(TESTBIN) $(PROGS)
-	TWSHIM_SRC=$(CURDIR) TWSHIM_BUILD=$(abspath $(BUILD)) SAN=$(SAN) $(TESTBIN) $(TESTFLAGS)
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp TWSHIM_SRC=$(CURDIR) TWSHIM_BUILD=$(abspath $(BUILD)) SAN=$(SAN) $(TESTBIN) $(TESTFLAGS)
 
 # Sanitizer variants: the same suite against an ASan, UBSan and TSan build.
 check-san:
@@ -125,6 +125,11 @@ bench: all
 
 format:
 	clang-format -i $(SHIM_SRC) $(CLI_SRC) $(TEST_SRC) $(EXAMPLE_SRC) $(BENCH_SRC) include/twshim/*.h shim/*.h cli/*.h
+
+PREFIX  ?= /usr/local
+install: $(LIB) $(CLI)
+	install -D -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/twshim
+	install -D -m 0644 $(LIB) $(DESTDIR)$(PREFIX)/lib/twshim/libtwshim.so
 
 clean:
 	rm -rf build

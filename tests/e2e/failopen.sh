@@ -5,13 +5,12 @@
 
 loopback_ns 40000 40999 0
 start_server "$EX/ka_server" -l 127.0.0.1 -p 8080
-URL=http://127.0.0.1:8080/
-curl -sS "$URL" > "$TMP/plain.out" || fail "curl without the shim"
+"$GET" 127.0.0.1 8080 > "$TMP/plain.out" || fail "$GET_COMM without the shim"
 
-# under VAR=VALUE: runs curl under the shim; stderr kept in $TMP/err.
+# under VAR=VALUE...: runs the client under the shim; stderr kept in $TMP/err.
 under() {
-	env "$@" "$TW" run -- curl -sS "$URL" > "$TMP/out" 2> "$TMP/err" ||
-		fail "curl failed under $*: $(cat "$TMP/err")"
+	env "$@" "$TW" run -- "$GET" 127.0.0.1 8080 > "$TMP/out" 2> "$TMP/err" ||
+		fail "$GET_COMM failed under $*: $(cat "$TMP/err")"
 	cmp -s "$TMP/out" "$TMP/plain.out" || fail "stdout changed under $*"
 }
 one_line() { # WHAT PATTERN...
@@ -46,8 +45,18 @@ expect "stderr lines (TWSHIM_SHM=off)" "$(wc -l < "$TMP/err")" -eq 0
 under TWSHIM_LOG=off TWSHIM_SHM=bad
 expect "stderr lines (TWSHIM_LOG=off)" "$(wc -l < "$TMP/err")" -eq 0
 
+# Logging to a file: nothing on stderr, the lines in the file.
+under TWSHIM_LOG="file:$TMP/tw.log" TWSHIM_LOG_LEVEL=debug
+expect "stderr lines (TWSHIM_LOG=file:)" "$(wc -l < "$TMP/err")" -eq 0
+grep -q "twshim\[$GET_COMM [0-9]*\]: debug: active, ledger $TWSHIM_SHM" "$TMP/tw.log" ||
+	fail "no debug line in the log file: $(cat "$TMP/tw.log" 2>&1)"
+under TWSHIM_LOG="file:$TMP/tw.log" TWSHIM_SHM=bad
+expect "stderr lines (error to file)" "$(wc -l < "$TMP/err")" -eq 0
+grep -q "TWSHIM_SHM='bad'" "$TMP/tw.log" || fail "the error did not reach the log file"
+rm -f "/dev/shm$TWSHIM_SHM"
+
 # And working as usual: no line at all.
 under
 expect "stderr lines (good configuration)" "$(wc -l < "$TMP/err")" -eq 0
 stat_json
-expect "connects counted" "$(statq connects --comm curl)" -eq 1
+expect "connects counted" "$(statq connects --comm $GET_COMM)" -eq 1
