@@ -35,6 +35,11 @@
  *               closed every connection, so its accept()+close() are in the
  *               time too (they overlap the client's on the other core). Its
  *               variance is higher: it depends on the scheduler.
+ *   client      socket() + connect() + close() by this process only; the
+ *               server is this program re-executed ("serve") without
+ *               LD_PRELOAD, so the shim's cost is the client's alone: what
+ *               a program connecting to another host pays. The server reads
+ *               to EOF and closes after the client: the client closes first.
  *
  * Traffic is only ever to 127.0.0.1, on a port the kernel picks (port 0);
  * bench/run.sh runs this inside a network namespace of its own.
@@ -44,11 +49,13 @@
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -185,6 +192,68 @@ static void run_connect_client(uint64_t n)
 		xclose(connect_once());
 }
 
+/*
+ * client: only the client side runs here (socket + connect + close); the
+ * server is this program re-executed as "serve" with LD_PRELOAD taken out
+ * of its environment, so that the shim's cost is the client's alone, as a
+ * program that connects to a remote service would pay it.
+ */
+static pid_t g_server_pid = -1;
+
+static void spawn_server(void)
+{
+	extern char **environ;
+	char fdarg[16], *argv[] = { (char *)"bench_ops", (char *)"serve", fdarg, NULL };
+	char **env;
+	size_t n = 0, j = 0;
+	int fd;
+
+	/* The listener goes to the server, which must not inherit it CLOEXEC. */
+	fd = fcntl(g_listen_fd, F_DUPFD, 3);
+	if (fd < 0)
+		die("fcntl F_DUPFD");
+	snprintf(fdarg, sizeof(fdarg), "%d", fd);
+	while (environ[n])
+		n++;
+	env = calloc(n + 1, sizeof(*env));
+	if (!env)
+		die("calloc");
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0)
+			env[j++] = environ[i];
+	g_server_pid = fork();
+	if (g_server_pid < 0)
+		die("fork");
+	if (g_server_pid == 0) {
+		execve("/proc/self/exe", argv, env);
+		_exit(127);
+	}
+	free(env);
+	xclose(fd);
+}
+
+/* serve FD: accept, read to EOF (the client closes first), close; forever. */
+static void serve(int lfd)
+{
+	char buf[256];
+
+	g_listen_fd = lfd;
+	for (;;) {
+		int fd = accept_once();
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+		close(fd);
+	}
+}
+
+static void stop_server(void)
+{
+	if (g_server_pid > 0) {
+		kill(g_server_pid, SIGKILL);
+		waitpid(g_server_pid, NULL, 0);
+	}
+}
+
 /* ---- driver ---- */
 
 static uint64_t parse_iterations(const char *s)
@@ -206,7 +275,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 	        "usage: bench_ops MODE ITERATIONS\n"
-	        "  MODE: devnull | pipe | connect | connect-mt\n"
+	        "  MODE: devnull | pipe | connect | connect-mt | client\n"
 	        "  prints: MODE iterations=N ns_per_op=X.XX\n");
 	exit(2);
 }
@@ -217,6 +286,8 @@ int main(int argc, char **argv)
 	void (*loop)(uint64_t) = NULL;
 	int threaded = 0;
 
+	if (argc == 3 && strcmp(argv[1], "serve") == 0)
+		serve(atoi(argv[2]));
 	if (argc != 3)
 		usage();
 	g_mode = argv[1];
@@ -226,6 +297,8 @@ int main(int argc, char **argv)
 		loop = run_pipe;
 	else if (strcmp(g_mode, "connect") == 0)
 		loop = run_connect;
+	else if (strcmp(g_mode, "client") == 0)
+		loop = run_connect_client;
 	else if (strcmp(g_mode, "connect-mt") == 0) {
 		loop = run_connect_client;
 		threaded = 1;
@@ -234,8 +307,10 @@ int main(int argc, char **argv)
 	n = parse_iterations(argv[2]);
 	warm = n / 20 ? n / 20 : 1;
 
-	if (loop == run_connect || threaded)
+	if (loop == run_connect || loop == run_connect_client)
 		listen_loopback();
+	if (loop == run_connect_client && !threaded)
+		spawn_server();
 
 	if (threaded) {
 		pthread_t th;
@@ -263,6 +338,7 @@ int main(int argc, char **argv)
 		t1 = now_ns();
 	}
 
+	stop_server();
 	if (g_listen_fd >= 0)
 		xclose(g_listen_fd);
 

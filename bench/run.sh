@@ -26,7 +26,7 @@
 # Environment:
 #   BENCH_ROUNDS=N         rounds per mode (default 25)
 #   BENCH_SCALE=X          scales the time of each run (default 1: ~0.25 s)
-#   BENCH_MODES="..."      modes to run (default "devnull pipe connect";
+#   BENCH_MODES="..."      modes to run (default "devnull pipe client connect";
 #                          also available: connect-mt)
 #   BENCH_SHIM_ENV="V=X .." extra variables for the shim-side runs only, e.g.
 #                          BENCH_SHIM_ENV="TWSHIM_CLOSE=reset" to compare a
@@ -43,15 +43,18 @@ die() { printf '%s: %s\n' "$me" "$*" >&2; exit 1; }
 # the shim measures ns/op, and each run is then sized to take about
 # RUN_SECONDS * BENCH_SCALE (the same count on both sides, of course).
 RUN_SECONDS=0.25
-declare -A PILOT=([devnull]=20000 [pipe]=10000 [connect]=1000 [connect-mt]=1000)
+declare -A PILOT=([devnull]=20000 [pipe]=10000 [client]=1000 [connect]=1000 [connect-mt]=1000)
 declare -A WHAT=(
 	[devnull]='open("/dev/null") + close()'
 	[pipe]='pipe2() + close() x2'
+	[client]='socket + connect + close; the server is another process, without the shim'
 	[connect]='socket + connect + accept + close(client) + close(accepted), one thread'
 	[connect-mt]='socket + connect + close by the client; accept + close in a 2nd thread'
 )
 # What the project aims at; printed next to the ratio, never checked.
-declare -A TARGET=([devnull]='<= 1.02' [pipe]='<= 1.02' [connect]='<= 1.05')
+# client is the issue's "connect+close over loopback"; connect puts both ends
+# under the shim, so it pays twice: shown for information.
+declare -A TARGET=([devnull]='<= 1.02' [pipe]='<= 1.02' [client]='<= 1.05')
 
 [ $# -eq 1 ] || die "usage: bench/run.sh BUILD_DIR (e.g. build)"
 [ -d "$1" ] || die "$1: no such build directory: run make first"
@@ -67,10 +70,10 @@ scale=${BENCH_SCALE:-1}
 if ! [[ $scale =~ ^[0-9]*\.?[0-9]+$ ]] || ! awk -v s="$scale" 'BEGIN { exit !(s > 0 && s <= 100) }'; then
 	die "BENCH_SCALE='$scale' is not a factor above 0, up to 100"
 fi
-read -r -a modes <<<"${BENCH_MODES:-devnull pipe connect}"
+read -r -a modes <<<"${BENCH_MODES:-devnull pipe client connect}"
 [ ${#modes[@]} -gt 0 ] || die "BENCH_MODES is empty"
 for m in "${modes[@]}"; do
-	[ -n "${PILOT[$m]+x}" ] || die "BENCH_MODES: '$m' is not a mode (devnull pipe connect connect-mt)"
+	[ -n "${PILOT[$m]+x}" ] || die "BENCH_MODES: '$m' is not a mode (devnull pipe client connect connect-mt)"
 done
 read -r -a shim_env <<<"${BENCH_SHIM_ENV:-}"
 for kv in "${shim_env[@]}"; do

@@ -11,6 +11,10 @@
 
 _Atomic(struct tw_fd *) tw_fd_dir[TW_FD_DIR];
 
+/* One past the highest chunk ever mapped: walks stop there, not at the end of
+ * a directory covering 2^31 fds (fork() walks the table twice). */
+static _Atomic unsigned dir_end;
+
 struct tw_fd *tw_fd_get_alloc(int fd)
 {
 	struct tw_fd *e = tw_fd_get(fd), *chunk, *expected = NULL;
@@ -30,15 +34,22 @@ struct tw_fd *tw_fd_get_alloc(int fd)
 		munmap(chunk, TW_FD_CHUNK * sizeof(*chunk));
 		chunk = expected;
 	}
+	for (unsigned end = atomic_load(&dir_end); end < di + 1;)
+		if (atomic_compare_exchange_weak(&dir_end, &end, di + 1))
+			break;
 	return &chunk[(unsigned)fd & (TW_FD_CHUNK - 1)];
 }
 
 void tw_fd_foreach(unsigned lo, unsigned hi, void (*fn)(int fd, struct tw_fd *e, void *arg),
                    void *arg)
 {
+	unsigned end = atomic_load_explicit(&dir_end, memory_order_acquire);
+
 	if (hi > TW_FD_DIR * TW_FD_CHUNK - 1)
 		hi = TW_FD_DIR * TW_FD_CHUNK - 1;
-	for (unsigned di = lo >> TW_FD_CHUNK_SHIFT; di <= hi >> TW_FD_CHUNK_SHIFT; di++) {
+	if (end > (hi >> TW_FD_CHUNK_SHIFT) + 1)
+		end = (hi >> TW_FD_CHUNK_SHIFT) + 1;
+	for (unsigned di = lo >> TW_FD_CHUNK_SHIFT; di < end; di++) {
 		struct tw_fd *chunk = atomic_load_explicit(&tw_fd_dir[di], memory_order_acquire);
 		if (!chunk)
 			continue;
@@ -50,6 +61,11 @@ void tw_fd_foreach(unsigned lo, unsigned hi, void (*fn)(int fd, struct tw_fd *e,
 				fn((int)fd, &chunk[i], arg);
 		}
 	}
+}
+
+unsigned tw_fd_span(void)
+{
+	return atomic_load(&dir_end) * TW_FD_CHUNK;
 }
 
 void tw_fd_publish(struct tw_fd *e, const struct tw_fd *v)

@@ -32,6 +32,7 @@ enum tw_fd_flag {
 	TW_F_LINGER0 = 1 << 1,     /* the application set SO_LINGER {1, 0} */
 	TW_F_SHUT_ACTIVE = 1 << 2, /* shut down for writing while ESTABLISHED */
 	TW_F_SHUT_PASSIVE = 1 << 3,/* shut down for writing after the peer's FIN */
+	TW_F_SHUT_RD = 1 << 4,     /* shut down for reading: reads say EOF whatever the peer did */
 };
 
 /* An address as the socket has it (IPv4-mapped IPv6 stays IPv6 here). */
@@ -85,6 +86,9 @@ struct tw_fd *tw_fd_get_alloc(int fd);
 /* Calls fn for each fd in [lo, hi] whose entry is not TW_FD_NONE. */
 void tw_fd_foreach(unsigned lo, unsigned hi, void (*fn)(int fd, struct tw_fd *e, void *arg),
                    void *arg);
+
+/* One past the highest fd number the table has room for now. */
+unsigned tw_fd_span(void);
 
 /* Store a new entry for fd: fields first, kind last (release). */
 void tw_fd_publish(struct tw_fd *e, const struct tw_fd *v);

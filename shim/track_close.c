@@ -25,32 +25,58 @@
 
 enum tw_close_class tw_classify(int st, unsigned flags, int unread)
 {
+	int live = st == TCP_ESTABLISHED || st == TCP_FIN_WAIT1 || st == TCP_FIN_WAIT2 ||
+	           st == TCP_CLOSING || st == TCP_CLOSE_WAIT || st == TCP_LAST_ACK;
+
+	/* SO_LINGER {1,0}, or data the application never read: the kernel
+	 * answers close() with RST, and no one keeps TIME_WAIT. */
+	if (live && ((flags & TW_F_LINGER0) || unread > 0))
+		return TW_CLOSE_RESET;
+	/* After shutdown(SHUT_WR) who sent the first FIN is known already; the
+	 * exchange may have finished before close(): the socket then reads
+	 * CLOSE, its TIME_WAIT living on apart. */
+	if (live || st == TCP_CLOSE || st == TCP_TIME_WAIT) {
+		if (flags & TW_F_SHUT_ACTIVE)
+			return TW_CLOSE_ACTIVE;
+		if (flags & TW_F_SHUT_PASSIVE)
+			return TW_CLOSE_PASSIVE;
+	}
 	switch (st) {
 	case TCP_ESTABLISHED:
 	case TCP_FIN_WAIT1:
 	case TCP_FIN_WAIT2:
 	case TCP_CLOSING:
+		return TW_CLOSE_ACTIVE;
 	case TCP_CLOSE_WAIT:
 	case TCP_LAST_ACK:
-		/* SO_LINGER {1,0}, or data the application never read: the
-		 * kernel answers close() with RST, and no one keeps TIME_WAIT. */
-		if ((flags & TW_F_LINGER0) || unread > 0)
-			return TW_CLOSE_RESET;
-		if (st == TCP_CLOSE_WAIT || st == TCP_LAST_ACK)
-			return TW_CLOSE_PASSIVE;
-		return TW_CLOSE_ACTIVE;
-	case TCP_CLOSE:
-	case TCP_TIME_WAIT:
-		/* After shutdown(SHUT_WR) the exchange may have finished before
-		 * close(): the socket reads CLOSE, its TIME_WAIT lives on apart. */
-		if (flags & TW_F_SHUT_ACTIVE)
-			return TW_CLOSE_ACTIVE;
-		if (flags & TW_F_SHUT_PASSIVE)
-			return TW_CLOSE_PASSIVE;
-		return TW_CLOSE_OTHER;
-	default: /* SYN_SENT, LISTEN, not a socket any more */
+		return TW_CLOSE_PASSIVE;
+	default: /* SYN_SENT, LISTEN, CLOSE after a reset, not a socket any more */
 		return TW_CLOSE_OTHER;
 	}
+}
+
+/*
+ * What close() will do, asked with one system call: a 1-byte peek that
+ * never waits. Data pending: close() sends RST. End of file: the peer's FIN
+ * came first (CLOSE_WAIT). Nothing yet (EAGAIN): the connection is open and
+ * this close sends the first FIN. An error: it was reset or timed out.
+ * Returns the TCP state that stands for the answer, unread set.
+ *
+ * One call instead of TCP_INFO plus SIOCINQ: the close path of every
+ * connection pays for it. TCP_INFO stays for the cases a peek cannot tell
+ * (the read side shut down, a connect still in flight).
+ */
+static int peek_state(int fd, int *unread)
+{
+	char b;
+	ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	*unread = n > 0;
+	if (n > 0)
+		return TCP_ESTABLISHED;
+	if (n == 0)
+		return TCP_CLOSE_WAIT;
+	return errno == EAGAIN || errno == EWOULDBLOCK ? TCP_ESTABLISHED : TCP_CLOSE;
 }
 
 struct closing {
@@ -72,11 +98,16 @@ static int close_prepare(int fd, struct tw_fd *e, struct closing *c)
 	c->unread = 0;
 	if (c->v.state == TW_CS_NEW || c->v.state == TW_CS_LISTENING)
 		return 1;
-	c->tcp_state = tw_tcp_state(fd);
-	if (c->tcp_state == TCP_ESTABLISHED || c->tcp_state == TCP_CLOSE_WAIT ||
-	    c->tcp_state == TCP_FIN_WAIT1 || c->tcp_state == TCP_FIN_WAIT2) {
-		if (ioctl(fd, SIOCINQ, &c->unread) < 0)
-			c->unread = 0;
+	if ((c->v.state == TW_CS_CONNECTED || c->v.state == TW_CS_ACCEPTED) &&
+	    !(c->v.flags & TW_F_SHUT_RD)) {
+		c->tcp_state = peek_state(fd, &c->unread);
+	} else {
+		c->tcp_state = tw_tcp_state(fd);
+		if (c->tcp_state == TCP_ESTABLISHED || c->tcp_state == TCP_CLOSE_WAIT ||
+		    c->tcp_state == TCP_FIN_WAIT1 || c->tcp_state == TCP_FIN_WAIT2) {
+			if (ioctl(fd, SIOCINQ, &c->unread) < 0)
+				c->unread = 0;
+		}
 	}
 	/* To ask the kernel afterwards, the exact 4-tuple is needed (an
 	 * accepted socket's entry holds the listener's, maybe wildcard, address). */
@@ -135,7 +166,7 @@ int tw_close(int fd)
 {
 	struct tw_fd *e;
 	struct closing c;
-	int rc, err;
+	int rc, err, saved;
 
 	/* The pass-through path: two loads. Files, pipes, UNIX sockets. */
 	e = tw_fd_get(fd);
@@ -144,11 +175,15 @@ int tw_close(int fd)
 			tw_real_bind();
 		return tw_real.close(fd);
 	}
+	saved = errno;
 	tw_guard++;
 	if (!close_prepare(fd, e, &c)) {
 		tw_guard--;
+		errno = saved;
 		return tw_real.close(fd);
 	}
+	/* The peek and TCP_INFO set errno: a close that succeeds keeps the caller's. */
+	errno = saved;
 	rc = tw_real.close(fd);
 	err = errno;
 	close_finish(&c);
@@ -269,11 +304,14 @@ int tw_close_range(unsigned lo, unsigned hi, int flags)
 
 void tw_closefrom(int lowfd)
 {
+	int saved = errno;
+
 	tw_real_bind();
 	if (lowfd >= 0 && !tw_guard && !tw_inert()) {
 		tw_guard++;
 		tw_fd_foreach((unsigned)lowfd, ~0u, close_one, NULL);
 		tw_guard--;
 	}
+	errno = saved;
 	tw_real.closefrom(lowfd);
 }

@@ -382,8 +382,11 @@ int tw_shutdown(int fd, int how)
 	int st, saved = errno;
 
 	tw_real_bind();
-	if (tw_guard || (how != SHUT_WR && how != SHUT_RDWR) ||
-	    tw_fd_kind(e = tw_fd_get(fd)) != TW_FD_TCP ||
+	if (tw_guard || tw_fd_kind(e = tw_fd_get(fd)) != TW_FD_TCP)
+		return tw_real.shutdown(fd, how);
+	if (how == SHUT_RD || how == SHUT_RDWR)
+		e->flags |= TW_F_SHUT_RD;
+	if ((how != SHUT_WR && how != SHUT_RDWR) ||
 	    (e->flags & (TW_F_SHUT_ACTIVE | TW_F_SHUT_PASSIVE)))
 		return tw_real.shutdown(fd, how);
 	/* Our FIN goes out now: whether it is the first decides TIME_WAIT, and

@@ -20,12 +20,12 @@ grep -q "'frobnicate' is not a verb" "$TMP/err" || fail "unknown verb message: $
 
 expect "run with no command" "$(status "$TW" run)" -eq 2
 expect "run of a missing command" "$(status "$TW" run -- /nonexistent/cmd)" -eq 127
-expect "run passes the exit status" "$(status "$TW" run -- sh -c 'exit 7')" -eq 7
+expect "run passes the exit status" "$(status "$TW" run -- bash -c 'exit 7')" -eq 7
 expect "run with a missing --lib" "$(status "$TW" run --lib /nonexistent.so -- true)" -eq 1
 grep -q "/nonexistent.so" "$TMP/err" || fail "missing --lib not named: $(cat "$TMP/err")"
 
 # An LD_PRELOAD already set is kept, ours added.
-LD_PRELOAD="${LD_PRELOAD:-} /nonexistent-other.so" "$TW" run -- sh -c 'echo "$LD_PRELOAD"' \
+LD_PRELOAD="${LD_PRELOAD:-} /nonexistent-other.so" "$TW" run -- bash -c 'echo "$LD_PRELOAD"' \
 	> "$TMP/out" 2> /dev/null
 grep -q 'libtwshim.so' "$TMP/out" && grep -q 'nonexistent-other.so' "$TMP/out" ||
 	fail "LD_PRELOAD not kept: $(cat "$TMP/out")"
@@ -47,6 +47,14 @@ expect "stat of a missing ledger" "$(status "$TW" stat --shm /twshim-none-$$)" -
 grep -q "/twshim-none-$$" "$TMP/err" || fail "missing ledger not named"
 expect "stat with a bad pid" "$(status "$TW" stat 12x)" -eq 2
 grep -q "'12x' is not a process id" "$TMP/err" || fail "bad pid message: $(cat "$TMP/err")"
+
+# The shim exports the wrapped calls and nothing else.
+nm -D --defined-only "$B/libtwshim.so" | awk '$2 == "T" || $2 == "D" || $2 == "B" { print $3 }' |
+	grep -v '^_' | sort > "$TMP/exports"
+printf '%s\n' accept accept4 bind close close_range closefrom connect dup dup2 dup3 fcntl \
+	fcntl64 getsockopt setsockopt shutdown socket | sort > "$TMP/wanted"
+diff "$TMP/wanted" "$TMP/exports" > "$TMP/diff" || fail "exported symbols differ: $(cat "$TMP/diff")"
+echo "ok: exports are the 16 wrapped calls"
 
 # The shim's internal names stay inside it.
 "$TW" run -- "$B/tests/progs/collide" 127.0.0.1 8080 > "$TMP/out" || fail "collide failed"

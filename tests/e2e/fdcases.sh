@@ -6,15 +6,18 @@
 
 loopback_ns 10000 60000 1
 start_server "$EX/ka_server" -l 127.0.0.1 -p 8080
+start_server "$EX/ka_server" -l 127.0.0.1 -p 8081 --mode close
 BASE=$TWSHIM_SHM
+# TIME_WAIT on the client's side only (the servers' are on 8080, 8081).
+client_tw() { ss -Htan state time-wait '( sport != :8080 and sport != :8081 )' | wc -l; }
 
 # run_case CASE CONNECTS ACTIVE RESET OTHER PROCS
 run_case() {
 	local case=$1 tw0 tw1
 	export TWSHIM_SHM=$BASE-$case
-	tw0=$(ss_tw)
+	tw0=$(client_tw)
 	"$TW" run -- "$B/tests/progs/fdcases" "$case" 127.0.0.1 8080 || fail "$case: the program failed under the shim"
-	tw1=$(ss_tw)
+	tw1=$(client_tw)
 	stat_json
 	expect "$case connects" "$(statq connects --comm fdcases)" -eq "$2"
 	expect "$case active_closes" "$(statq active_closes --comm fdcases)" -eq "$3"
@@ -38,4 +41,8 @@ run_case bigfd 1 1 0 0 1
 run_case close_range 3 3 0 0 1
 run_case signal 1 1 0 0 1
 run_case unread 1 0 1 0 1
+run_case shutdown_first 1 1 0 0 1
+run_case passive 1 0 0 0 1
+expect "passive closes" "$(statq passive_closes --comm fdcases)" -eq 1
+run_case shut_rd 1 1 0 0 1
 echo "fdcases: all cases hold"

@@ -35,9 +35,10 @@ GET=$HERE/http_get
 GET_COMM=curl
 
 # Sanitizer builds: a sanitized shim needs the sanitizer runtime loaded
-# first, in every program it is preloaded into. curl deadlocks at start with
-# libasan preloaded (in its own libraries' initialisers, without the shim),
-# so there the one-shot client is our own sanitized legacy_client instead.
+# first in every program it is preloaded into, so $TW becomes a wrapper that
+# puts it in LD_PRELOAD (twshim run keeps it first). curl deadlocks at start
+# with libasan preloaded, and dash crashes with libtsan: under a sanitizer
+# the one-shot client is our own sanitized legacy_client (see http_get).
 if [ -n "${SAN:-}" ]; then
 	case $SAN in
 	asan) SAN_RT=$(gcc -print-file-name=libasan.so)
@@ -45,8 +46,12 @@ if [ -n "${SAN:-}" ]; then
 	ubsan) SAN_RT=$(gcc -print-file-name=libubsan.so) ;;
 	tsan) SAN_RT=$(gcc -print-file-name=libtsan.so)
 	      export TSAN_OPTIONS=halt_on_error=1 ;;
+	*) fail "SAN=$SAN: expected asan, ubsan or tsan" ;;
 	esac
-	export LD_PRELOAD=$SAN_RT
+	printf '#!/bin/bash\nexport LD_PRELOAD="%s${LD_PRELOAD:+ $LD_PRELOAD}"\nexec "%s" "$@"\n' \
+		"$SAN_RT" "$B/twshim" > "$TMP/twshim"
+	chmod +x "$TMP/twshim"
+	TW=$TMP/twshim
 	GET_COMM=legacy_client
 fi
 

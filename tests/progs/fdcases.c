@@ -55,7 +55,9 @@ static int request(void)
 	return fd;
 }
 
-/* errno is the caller's: untouched on success, the real call's on failure. */
+/* errno is the caller's: untouched on success, the real call's on failure.
+ * Regression: the peek that classifies a close left EAGAIN in errno after a
+ * successful close(). */
 static void case_errno(void)
 {
 	int fd;
@@ -185,6 +187,44 @@ static void case_unread(void)
 	CHECK(close(fd) == 0, "close");
 }
 
+/* shutdown(SHUT_WR) first, then the peer's FIN, then close(): our FIN was
+ * first, though at close() a read says end of file. */
+static void case_shutdown_first(void)
+{
+	char buf[64];
+	int fd = request();
+
+	CHECK(shutdown(fd, SHUT_WR) == 0, "shutdown: %s", strerror(errno));
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	CHECK(close(fd) == 0, "close");
+}
+
+/* The server closes first (ka_server --mode close on PORT+1): passive. */
+static void case_passive(void)
+{
+	static const char req[] = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
+	struct sockaddr_in a = server;
+	char buf[512];
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	a.sin_port = htons((uint16_t)(ntohs(server.sin_port) + 1));
+	CHECK(connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0, "connect: %s", strerror(errno));
+	CHECK(write(fd, req, sizeof(req) - 1) > 0, "write");
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	CHECK(close(fd) == 0, "close");
+}
+
+/* The read side shut: a peek would say end of file; the state says open. */
+static void case_shut_rd(void)
+{
+	int fd = request();
+
+	CHECK(shutdown(fd, SHUT_RD) == 0, "shutdown: %s", strerror(errno));
+	CHECK(close(fd) == 0, "close");
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -192,6 +232,8 @@ static const struct {
 	{ "errno", case_errno }, { "dup", case_dup }, { "dup2_over", case_dup2_over },
 	{ "fork", case_fork }, { "stale", case_stale }, { "bigfd", case_bigfd },
 	{ "close_range", case_close_range }, { "signal", case_signal }, { "unread", case_unread },
+	{ "shutdown_first", case_shutdown_first }, { "passive", case_passive },
+	{ "shut_rd", case_shut_rd },
 };
 
 int main(int argc, char **argv)

@@ -42,3 +42,13 @@ Test(classify, never_established)
 	cr_expect_eq(tw_classify(TCP_CLOSE, 0, 0), TW_CLOSE_OTHER);
 	cr_expect_eq(tw_classify(-1, 0, 0), TW_CLOSE_OTHER);
 }
+
+Test(classify, shutdown_decides_before_state)
+{
+	/* shutdown(SHUT_WR) while ESTABLISHED, then the peer's FIN: at close()
+	 * a peek reads end of file, yet our FIN was first. */
+	cr_expect_eq(tw_classify(TCP_CLOSE_WAIT, TW_F_SHUT_ACTIVE, 0), TW_CLOSE_ACTIVE);
+	cr_expect_eq(tw_classify(TCP_ESTABLISHED, TW_F_SHUT_PASSIVE, 0), TW_CLOSE_PASSIVE);
+	/* Unread data still means RST. */
+	cr_expect_eq(tw_classify(TCP_FIN_WAIT2, TW_F_SHUT_ACTIVE, 5), TW_CLOSE_RESET);
+}

@@ -53,3 +53,17 @@ Test(fdtable, foreach_visits_only_known_fds_in_range)
 	cr_expect_eq(seen[0], 20);
 	cr_expect_eq(seen[1], 9000);
 }
+
+/* Regression: walks (two per fork()) went over the whole 2^19-entry
+ * directory, a million loads per fork in every shimmed shell. They stop at
+ * the highest chunk ever mapped. */
+Test(fdtable, walks_end_at_highest_chunk)
+{
+	cr_expect_eq(tw_fd_span(), 0);
+	tw_fd_get_alloc(5);
+	cr_expect_eq(tw_fd_span(), TW_FD_CHUNK);
+	tw_fd_get_alloc(3 * TW_FD_CHUNK + 1);
+	cr_expect_eq(tw_fd_span(), 4 * TW_FD_CHUNK);
+	tw_fd_get_alloc(7);
+	cr_expect_eq(tw_fd_span(), 4 * TW_FD_CHUNK);
+}
