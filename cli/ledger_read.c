@@ -86,6 +86,10 @@ static void snap_counters(struct tw_snap_counters *o, const struct tw_counters *
 		o->connect_samples += o->connect_us_hist[i];
 	}
 	o->time_wait = tw_window_sum(c->tw_window, q);
+	for (unsigned i = 0; i < TW_ACT_COUNT; i++) {
+		o->actions[i] = atomic_load(&c->actions[i]);
+		o->actions_total += o->actions[i];
+	}
 }
 
 static void format_addr(char *out, size_t len, const struct tw_dest *d)
@@ -123,6 +127,10 @@ static void snap_proc(struct tw_snap_proc *p, const struct tw_slot *s, uint32_t 
 	p->exit_ms = atomic_load(&s->exit_realtime_ms);
 	p->dest_overflow = atomic_load(&s->dest_overflow);
 	snap_counters(&p->c, &s->total, q);
+	/* A process that is gone holds nothing open: whatever it left, the
+	 * kernel closed (counted by the shim at exit where it could be). */
+	if (!p->alive && !p->aggregate)
+		p->c.open_now = 0;
 	for (unsigned i = 0; i < TW_DESTS; i++) {
 		const struct tw_dest *d = &s->dests[i];
 		struct tw_snap_dest *o = &p->dests[p->ndests];
@@ -133,6 +141,8 @@ static void snap_proc(struct tw_snap_proc *p, const struct tw_slot *s, uint32_t 
 		o->kind = d->kind;
 		format_addr(o->addr, sizeof(o->addr), d);
 		snap_counters(&o->c, &d->c, q);
+		if (!p->alive && !p->aggregate)
+			o->c.open_now = 0;
 		/* The catch-all entry is listed only once it holds something. */
 		if (d->kind == TW_DEST_REST && o->c.connects + o->c.connect_errors_total +
 		                                   o->c.accepts + o->c.active_closes == 0)
@@ -184,12 +194,26 @@ int tw_snapshot_read(const char *name, struct tw_snapshot *snap, int *missing, c
 		close(fd);
 		return -1;
 	}
-	l = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
-	close(fd);
-	if (l == MAP_FAILED) {
-		snprintf(err, errlen, "ledger %s: mmap: %s", name, strerror(errno));
+	/* A copy, not a mapping: a segment truncated under us would fault a
+	 * mapping (SIGBUS); a short read is just an error. */
+	l = malloc(size);
+	if (!l) {
+		snprintf(err, errlen, "ledger %s: no memory for %zu bytes", name, size);
+		close(fd);
 		return -1;
 	}
+	for (size_t got = 0; got < size;) {
+		ssize_t n = pread(fd, (char *)l + got, size - got, (off_t)got);
+		if (n <= 0) {
+			snprintf(err, errlen, "ledger %s: read: %s", name,
+			         n < 0 ? strerror(errno) : "it shrank while being read");
+			free((void *)l);
+			close(fd);
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
 	snap->created_ms = l->h.created_realtime_ms;
 	snap->slot_claims = atomic_load(&l->h.slot_claims);
 	snap->slots_folded = atomic_load(&l->h.slots_folded);
@@ -200,6 +224,6 @@ int tw_snapshot_read(const char *name, struct tw_snapshot *snap, int *missing, c
 		if (s == TW_SLOT_LIVE || s == TW_SLOT_EXITED || s == TW_SLOT_AGGREGATE)
 			snap_proc(&snap->procs[snap->nprocs++], &l->slots[i], s, (int)i, q);
 	}
-	munmap((void *)l, size);
+	free((void *)l);
 	return 0;
 }

@@ -19,6 +19,8 @@ struct tw_snap_counters {
 	uint64_t lifetime_ms_hist[TW_HIST_BUCKETS];
 	uint64_t connect_us_hist[TW_HIST_BUCKETS];
 	uint64_t time_wait;  /* active closes in the last 60 s */
+	uint64_t actions[TW_ACT_COUNT];
+	uint64_t actions_total;
 };
 
 struct tw_snap_dest {

@@ -28,6 +28,25 @@ static const char run_usage[] =
 	"  --log-level LEVEL  error | warn | info | debug          (TWSHIM_LOG_LEVEL)\n"
 	"  --lib PATH         the libtwshim.so to preload (default: beside this\n"
 	"                     program, or ../lib/twshim/; or $TWSHIM_LIB)\n"
+	"\n"
+	"Policies (off unless given; README.md, \"Policies\"):\n"
+	"  --close MODE           kernel | reset | peer-first, for connections\n"
+	"                         COMMAND opens                   (TWSHIM_CLOSE)\n"
+	"  --close-accepted MODE  the same for connections it accepts\n"
+	"                                                  (TWSHIM_CLOSE_ACCEPTED)\n"
+	"  --close-wait-ms N      how long to wait for the peer's FIN or for data\n"
+	"                         to drain (default 2000)  (TWSHIM_CLOSE_WAIT_MS)\n"
+	"  --close-fallback MODE  reset | kernel, when the wait runs out\n"
+	"                         (default reset)          (TWSHIM_CLOSE_FALLBACK)\n"
+	"  --close-hold-max N     connections held at once (default 1024)\n"
+	"                                                  (TWSHIM_CLOSE_HOLD_MAX)\n"
+	"  --reuseaddr            SO_REUSEADDR before every bind (TWSHIM_REUSEADDR)\n"
+	"  --reuseport            SO_REUSEPORT likewise   (TWSHIM_REUSEPORT)\n"
+	"  --only LIST            policies only for these destinations,\n"
+	"                         CIDR[:PORT],...          (TWSHIM_ONLY)\n"
+	"  --except LIST          never for these          (TWSHIM_EXCEPT)\n"
+	"  --strict               refuse to start COMMAND with a bad setting\n"
+	"                                                  (TWSHIM_STRICT)\n"
 	"  -h, --help         this text\n"
 	"\n"
 	"The shim cannot reach statically linked programs, nor setuid/setcap ones\n"
@@ -162,6 +181,16 @@ int tw_cmd_run(int argc, char **argv)
 		{ "log", required_argument, NULL, 'l' },
 		{ "log-level", required_argument, NULL, 'L' },
 		{ "lib", required_argument, NULL, 'b' },
+		{ "close", required_argument, NULL, 'c' },
+		{ "close-accepted", required_argument, NULL, 'C' },
+		{ "close-wait-ms", required_argument, NULL, 'w' },
+		{ "close-fallback", required_argument, NULL, 'f' },
+		{ "close-hold-max", required_argument, NULL, 'm' },
+		{ "reuseaddr", no_argument, NULL, 'r' },
+		{ "reuseport", no_argument, NULL, 'R' },
+		{ "only", required_argument, NULL, 'o' },
+		{ "except", required_argument, NULL, 'x' },
+		{ "strict", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -177,6 +206,16 @@ int tw_cmd_run(int argc, char **argv)
 		case 'l': setenv("TWSHIM_LOG", optarg, 1); break;
 		case 'L': setenv("TWSHIM_LOG_LEVEL", optarg, 1); break;
 		case 'b': lib = optarg; break;
+		case 'c': setenv("TWSHIM_CLOSE", optarg, 1); break;
+		case 'C': setenv("TWSHIM_CLOSE_ACCEPTED", optarg, 1); break;
+		case 'w': setenv("TWSHIM_CLOSE_WAIT_MS", optarg, 1); break;
+		case 'f': setenv("TWSHIM_CLOSE_FALLBACK", optarg, 1); break;
+		case 'm': setenv("TWSHIM_CLOSE_HOLD_MAX", optarg, 1); break;
+		case 'r': setenv("TWSHIM_REUSEADDR", "1", 1); break;
+		case 'R': setenv("TWSHIM_REUSEPORT", "1", 1); break;
+		case 'o': setenv("TWSHIM_ONLY", optarg, 1); break;
+		case 'x': setenv("TWSHIM_EXCEPT", optarg, 1); break;
+		case 'S': setenv("TWSHIM_STRICT", "1", 1); break;
 		case 'h': fputs(run_usage, stdout); return TW_EXIT_OK;
 		default: fputs(run_usage, stderr); return TW_EXIT_USAGE;
 		}

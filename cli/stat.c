@@ -105,6 +105,12 @@ static void json_counters(struct tw_json *j, const struct tw_snap_counters *c)
 	tw_json_u64(j, "other_closes", c->other_closes);
 	tw_json_i64(j, "open", c->open_now);
 	tw_json_u64(j, "time_wait_estimate", c->time_wait);
+	tw_json_key(j, "policy_actions");
+	tw_json_begin(j, '{');
+	for (unsigned i = 0; i < TW_ACT_COUNT; i++)
+		if (tw_act_name(i))
+			tw_json_u64(j, tw_act_name(i), c->actions[i]);
+	tw_json_end(j, '}');
 	tw_json_key(j, "connect_us");
 	tw_json_begin(j, '{');
 	tw_json_u64(j, "calls", c->connect_samples);
@@ -185,6 +191,12 @@ static void errors_text(char *buf, size_t len, const struct tw_snap_counters *c)
 		if (c->connect_errors[i])
 			n += (size_t)snprintf(buf + n, len - n, "%s%s=%llu", n ? " " : "",
 			                      tw_err_name(i), (unsigned long long)c->connect_errors[i]);
+	/* What the policies did, after the errors: "policy: reset=150 ..." */
+	for (unsigned i = 0; i < TW_ACT_COUNT && n < len; i++)
+		if (c->actions[i] && tw_act_name(i))
+			n += (size_t)snprintf(buf + n, len - n, "%s%s=%llu",
+			                      n ? " " : "", tw_act_name(i),
+			                      (unsigned long long)c->actions[i]);
 }
 
 static void row(const char *pid, const char *name, const char *state,
@@ -210,7 +222,7 @@ static void print_text(const struct tw_snapshot *s, const struct stat_opts *o)
 
 	printf("%-8s %-22s %-9s %8s %7s %8s %8s %8s %6s %5s %9s %10s  %s\n", "PID", "COMMAND",
 	       "STATE", "CONNECTS", "ERRORS", "ACCEPTS", "ACTIVE", "PASSIVE", "RESET", "OPEN",
-	       "TIME_WAIT", "CONNECT", "ERRORS BY ERRNO");
+	       "TIME_WAIT", "CONNECT", "ERRORS BY ERRNO, POLICY ACTIONS");
 	for (int i = 0; i < s->nprocs; i++) {
 		const struct tw_snap_proc *p = &s->procs[i];
 		char pid[16], name[40];

@@ -73,6 +73,7 @@ void tw_fd_publish(struct tw_fd *e, const struct tw_fd *v)
 	uint32_t kind = atomic_load_explicit(&v->kind, memory_order_relaxed);
 
 	atomic_store_explicit(&e->kind, TW_FD_NONE, memory_order_relaxed);
+	atomic_fetch_add_explicit(&e->seq, 1, memory_order_relaxed);
 	e->state = v->state;
 	e->flags = v->flags;
 	e->dest = v->dest;

@@ -17,6 +17,7 @@ enum tw_fd_kind {
 	TW_FD_NONE = 0,  /* unknown to us: files, pipes, sockets made elsewhere */
 	TW_FD_TCP = 1,   /* an IPv4/IPv6 TCP socket */
 	TW_FD_OTHER = 2, /* a socket we saw created that is not TCP */
+	TW_FD_HELD = 3,  /* the shim's own (closer.c): the program never opened it */
 };
 
 enum tw_conn_state {
@@ -52,6 +53,8 @@ struct tw_fd {
 	uint8_t family;            /* the socket's: 4 or 6 */
 	uint8_t pad;
 	uint32_t slot_gen;         /* that slot's generation then */
+	_Atomic uint32_t seq;      /* bumped whenever the entry is replaced or taken */
+	uint32_t pad2;
 	uint64_t open_ns;          /* connected or accepted, CLOCK_MONOTONIC */
 	struct tw_addr local;
 	struct tw_addr remote;

@@ -8,9 +8,12 @@
  */
 #include "init.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include <sys/auxv.h>
 
 #include "fdtable.h"
@@ -18,12 +21,15 @@
 #include "ledger_write.h"
 #include "log.h"
 #include "real.h"
+#include "track.h"
+#include "policy.h"
 
 __thread int tw_guard __attribute__((tls_model("initial-exec")));
 _Atomic int tw_run_state;
 struct tw_config tw_cfg;
 
 static pthread_once_t activated = PTHREAD_ONCE_INIT;
+static int strict_failed;
 
 static const char *env(const char *name)
 {
@@ -42,6 +48,10 @@ static void activate_once(void)
 		goto done;
 	}
 	tw_log_cfg = tw_cfg.log;
+	if (tw_policies_configure(env) < 0) {
+		strict_failed = 1;
+		goto done;
+	}
 	if (tw_cfg.shm_name[0] && tw_ledger_open(tw_cfg.shm_name, err, sizeof(err)) < 0) {
 		tw_err("%s; twshim is off for this process", err);
 		goto done;
@@ -68,15 +78,16 @@ static void mark_shared(int fd, struct tw_fd *e, void *arg)
 }
 
 /* After fork both processes hold every socket: a close in either may not
- * be the last reference, so the close path asks the kernel (diag.c). */
-static void after_fork_parent(void)
+ * be the last reference, so the close path asks the kernel (diag.c).
+ * Marked before fork, so that no close in another thread slips between. */
+static void before_fork(void)
 {
 	tw_fd_foreach(0, ~0u, mark_shared, NULL);
 }
 
 static void after_fork_child(void)
 {
-	tw_fd_foreach(0, ~0u, mark_shared, NULL);
+	tw_policies_after_fork_child(); /* it drops the closer's fds */
 	tw_slot_forget(); /* the child takes its own slot on its first event */
 }
 
@@ -89,10 +100,25 @@ __attribute__((constructor)) static void tw_init(void)
 		atomic_store(&tw_run_state, TW_ST_INERT);
 		return;
 	}
-	pthread_atfork(NULL, after_fork_parent, after_fork_child);
+	pthread_atfork(before_fork, NULL, after_fork_child);
+	/* TWSHIM_STRICT=1: read the configuration now, and refuse to run the
+	 * program at all with a bad value, rather than run it without the fix
+	 * that was asked for. The one place the shim ends its host, on request. */
+	if (getenv("TWSHIM_STRICT") && strcmp(getenv("TWSHIM_STRICT"), "1") == 0) {
+		tw_activate();
+		if (strict_failed || atomic_load(&tw_run_state) != TW_ST_ACTIVE) {
+			tw_err("TWSHIM_STRICT=1 and the configuration above is bad: not starting %s",
+			       program_invocation_short_name);
+			_exit(1);
+		}
+	}
 }
 
 __attribute__((destructor)) static void tw_fini(void)
 {
+	if (atomic_load(&tw_run_state) == TW_ST_ACTIVE) {
+		tw_policies_at_exit(); /* held connections end as their policy wants */
+		tw_count_exit_closes();
+	}
 	tw_slot_exit();
 }

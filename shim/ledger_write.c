@@ -165,7 +165,7 @@ done:
 static _Atomic int slot_state;
 static struct tw_slot *my_slot;
 
-struct tw_slot *tw_slot_acquire(int may_wait)
+struct tw_slot *tw_slot_acquire(int mode)
 {
 	int st = atomic_load_explicit(&slot_state, memory_order_acquire);
 	char comm[TW_COMM_LEN] = "?";
@@ -174,7 +174,7 @@ struct tw_slot *tw_slot_acquire(int may_wait)
 
 	if (st == 2)
 		return my_slot;
-	if (st == 3 || tw_ledger == NULL)
+	if (st == 3 || tw_ledger == NULL || mode == TW_SLOT_EXISTING)
 		return NULL;
 	if (st == 0 && atomic_compare_exchange_strong(&slot_state, &expected, 1)) {
 		tw_read_stat(0, comm, sizeof(comm), &ppid, &ticks, tw_real.close);
@@ -189,13 +189,29 @@ struct tw_slot *tw_slot_acquire(int may_wait)
 		return my_slot;
 	}
 	/* Another thread is claiming: the claim takes microseconds. */
-	for (int i = 0; may_wait && i < 100000; i++) {
+	for (int i = 0; i < 100000; i++) {
 		st = atomic_load_explicit(&slot_state, memory_order_acquire);
 		if (st != 1)
 			return st == 2 ? my_slot : NULL;
 		sched_yield();
 	}
 	return NULL;
+}
+
+int tw_cookie_first(uint64_t cookie)
+{
+	_Atomic uint64_t *c;
+	uint64_t old;
+
+	if (!tw_ledger || cookie == 0)
+		return 1;
+	c = &tw_ledger->counted_cookies[(cookie * UINT64_C(0x9E3779B97F4A7C15)) >> 54];
+	old = atomic_load(c);
+	do {
+		if (old == cookie)
+			return 0;
+	} while (!atomic_compare_exchange_weak(c, &old, cookie));
+	return 1;
 }
 
 int tw_slot_index(const struct tw_slot *s)
@@ -314,6 +330,13 @@ void tw_count_accept(struct tw_slot *s, int dest)
 		ADD(s->dests[dest].c.accepts, 1);
 }
 
+void tw_count_action(struct tw_slot *s, int dest, enum tw_act act)
+{
+	ADD(s->total.actions[act], 1);
+	if (dest >= 0)
+		ADD(s->dests[dest].c.actions[act], 1);
+}
+
 void tw_count_bind(struct tw_slot *s)
 {
 	ADD(s->total.binds, 1);
@@ -375,6 +398,8 @@ void tw_counters_fold(struct tw_counters *dst, const struct tw_counters *src, ui
 		ADD(dst->lifetime_ms_hist[i], atomic_load(&src->lifetime_ms_hist[i]));
 		ADD(dst->connect_us_hist[i], atomic_load(&src->connect_us_hist[i]));
 	}
+	for (unsigned i = 0; i < TW_ACT_COUNT; i++)
+		ADD(dst->actions[i], atomic_load(&src->actions[i]));
 	for (unsigned i = 0; i < TW_WIN_BUCKETS; i++) {
 		uint64_t v = atomic_load(&src->tw_window[i]);
 		uint32_t bq = (uint32_t)(v >> 32);

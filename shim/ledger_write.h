@@ -15,11 +15,14 @@ extern struct tw_ledger *tw_ledger;
  * err naming the segment and what is wrong with it. */
 int tw_ledger_open(const char *name, char *err, size_t errlen);
 
-/* This process's slot, claimed on first use. may_wait = 0 on paths that
- * must not wait for another thread (close(), signal handlers): they get
- * NULL while a claim is under way. */
-struct tw_slot *tw_slot_acquire(int may_wait);
+/* This process's slot, claimed on first use (TW_SLOT_WAIT: waiting for
+ * another thread's claim). TW_SLOT_EXISTING never claims nor waits: for
+ * close() and the closer, which must stay async-signal-safe. */
+enum { TW_SLOT_EXISTING = 0, TW_SLOT_WAIT = 1 };
+struct tw_slot *tw_slot_acquire(int mode);
 int tw_slot_index(const struct tw_slot *s);
+/* 1 for the first close to claim this socket cookie, 0 for any later one. */
+int tw_cookie_first(uint64_t cookie);
 void tw_slot_forget(void);  /* in a fork child: the parent's slot is not ours */
 void tw_slot_exit(void);    /* at exit: mark the slot exited */
 
@@ -44,6 +47,7 @@ enum tw_close_class {
 void tw_count_connect(struct tw_slot *s, int dest, int err, uint64_t call_us);
 void tw_count_accept(struct tw_slot *s, int dest);
 void tw_count_bind(struct tw_slot *s);
+void tw_count_action(struct tw_slot *s, int dest, enum tw_act act);
 void tw_count_open(struct tw_slot *s, int dest, int delta);
 void tw_count_close(struct tw_slot *s, int dest, enum tw_close_class cls,
                     uint64_t lifetime_ms, uint64_t now_ms);

@@ -113,6 +113,19 @@ static void fold(struct tw_ledger *l, struct tw_slot *s, int64_t now_ms, uint32_
 	atomic_fetch_add(&l->h.slots_folded, 1);
 }
 
+/* Takes s from state st if it is still the slot we judged (generation gen);
+ * gives it back untouched otherwise. */
+static int win(struct tw_slot *s, uint32_t st, uint32_t gen)
+{
+	if (!cas_state(s, st, TW_SLOT_CLAIMING))
+		return 0;
+	if (atomic_load(&s->generation) != gen) {
+		atomic_store(&s->state, st);
+		return 0;
+	}
+	return 1;
+}
+
 static int take(struct tw_slot *s, int pid, int ppid, uint64_t ticks, const char *comm,
                 int64_t now_ms)
 {
@@ -126,6 +139,7 @@ int tw_slot_claim(struct tw_ledger *l, int pid, int ppid, uint64_t ticks, const 
 {
 	struct tw_slot *best = NULL;
 	uint64_t best_tw = UINT64_MAX;
+	uint32_t best_gen = 0, best_st = 0;
 
 	/* A live slot with our pid and start time was written by this very
 	 * process before it called execve(): that image is gone. */
@@ -147,30 +161,35 @@ int tw_slot_claim(struct tw_ledger *l, int pid, int ppid, uint64_t ticks, const 
 			return take(s, pid, ppid, ticks, comm, now_ms), (int)i;
 	}
 	/* 2. A slot whose process is gone and left no TIME_WAIT: reuse it.
-	 *    Otherwise remember the one holding the least, to fold. */
+	 *    Otherwise remember the one holding the least, to fold. The
+	 *    generation is read before judging: another process may claim the
+	 *    slot while we read /proc, and win it back to LIVE (same state
+	 *    value); a changed generation after our CAS says so. */
 	for (unsigned i = 0; i < PLAIN_SLOTS; i++) {
 		struct tw_slot *s = &l->slots[i];
+		uint32_t gen = atomic_load(&s->generation);
 		uint32_t st = atomic_load(&s->state);
 		uint64_t tw;
 
 		if (st != TW_SLOT_EXITED && !(st == TW_SLOT_LIVE && process_gone(s)))
 			continue;
 		tw = tw_window_sum(s->total.tw_window, now_q);
-		if (tw == 0 && cas_state(s, st, TW_SLOT_CLAIMING))
-			return take(s, pid, ppid, ticks, comm, now_ms), (int)i;
+		if (tw == 0) {
+			if (win(s, st, gen))
+				return take(s, pid, ppid, ticks, comm, now_ms), (int)i;
+			continue;
+		}
 		if (tw < best_tw) {
 			best = s;
 			best_tw = tw;
+			best_gen = gen;
+			best_st = st;
 		}
 	}
 	/* 3. Fold the exited slot holding the least TIME_WAIT into its aggregate. */
-	if (best) {
-		uint32_t st = atomic_load(&best->state);
-		if ((st == TW_SLOT_EXITED || st == TW_SLOT_LIVE) &&
-		    cas_state(best, st, TW_SLOT_CLAIMING)) {
-			fold(l, best, now_ms, now_q);
-			return take(best, pid, ppid, ticks, comm, now_ms), (int)(best - l->slots);
-		}
+	if (best && win(best, best_st, best_gen)) {
+		fold(l, best, now_ms, now_q);
+		return take(best, pid, ppid, ticks, comm, now_ms), (int)(best - l->slots);
 	}
 	/* 4. Every slot belongs to a running process: join our command's aggregate. */
 	atomic_fetch_add(&l->h.attach_overflow, 1);

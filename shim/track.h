@@ -25,6 +25,7 @@ int tw_dup3(int oldfd, int newfd, int flags, int is_dup2);
 int tw_fcntl(int fd, int cmd, void *arg);
 int tw_close_range(unsigned lo, unsigned hi, int flags);
 void tw_closefrom(int lowfd);
+void tw_count_exit_closes(void);
 
 /* Internals shared by track_open.c and track_close.c. */
 int tw_addr_from(struct tw_addr *a, const struct sockaddr *sa, socklen_t len);

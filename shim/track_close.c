@@ -16,12 +16,15 @@
 #include <netinet/tcp.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "guard.h"
 #include "init.h"
 #include "real.h"
 #include "track.h"
+#include "closer.h"
+#include "policy.h"
 
 enum tw_close_class tw_classify(int st, unsigned flags, int unread)
 {
@@ -80,26 +83,41 @@ static int peek_state(int fd, int *unread)
 }
 
 struct closing {
-	struct tw_fd v;   /* the entry as it was */
+	struct tw_fd v;             /* the entry as it was */
 	int tcp_state;
 	int unread;
+	int connected_late;         /* a non-blocking connect seen through only now */
+	enum tw_close_class cls;
+	enum tw_close_verdict verdict;
+	struct tw_slot *s;          /* where the close is counted */
+	int dest;
+	int placed;                 /* s and dest are set */
+	uint64_t cookie;            /* SO_COOKIE, for sockets others may hold */
 };
 
 /* Takes fd's entry out of the table and reads what the kernel knows while
  * the fd is still open. Returns 0 when fd is not a tracked TCP socket. */
 static int close_prepare(int fd, struct tw_fd *e, struct closing *c)
 {
-	uint32_t kind = atomic_exchange_explicit(&e->kind, TW_FD_NONE, memory_order_acq_rel);
+	uint32_t kind = atomic_load_explicit(&e->kind, memory_order_acquire);
 
+	/* The closer's own fds keep their mark: the caller leaves them alone. */
+	if (kind == TW_FD_HELD || kind == TW_FD_NONE ||
+	    !atomic_compare_exchange_strong(&e->kind, &kind, TW_FD_NONE))
+		return 0;
+	atomic_fetch_add(&e->seq, 1);
 	if (kind != TW_FD_TCP)
 		return 0;
+	memset(c, 0, sizeof(*c));
 	memcpy(&c->v, e, sizeof(c->v));
 	c->tcp_state = -1;
-	c->unread = 0;
+	c->cls = TW_CLOSE_OTHER;
 	if (c->v.state == TW_CS_NEW || c->v.state == TW_CS_LISTENING)
 		return 1;
+	/* No peek on a socket others hold: it would take a pending error
+	 * (ECONNRESET) away from them. */
 	if ((c->v.state == TW_CS_CONNECTED || c->v.state == TW_CS_ACCEPTED) &&
-	    !(c->v.flags & TW_F_SHUT_RD)) {
+	    !(c->v.flags & (TW_F_SHUT_RD | TW_F_SHARED))) {
 		c->tcp_state = peek_state(fd, &c->unread);
 	} else {
 		c->tcp_state = tw_tcp_state(fd);
@@ -112,52 +130,91 @@ static int close_prepare(int fd, struct tw_fd *e, struct closing *c)
 	/* To ask the kernel afterwards, the exact 4-tuple is needed (an
 	 * accepted socket's entry holds the listener's, maybe wildcard, address). */
 	if (c->v.flags & TW_F_SHARED) {
+		struct linger lg = { 0, 0 };
+		socklen_t len = sizeof(c->cookie), llen = sizeof(lg);
+
 		tw_sockname(fd, &c->v.local, 0);
 		tw_sockname(fd, &c->v.remote, 1);
+		if (tw_real.getsockopt(fd, SOL_SOCKET, SO_COOKIE, &c->cookie, &len) < 0)
+			c->cookie = 0;
+		/* SO_LINGER may have been set through another copy: ask the socket. */
+		if (tw_real.getsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, &llen) == 0)
+			c->v.flags = (uint8_t)((c->v.flags & ~TW_F_LINGER0) |
+			                       (lg.l_onoff && !lg.l_linger ? TW_F_LINGER0 : 0));
 	}
 	return 1;
+}
+
+/* Where the close is counted. A fork child closing what its parent opened
+ * counts it as its own if it has a slot already; it never claims one here
+ * (claiming reads /proc with stdio-like formatting: not for close()). */
+static void close_place(struct closing *c)
+{
+	struct tw_slot *owner = tw_entry_slot(&c->v);
+	struct tw_addr key;
+
+	c->placed = 1;
+	c->s = tw_slot_acquire(TW_SLOT_EXISTING);
+	if (!c->s)
+		c->s = owner;
+	c->dest = -1;
+	if (c->s && c->s == owner) {
+		c->dest = c->v.dest;
+	} else if (c->s) {
+		tw_dest_key(&key, c->v.state == TW_CS_ACCEPTED ? &c->v.local : &c->v.remote);
+		c->dest = tw_dest_find(c->s, c->v.state == TW_CS_ACCEPTED ? TW_DEST_IN : TW_DEST_OUT,
+		                       &key);
+	}
+}
+
+/* Before the fd goes: what close() will do, and whether a policy changes it.
+ * A socket others may hold is never changed: a reset would cut them off. */
+static void close_decide(int fd, struct closing *c, int policies)
+{
+	struct tw_close_ctx ctx;
+
+	c->verdict = TW_CLOSE_AS_IS;
+	if (c->v.state == TW_CS_NEW || c->v.state == TW_CS_LISTENING)
+		return;
+	if (c->v.state == TW_CS_CONNECTING) {
+		/* Never asked how the non-blocking connect ended: the kernel knows. */
+		if (c->tcp_state < 0 || c->tcp_state == TCP_SYN_SENT || c->tcp_state == TCP_CLOSE)
+			return;
+		c->connected_late = 1;
+	}
+	c->cls = tw_classify(c->tcp_state, c->v.flags, c->unread);
+	if ((c->v.flags & TW_F_SHARED) || c->v.state == TW_CS_CONNECTING || !policies)
+		return;
+	close_place(c);
+	ctx = (struct tw_close_ctx){ .fd = fd, .v = &c->v, .cls = c->cls, .slot = c->s,
+	                             .dest = c->dest };
+	c->verdict = tw_policies_at_close(&ctx);
+	c->cls = ctx.cls;
 }
 
 /* Counts the close once the fd is gone. */
 static void close_finish(struct closing *c)
 {
-	struct tw_slot *owner = tw_entry_slot(&c->v), *s;
-	enum tw_close_class cls;
+	struct tw_slot *owner = tw_entry_slot(&c->v);
 	uint64_t now = tw_now_ns();
-	int dest = -1;
 
 	if (c->v.state == TW_CS_NEW || c->v.state == TW_CS_LISTENING)
 		return;
-	/* Others hold the socket: their close is the one that counts. */
+	/* Others hold the socket: their close is the one that counts. When the
+	 * kernel cannot tell (the connection was over before), the first close
+	 * to claim the socket's cookie counts it. */
 	if ((c->v.flags & TW_F_SHARED) &&
-	    tw_diag_still_open(c->v.family, &c->v.local, &c->v.remote) == 1)
+	    (tw_diag_still_open(c->v.family, &c->v.local, &c->v.remote) == 1 ||
+	     !tw_cookie_first(c->cookie)))
 		return;
-
-	/* A fork child closing what its parent opened counts it as its own
-	 * if it has a slot already; it never claims one here (that could wait). */
-	s = tw_slot_acquire(0);
-	if (!s)
-		s = owner;
-	if (s && s == owner) {
-		dest = c->v.dest;
-	} else if (s) {
-		struct tw_addr key;
-		tw_dest_key(&key, c->v.state == TW_CS_ACCEPTED ? &c->v.local : &c->v.remote);
-		dest = tw_dest_find(s, c->v.state == TW_CS_ACCEPTED ? TW_DEST_IN : TW_DEST_OUT, &key);
-	}
-	if (c->v.state == TW_CS_CONNECTING) {
-		/* Never asked how the non-blocking connect ended: the kernel knows. */
-		if (c->tcp_state < 0 || c->tcp_state == TCP_SYN_SENT || c->tcp_state == TCP_CLOSE) {
-			cls = TW_CLOSE_OTHER;
-			goto count;
-		}
-		if (s)
-			tw_count_connect(s, dest, 0, UINT64_MAX);
-	}
-	cls = tw_classify(c->tcp_state, c->v.flags, c->unread);
-count:
-	if (s)
-		tw_count_close(s, dest, cls, (now - c->v.open_ns) / 1000000u, now / 1000000u);
+	if (!c->placed)
+		close_place(c);
+	if (c->connected_late && c->s)
+		tw_count_connect(c->s, c->dest, 0, UINT64_MAX);
+	/* A connection the closer took is counted when it really ends. */
+	if (c->verdict != TW_CLOSE_TAKEN && c->s)
+		tw_count_close(c->s, c->dest, c->cls, (now - c->v.open_ns) / 1000000u,
+		               now / 1000000u);
 	if (owner)
 		tw_count_open(owner, c->v.dest, -1);
 }
@@ -175,6 +232,11 @@ int tw_close(int fd)
 			tw_real_bind();
 		return tw_real.close(fd);
 	}
+	/* One of the closer's fds: the program never opened it. */
+	if (tw_fd_kind(e) == TW_FD_HELD) {
+		errno = EBADF;
+		return -1;
+	}
 	saved = errno;
 	tw_guard++;
 	if (!close_prepare(fd, e, &c)) {
@@ -182,14 +244,46 @@ int tw_close(int fd)
 		errno = saved;
 		return tw_real.close(fd);
 	}
-	/* The peek and TCP_INFO set errno: a close that succeeds keeps the caller's. */
+	close_decide(fd, &c, 1);
+	/* The peek and TCP_INFO set errno: a close that succeeds keeps the caller's.
+	 * The guard comes down for the call: with SO_LINGER {1,N} it blocks, and
+	 * a siglongjmp out of it must not leave the guard up for good. */
 	errno = saved;
+	tw_guard--;
 	rc = tw_real.close(fd);
 	err = errno;
+	tw_guard++;
 	close_finish(&c);
 	tw_guard--;
 	errno = err;
 	return rc;
+}
+
+static void count_at_exit(int fd, struct tw_fd *e, void *arg)
+{
+	struct closing c;
+
+	(void)arg;
+	/* Shared sockets: their other holders count them, or their own exit. */
+	if (tw_fd_kind(e) != TW_FD_TCP || (e->flags & TW_F_SHARED))
+		return;
+	/* No policy now: whatever is handed over at exit would end unseen. */
+	if (close_prepare(fd, e, &c)) {
+		close_decide(fd, &c, 0);
+		close_finish(&c);
+	}
+}
+
+/* At exit the kernel closes what the program left open: those closes are
+ * active ones too (this side's FIN), and leave TIME_WAIT here. Count them
+ * as the kernel will do them, leaving the fds open for it. */
+void tw_count_exit_closes(void)
+{
+	if (tw_inert())
+		return;
+	tw_guard++;
+	tw_fd_foreach(0, ~0u, count_at_exit, NULL);
+	tw_guard--;
 }
 
 /* newfd now refers to what oldfd does: both entries are marked shared. */
@@ -237,8 +331,10 @@ int tw_dup3(int oldfd, int newfd, int flags, int is_dup2)
 		return is_dup2 ? tw_real.dup2(oldfd, newfd) : tw_real.dup3(oldfd, newfd, flags);
 	tw_guard++;
 	e = tw_fd_get(newfd);
-	if (tw_fd_kind(e) != TW_FD_NONE)
-		closing = close_prepare(newfd, e, &c);
+	if (tw_fd_kind(e) == TW_FD_HELD)
+		tw_closer_evict(newfd);
+	else if (tw_fd_kind(e) != TW_FD_NONE && (closing = close_prepare(newfd, e, &c)))
+		close_decide(newfd, &c, 1);
 	errno = saved;
 	rc = is_dup2 ? tw_real.dup2(oldfd, newfd) : tw_real.dup3(oldfd, newfd, flags);
 	err = errno;
@@ -278,40 +374,99 @@ static void close_one(int fd, struct tw_fd *e, void *arg)
 
 	(void)arg;
 	if (close_prepare(fd, e, &c)) {
+		close_decide(fd, &c, 1);
 		tw_real.close(fd);
 		close_finish(&c);
 	}
 }
 
+/* close_range over [lo, hi] but around the closer's fds, in ascending order. */
+struct around {
+	unsigned next;   /* first number not yet closed */
+	unsigned hi;
+	int flags, rc;
+};
+
+static void close_up_to(int fd, struct tw_fd *e, void *arg)
+{
+	struct around *a = arg;
+
+	if (atomic_load(&e->kind) != TW_FD_HELD)
+		return;
+	if ((unsigned)fd > a->next && tw_real.close_range(a->next, (unsigned)fd - 1, a->flags) < 0)
+		a->rc = -1;
+	a->next = (unsigned)fd + 1;
+}
+
+static int close_range_around_held(unsigned lo, unsigned hi, int flags)
+{
+	struct around a = { .next = lo, .hi = hi, .flags = flags, .rc = 0 };
+
+	tw_fd_foreach(lo, hi, close_up_to, &a);
+	if (a.next <= hi && tw_real.close_range(a.next, hi, flags) < 0)
+		a.rc = -1;
+	return a.rc;
+}
+
+static void find_held(int fd, struct tw_fd *e, void *arg)
+{
+	(void)fd;
+	if (atomic_load(&e->kind) == TW_FD_HELD)
+		*(int *)arg = 1;
+}
+
+/* Whether this kernel has close_range(2); asked once, with an empty range. */
+static int close_range_works(void)
+{
+	static _Atomic int known; /* 0 unknown, 1 yes, 2 no */
+	int k = atomic_load(&known), saved = errno;
+
+	if (k == 0) {
+		k = syscall(SYS_close_range, ~0u, ~0u, 0) == 0 ? 1 : 2;
+		atomic_store(&known, k);
+		errno = saved;
+	}
+	return k == 1;
+}
+
 /* Tracked sockets in the range are closed one by one, so that each is
- * seen open just before; the rest of the range goes in one call. */
+ * seen open just before; the rest of the range goes in as few calls as the
+ * closer's fds allow. */
 int tw_close_range(unsigned lo, unsigned hi, int flags)
 {
-	int saved = errno;
+	int saved = errno, held = 0;
 
 	tw_real_bind();
 	/* CLOEXEC closes nothing now; UNSHARE first gives this thread its own
-	 * fd table, so closing ours one by one would touch others': let both be. */
-	if (tw_guard || tw_inert() || lo > hi || (flags & (CLOSE_RANGE_CLOEXEC | CLOSE_RANGE_UNSHARE)))
+	 * fd table, so closing ours one by one would touch others': let both be.
+	 * Unknown flags, or a kernel without close_range (before 5.9): the call
+	 * fails, and then nothing may have been closed by us either. */
+	if (tw_guard || tw_inert() || lo > hi || flags != 0 || !close_range_works())
 		return tw_real.close_range(lo, hi, flags);
 	tw_guard++;
 	/* The guard is up: close_one's own closes pass straight through. */
 	tw_fd_foreach(lo, hi, close_one, NULL);
+	tw_fd_foreach(lo, hi, find_held, &held);
 	tw_guard--;
 	errno = saved;
-	return tw_real.close_range(lo, hi, flags);
+	return held ? close_range_around_held(lo, hi, flags) : tw_real.close_range(lo, hi, flags);
 }
 
 void tw_closefrom(int lowfd)
 {
-	int saved = errno;
+	int saved = errno, held = 0;
 
 	tw_real_bind();
 	if (lowfd >= 0 && !tw_guard && !tw_inert()) {
 		tw_guard++;
 		tw_fd_foreach((unsigned)lowfd, ~0u, close_one, NULL);
+		tw_fd_foreach((unsigned)lowfd, ~0u, find_held, &held);
 		tw_guard--;
 	}
 	errno = saved;
-	tw_real.closefrom(lowfd);
+	if (held)
+		close_range_around_held((unsigned)lowfd, ~0u, 0);
+	else
+		tw_real.closefrom(lowfd);
+	errno = saved;
 }

@@ -16,6 +16,8 @@
 #include "init.h"
 #include "real.h"
 #include "track.h"
+#include "closer.h"
+#include "policy.h"
 
 int tw_addr_from(struct tw_addr *a, const struct sockaddr *sa, socklen_t len)
 {
@@ -189,6 +191,7 @@ int tw_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	struct tw_slot *s;
 	struct tw_fd *e;
 	uint64_t t0, t1;
+	uint32_t seq;
 	int rc, err, dest, saved = errno;
 
 	tw_real_bind();
@@ -201,12 +204,26 @@ int tw_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		errno = saved;
 		return tw_real.connect(fd, addr, len);
 	}
-	s = tw_slot_acquire(1);
+	s = tw_slot_acquire(TW_SLOT_WAIT);
+	seq = atomic_load(&e->seq);
 	errno = saved;
+	/* The guard comes down for the call itself: a program may leave it for
+	 * good (siglongjmp from a SIGALRM timeout), and then every later call
+	 * in this thread would pass untracked. */
+	tw_guard--;
 	t0 = tw_now_ns();
 	rc = tw_real.connect(fd, addr, len);
 	err = errno;
 	t1 = tw_now_ns();
+	tw_guard++;
+
+	/* Another thread closed fd meanwhile, and the number may be a new
+	 * socket now: count the attempt, leave the new entry alone. */
+	if (atomic_load(&e->seq) != seq || tw_fd_kind(e) != TW_FD_TCP) {
+		if (s && rc != 0 && err != EINPROGRESS && err != EINTR)
+			tw_count_connect(s, dest_of(s, TW_DEST_OUT, &remote), err, (t1 - t0) / 1000u);
+		goto done;
+	}
 
 	if (e->state == TW_CS_CONNECTING) {
 		/* Asked again while in progress: EALREADY says nothing; success
@@ -237,6 +254,8 @@ int tw_connect(int fd, const struct sockaddr *addr, socklen_t len)
 			tw_count_connect(s, dest, rc == 0 ? 0 : -1, (t1 - t0) / 1000u);
 			tw_count_open(s, dest, 1);
 		}
+		if (tw_closer_wanted)
+			tw_closer_start();
 	} else if (s) {
 		tw_count_connect(s, dest, err, (t1 - t0) / 1000u);
 	}
@@ -250,20 +269,26 @@ int tw_bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct tw_slot *s;
 	struct tw_fd *e;
-	int rc, err;
+	int rc, err, saved = errno;
 
 	tw_real_bind();
 	if (tw_guard || tw_inert() || !addr || (addr->sa_family != AF_INET &&
 	                                       addr->sa_family != AF_INET6))
 		return tw_real.bind(fd, addr, len);
+	tw_guard++;
+	e = tcp_entry(fd);
+	if (e && tw_active())
+		tw_policies_before_bind(fd, e);
+	else
+		e = NULL;
+	errno = saved;
 	rc = tw_real.bind(fd, addr, len);
 	err = errno;
-	tw_guard++;
-	if (rc == 0 && (e = tcp_entry(fd)) && tw_active()) {
+	if (rc == 0 && e) {
 		tw_addr_from(&e->local, addr, len);
 		if (e->local.port == 0)
 			tw_sockname(fd, &e->local, 0);
-		if ((s = tw_slot_acquire(1)))
+		if ((s = tw_slot_acquire(TW_SLOT_WAIT)))
 			tw_count_bind(s);
 	}
 	tw_guard--;
@@ -306,7 +331,7 @@ int tw_accept(int fd, struct sockaddr *addr, socklen_t *alen, int flags, int use
 	v.local = l->local;
 	if (!addr || !alen || *alen > given || tw_addr_from(&v.remote, a, *al) < 0)
 		tw_sockname(nfd, &v.remote, 1);
-	s = tw_slot_acquire(1);
+	s = tw_slot_acquire(TW_SLOT_WAIT);
 	set_owner(&v, s, dest_of(s, TW_DEST_IN, &l->local));
 	if ((e = tw_fd_get_alloc(nfd))) {
 		tw_drop_stale(e);
@@ -315,6 +340,8 @@ int tw_accept(int fd, struct sockaddr *addr, socklen_t *alen, int flags, int use
 			tw_count_accept(s, v.dest);
 			tw_count_open(s, v.dest, 1);
 		}
+		if (tw_closer_wanted)
+			tw_closer_start();
 	}
 	tw_guard--;
 	errno = err;
@@ -358,7 +385,7 @@ int tw_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	err = errno;
 	tw_guard++;
 	memcpy(&so_error, val, sizeof(so_error));
-	s = tw_slot_acquire(1);
+	s = tw_slot_acquire(TW_SLOT_WAIT);
 	owner = tw_entry_slot(e);
 	if (so_error != 0) {
 		e->state = TW_CS_NEW;

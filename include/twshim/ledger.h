@@ -20,13 +20,14 @@
 #include <stdint.h>
 
 #define TW_LEDGER_MAGIC   UINT64_C(0x31305244474c5754) /* "TWLGDR01" */
-#define TW_LEDGER_VERSION 1u
+#define TW_LEDGER_VERSION 2u
 
 #define TW_SLOTS          256u /* process slots, aggregates included */
 #define TW_AGG_SLOTS      32u  /* the last TW_AGG_SLOTS slots: per-command aggregates */
 #define TW_DESTS          16u  /* destinations per slot; the last is "all others" */
 #define TW_COMM_LEN       16u  /* like the kernel's TASK_COMM_LEN */
 #define TW_HIST_BUCKETS   24u
+#define TW_COOKIES        1024u /* recently counted shared sockets (SO_COOKIE) */
 
 /*
  * The TIME_WAIT estimate of a process is the number of active closes in the
@@ -53,6 +54,32 @@ enum tw_err {
 	TW_ERR_COUNT
 };
 
+/*
+ * What the policies did instead of what the program asked (README,
+ * "Policies"). Every intervention is counted here, per process and per
+ * destination; tw_act_name() gives their names in `twshim stat`.
+ */
+enum tw_act {
+	TW_ACT_REUSEADDR = 0,  /* SO_REUSEADDR set before bind() */
+	TW_ACT_REUSEPORT,      /* SO_REUSEPORT set before bind() */
+	TW_ACT_RESET,          /* closed with RST: no TIME_WAIT here nor there */
+	TW_ACT_RESET_DRAINED,  /* ... after unacknowledged data drained first */
+	TW_ACT_RESET_FIN,      /* data did not drain in time: closed with FIN */
+	TW_ACT_PEER_FIRST,     /* held until the peer closed first: TIME_WAIT there */
+	TW_ACT_PEER_TIMEOUT,   /* the peer did not close in time: fell back */
+	TW_ACT_HOLD_FULL,      /* too many connections held: fell back at once */
+	TW_ACT_COUNT = 16      /* room for the policies to come, same layout */
+};
+
+static inline const char *tw_act_name(unsigned i)
+{
+	static const char *const names[TW_ACT_COUNT] = {
+		"reuseaddr", "reuseport", "reset", "reset_drained", "reset_fin",
+		"peer_first", "peer_timeout", "hold_full",
+	};
+	return i < TW_ACT_COUNT && names[i] ? names[i] : NULL;
+}
+
 struct tw_counters {
 	_Atomic uint64_t connects;           /* connect() that succeeded */
 	_Atomic uint64_t connect_errors[TW_ERR_COUNT];
@@ -68,6 +95,7 @@ struct tw_counters {
 	_Atomic uint64_t lifetime_ms_hist[TW_HIST_BUCKETS];
 	_Atomic uint64_t connect_us_hist[TW_HIST_BUCKETS];
 	_Atomic uint64_t tw_window[TW_WIN_BUCKETS];
+	_Atomic uint64_t actions[TW_ACT_COUNT];  /* enum tw_act */
 };
 
 enum tw_dest_state { TW_DEST_FREE = 0, TW_DEST_CLAIMING = 1, TW_DEST_READY = 2 };
@@ -133,6 +161,11 @@ struct tw_ledger_header {
 struct tw_ledger {
 	struct tw_ledger_header h;
 	struct tw_slot slots[TW_SLOTS];
+	/* A socket held by several fds or processes (dup, fork) is counted by
+	 * whichever close the kernel says ended it; when the kernel cannot say
+	 * (it was over before: reset, or FIN both ways), its SO_COOKIE here
+	 * makes sure only one close counts it. A small hash, overwritten. */
+	_Atomic uint64_t counted_cookies[TW_COOKIES];
 };
 
 /* Monotonic milliseconds to a window quantum. */

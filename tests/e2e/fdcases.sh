@@ -45,4 +45,14 @@ run_case shutdown_first 1 1 0 0 1
 run_case passive 1 0 0 0 1
 expect "passive closes" "$(statq passive_closes --comm fdcases)" -eq 1
 run_case shut_rd 1 1 0 0 1
+# The filler's connection and two requests after the jump, all closed
+# first by the program; the connect() cut short never counted as anything
+# (without the fix: 1 connect, and nothing after the jump).
+run_case longjmp 3 3 0 0 1
+run_case dup_ended 1 1 0 0 1
+# The reset connection: its client side closes a dead socket (other); the
+# accepted side was reset by the program (reset).
+run_case reset_shared 1 0 1 1 1
+run_case close_range_einval 1 1 0 0 1
+run_case exit_noclose 1 1 0 0 1
 echo "fdcases: all cases hold"

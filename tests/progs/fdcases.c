@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,6 +226,117 @@ static void case_shut_rd(void)
 	CHECK(close(fd) == 0, "close");
 }
 
+/* A listener of our own, for cases that need the server side in hand. */
+static int own_listener(struct sockaddr_in *a, int backlog)
+{
+	socklen_t len = sizeof(*a);
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(a, 0, sizeof(*a));
+	a->sin_family = AF_INET;
+	a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CHECK(bind(l, (struct sockaddr *)a, sizeof(*a)) == 0 && listen(l, backlog) == 0 &&
+	      getsockname(l, (struct sockaddr *)a, &len) == 0, "listener: %s", strerror(errno));
+	return l;
+}
+
+static sigjmp_buf jump;
+static void on_timeout(int sig)
+{
+	(void)sig;
+	siglongjmp(jump, 1);
+}
+
+/* Regression: the legacy timeout idiom, alarm() + siglongjmp out of a
+ * blocking connect(), left the shim's recursion guard raised for good:
+ * nothing in that thread was tracked afterwards. */
+static void case_longjmp(void)
+{
+	struct sockaddr_in a;
+	int l = own_listener(&a, 0), fill, stuck;
+
+	/* Backlog 0: one connection fills the queue, the next SYN is dropped
+	 * and its connect() blocks. */
+	fill = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(connect(fill, (struct sockaddr *)&a, sizeof(a)) == 0, "filler: %s", strerror(errno));
+	stuck = socket(AF_INET, SOCK_STREAM, 0);
+	signal(SIGALRM, on_timeout);
+	if (sigsetjmp(jump, 1) == 0) {
+		ualarm(200000, 0);
+		connect(stuck, (struct sockaddr *)&a, sizeof(a));
+		CHECK(0, "connect to a full queue did not block");
+	}
+	close(stuck);
+	/* Accepted before the listener goes, or its close would reset the
+	 * filler and take the filler's TIME_WAIT with it. */
+	int s = accept(l, NULL, NULL);
+	close(fill);
+	usleep(20000);
+	close(s);
+	close(l);
+	/* Tracked as usual afterwards. */
+	close(request());
+	close(request());
+}
+
+/* Regression: a dup'd socket whose exchange ended before close() (shutdown,
+ * then the peer's FIN) was counted at each of its closes. */
+static void case_dup_ended(void)
+{
+	char buf[64];
+	int fd = request(), d = dup(fd);
+
+	CHECK(shutdown(fd, SHUT_WR) == 0, "shutdown");
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	CHECK(close(fd) == 0 && close(d) == 0, "close");
+}
+
+/* Regression: closing one copy of a reset socket peeked at it, which took
+ * the pending ECONNRESET away from the other copy. */
+static void case_reset_shared(void)
+{
+	static const struct linger lg = { 1, 0 };
+	struct sockaddr_in a;
+	int l = own_listener(&a, 8), c, s, d;
+	char b;
+
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(connect(c, (struct sockaddr *)&a, sizeof(a)) == 0, "connect");
+	s = accept(l, NULL, NULL);
+	CHECK(s >= 0, "accept");
+	setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(s); /* RST to c */
+	usleep(50000);
+	d = dup(c);
+	close(c);
+	CHECK(read(d, &b, 1) == -1 && errno == ECONNRESET, "the copy did not see ECONNRESET");
+	close(d);
+	close(l);
+}
+
+/* Regression: close_range with flags the kernel refuses closed our tracked
+ * sockets anyway. */
+static void case_close_range_einval(void)
+{
+	int fd = request();
+
+	CHECK(close_range((unsigned)fd, (unsigned)fd, 1 << 5) == -1 && errno == EINVAL,
+	      "close_range with a bad flag: errno %d", errno);
+	CHECK(fcntl(fd, F_GETFD) >= 0, "the socket was closed by a failed close_range");
+	close(fd);
+}
+
+/* Regression: a program that exits without close() left its TIME_WAIT
+ * uncounted (the kernel's close at exit is an active close too). */
+static void case_exit_noclose(void)
+{
+	request();
+	printf("fdcases exit_noclose: ok\n");
+	fflush(stdout);
+	exit(0);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -233,7 +345,9 @@ static const struct {
 	{ "fork", case_fork }, { "stale", case_stale }, { "bigfd", case_bigfd },
 	{ "close_range", case_close_range }, { "signal", case_signal }, { "unread", case_unread },
 	{ "shutdown_first", case_shutdown_first }, { "passive", case_passive },
-	{ "shut_rd", case_shut_rd },
+	{ "shut_rd", case_shut_rd }, { "longjmp", case_longjmp }, { "dup_ended", case_dup_ended },
+	{ "reset_shared", case_reset_shared }, { "close_range_einval", case_close_range_einval },
+	{ "exit_noclose", case_exit_noclose },
 };
 
 int main(int argc, char **argv)

@@ -8,17 +8,17 @@
 
 #include "twshim/ledger.h"
 
-Test(layout, version_1_sizes)
+Test(layout, version_2_sizes)
 {
-	cr_expect_eq(TW_LEDGER_VERSION, 1);
-	cr_expect_eq(sizeof(struct tw_counters), 1544);
-	cr_expect_eq(sizeof(struct tw_dest), 1576);
-	cr_expect_eq(sizeof(struct tw_slot), 26832);
+	cr_expect_eq(TW_LEDGER_VERSION, 2);
+	cr_expect_eq(sizeof(struct tw_counters), 1672);
+	cr_expect_eq(sizeof(struct tw_dest), 1704);
+	cr_expect_eq(sizeof(struct tw_slot), 29008);
 	cr_expect_eq(sizeof(struct tw_ledger_header), 128);
-	cr_expect_eq(sizeof(struct tw_ledger), 128 + 256 * 26832);
+	cr_expect_eq(sizeof(struct tw_ledger), 128 + 256 * 29008 + 1024 * 8);
 }
 
-Test(layout, version_1_offsets)
+Test(layout, version_2_offsets)
 {
 	cr_expect_eq(offsetof(struct tw_counters, connect_errors), 8);
 	cr_expect_eq(offsetof(struct tw_counters, active_closes), 88);
@@ -26,6 +26,7 @@ Test(layout, version_1_offsets)
 	cr_expect_eq(offsetof(struct tw_counters, lifetime_ms_hist), 136);
 	cr_expect_eq(offsetof(struct tw_counters, connect_us_hist), 328);
 	cr_expect_eq(offsetof(struct tw_counters, tw_window), 520);
+	cr_expect_eq(offsetof(struct tw_counters, actions), 1544);
 	cr_expect_eq(offsetof(struct tw_dest, port), 6);
 	cr_expect_eq(offsetof(struct tw_dest, addr), 8);
 	cr_expect_eq(offsetof(struct tw_dest, c), 32);
@@ -33,10 +34,11 @@ Test(layout, version_1_offsets)
 	cr_expect_eq(offsetof(struct tw_slot, start_ticks), 16);
 	cr_expect_eq(offsetof(struct tw_slot, comm), 56);
 	cr_expect_eq(offsetof(struct tw_slot, total), 72);
-	cr_expect_eq(offsetof(struct tw_slot, dests), 1616);
+	cr_expect_eq(offsetof(struct tw_slot, dests), 1744);
 	cr_expect_eq(offsetof(struct tw_ledger_header, total_size), 48);
 	cr_expect_eq(offsetof(struct tw_ledger_header, slot_claims), 64);
 	cr_expect_eq(offsetof(struct tw_ledger, slots), 128);
+	cr_expect_eq(offsetof(struct tw_ledger, counted_cookies), 128 + 256 * 29008);
 }
 
 Test(layout, constants_agree)

@@ -1,0 +1,171 @@
+/*
+ * Who closes first (DOMAIN facts 2, 8, 9): the side that sends the first
+ * FIN keeps the TIME_WAIT. For connections this process opened
+ * (TWSHIM_CLOSE) and for ones it accepted (TWSHIM_CLOSE_ACCEPTED):
+ *
+ *   kernel      leave close() alone (the default)
+ *   reset       close with RST (SO_LINGER {1,0}): no TIME_WAIT on either
+ *               side. Never loses data: with bytes still unacknowledged
+ *               (SIOCOUTQ) the closer waits for them to drain, and past
+ *               TWSHIM_CLOSE_WAIT_MS closes with FIN instead.
+ *   peer-first  hold the connection until the peer's FIN, then close: the
+ *               TIME_WAIT lands on the peer. Past TWSHIM_CLOSE_WAIT_MS, the
+ *               TWSHIM_CLOSE_FALLBACK (reset, with the same no-loss rule,
+ *               or kernel).
+ *
+ * Only closes that would be active (this side first) are changed: when the
+ * peer has closed already, or the kernel resets anyway, nothing is to gain.
+ * The program's close() returns at once in every case (closer.c waits).
+ */
+#include <linux/sockios.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "closer.h"
+#include "policy.h"
+#include "real.h"
+
+enum mode { M_KERNEL = 0, M_RESET, M_PEER_FIRST };
+
+static enum mode mode_out, mode_in;
+
+static int parse_mode(const char *name, const char *v, enum mode *m, char *err, size_t errlen)
+{
+	if (!v || !*v || strcmp(v, "kernel") == 0)
+		*m = M_KERNEL;
+	else if (strcmp(v, "reset") == 0)
+		*m = M_RESET;
+	else if (strcmp(v, "peer-first") == 0)
+		*m = M_PEER_FIRST;
+	else {
+		snprintf(err, errlen, "%s='%s' is not a close mode: expected 'kernel', 'reset' "
+		         "or 'peer-first'", name, v);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_ms(const char *name, const char *v, uint64_t *ns, char *err, size_t errlen)
+{
+	char *end;
+	long ms;
+
+	if (!v || !*v)
+		return 0;
+	ms = strtol(v, &end, 10);
+	if (*end != '\0' || ms < 1 || ms > 600000) {
+		snprintf(err, errlen, "%s='%s' is not a wait: expected milliseconds, 1 to 600000",
+		         name, v);
+		return -1;
+	}
+	*ns = (uint64_t)ms * 1000000u;
+	return 0;
+}
+
+static int configure(tw_getenv_fn get, char *err, size_t errlen)
+{
+	const char *fb = get("TWSHIM_CLOSE_FALLBACK"), *max = get("TWSHIM_CLOSE_HOLD_MAX");
+	struct tw_closer_config cfg = tw_closer_cfg;
+
+	mode_out = mode_in = M_KERNEL;
+	if (parse_mode("TWSHIM_CLOSE", get("TWSHIM_CLOSE"), &mode_out, err, errlen) < 0 ||
+	    parse_mode("TWSHIM_CLOSE_ACCEPTED", get("TWSHIM_CLOSE_ACCEPTED"), &mode_in, err,
+	               errlen) < 0 ||
+	    parse_ms("TWSHIM_CLOSE_WAIT_MS", get("TWSHIM_CLOSE_WAIT_MS"), &cfg.wait_ns, err,
+	             errlen) < 0)
+		goto bad;
+	if (fb && *fb && strcmp(fb, "reset") != 0 && strcmp(fb, "kernel") != 0) {
+		snprintf(err, errlen, "TWSHIM_CLOSE_FALLBACK='%s' is not a fallback: expected "
+		         "'reset' or 'kernel'", fb);
+		goto bad;
+	}
+	cfg.fallback_reset = !fb || !*fb || strcmp(fb, "reset") == 0;
+	if (max && *max) {
+		char *end;
+		long n = strtol(max, &end, 10);
+		if (*end != '\0' || n < 0 || n > 4096) {
+			snprintf(err, errlen, "TWSHIM_CLOSE_HOLD_MAX='%s' is not a count: expected "
+			         "0 to 4096 connections held at once", max);
+			goto bad;
+		}
+		cfg.max_held = (int)n;
+	}
+	tw_closer_cfg = cfg;
+	tw_closer_wanted = mode_out != M_KERNEL || mode_in != M_KERNEL;
+	return 0;
+bad:
+	mode_out = mode_in = M_KERNEL;
+	return -1;
+}
+
+static int unacked(int fd)
+{
+	int n = 0;
+
+	return ioctl(fd, SIOCOUTQ, &n) == 0 ? n : -1;
+}
+
+/* RST now, if nothing is unacknowledged: no data can be lost. */
+static int rst_now(struct tw_close_ctx *c)
+{
+	static const struct linger lg = { 1, 0 };
+
+	if (unacked(c->fd) != 0 ||
+	    tw_real.setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) != 0)
+		return 0;
+	c->cls = TW_CLOSE_RESET;
+	if (c->slot)
+		tw_count_action(c->slot, c->dest, TW_ACT_RESET);
+	return 1;
+}
+
+static void count(struct tw_close_ctx *c, enum tw_act act)
+{
+	if (c->slot)
+		tw_count_action(c->slot, c->dest, act);
+}
+
+static enum tw_close_verdict at_close(struct tw_close_ctx *c)
+{
+	enum mode m = c->v->state == TW_CS_ACCEPTED ? mode_in : mode_out;
+	struct tw_addr key;
+
+	if (m == M_KERNEL || c->cls != TW_CLOSE_ACTIVE)
+		return TW_CLOSE_AS_IS;
+	tw_dest_key(&key, c->v->state == TW_CS_ACCEPTED ? &c->v->local : &c->v->remote);
+	if (!tw_scope_applies(&key))
+		return TW_CLOSE_AS_IS;
+	if (m == M_RESET) {
+		if (rst_now(c))
+			return TW_CLOSE_CHANGED;
+		/* Data still in flight: the closer resets once it is acknowledged. */
+		if (tw_closer_take(c->fd, TW_HOLD_DRAIN_RESET, c->v) == 0)
+			return TW_CLOSE_TAKEN;
+		count(c, TW_ACT_HOLD_FULL); /* the kernel's FIN delivers the data */
+		return TW_CLOSE_AS_IS;
+	}
+	if (tw_closer_take(c->fd, TW_HOLD_PEER_FIRST, c->v) == 0)
+		return TW_CLOSE_TAKEN;
+	count(c, TW_ACT_HOLD_FULL);
+	return tw_closer_cfg.fallback_reset && rst_now(c) ? TW_CLOSE_CHANGED : TW_CLOSE_AS_IS;
+}
+
+static void after_fork_child(void)
+{
+	tw_closer_after_fork_child();
+}
+
+static void at_exit(void)
+{
+	tw_closer_drain_at_exit();
+}
+
+const struct tw_policy tw_policy_close = {
+	.name = "close",
+	.configure = configure,
+	.at_close = at_close,
+	.after_fork_child = after_fork_child,
+	.at_exit = at_exit,
+};

@@ -1,0 +1,64 @@
+/*
+ * The policies: what twshim changes, when told to, about how a program's
+ * connections are made and closed. One file each; the shim calls them only
+ * through the hooks below (registry.c), and only for tracked TCP sockets.
+ *
+ * With no TWSHIM_* policy variable set, every policy is off and the shim
+ * only observes. A policy whose variable is malformed stays off, after one
+ * line on stderr naming the variable, its value and what is valid (or,
+ * with TWSHIM_STRICT=1, the shim refuses to start: see registry.c).
+ */
+#ifndef TW_POLICY_H
+#define TW_POLICY_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "config.h"
+#include "fdtable.h"
+#include "ledger_write.h"
+
+/* What close() is about to do, as the shim saw it just before. */
+struct tw_close_ctx {
+	int fd;
+	struct tw_fd *v;            /* the entry as it was (a copy) */
+	enum tw_close_class cls;    /* what the kernel will do if nothing changes */
+	struct tw_slot *slot;       /* where to count, may be NULL */
+	int dest;
+};
+
+enum tw_close_verdict {
+	TW_CLOSE_AS_IS = 0,    /* nothing changed: count as classified */
+	TW_CLOSE_CHANGED,      /* the policy changed how it closes; cls says how */
+	TW_CLOSE_TAKEN,        /* the policy holds the connection and will count it */
+};
+
+struct tw_policy {
+	const char *name;
+	/* Reads the policy's variables. 0: read (on or off); -1: a value is
+	 * bad, err says which and what is valid, and the policy stays off. */
+	int (*configure)(tw_getenv_fn get, char *err, size_t errlen);
+	/* Before bind() of a tracked socket. */
+	void (*before_bind)(int fd, struct tw_fd *e, struct tw_slot *s);
+	/* At close(), before the fd goes. Async-signal-safe, like close(). */
+	enum tw_close_verdict (*at_close)(struct tw_close_ctx *c);
+	/* Fork child, and exit: drop or finish what the policy holds. */
+	void (*after_fork_child)(void);
+	void (*at_exit)(void);
+};
+
+extern const struct tw_policy tw_policy_reuseaddr;
+extern const struct tw_policy tw_policy_close;
+
+/* registry.c: the hooks the shim calls. */
+int tw_policies_configure(tw_getenv_fn get);  /* -1: TWSHIM_STRICT and a bad value */
+void tw_policies_before_bind(int fd, struct tw_fd *e);
+enum tw_close_verdict tw_policies_at_close(struct tw_close_ctx *c);
+void tw_policies_after_fork_child(void);
+void tw_policies_at_exit(void);
+
+/* Destination scope (scope.c): TWSHIM_ONLY / TWSHIM_EXCEPT. */
+int tw_scope_configure(tw_getenv_fn get, char *err, size_t errlen);
+int tw_scope_applies(const struct tw_addr *dest);
+
+#endif

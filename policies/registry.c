@@ -1,0 +1,85 @@
+/*
+ * The table of policies and the hooks that walk it. Adding a policy: one
+ * file defining a struct tw_policy, one line in `all` below.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "policy.h"
+
+static const struct tw_policy *const all[] = {
+	&tw_policy_reuseaddr,
+	&tw_policy_close,
+};
+#define NPOLICIES (sizeof(all) / sizeof(all[0]))
+
+static int on[NPOLICIES];
+
+/* TWSHIM_STRICT=1: a bad policy value stops the program at start, for those
+ * who would rather not run at all than run without the fix they asked for. */
+int tw_policies_configure(tw_getenv_fn get)
+{
+	const char *strict_v = get("TWSHIM_STRICT");
+	int strict = strict_v && strcmp(strict_v, "1") == 0, bad = 0;
+	char err[512];
+
+	if (strict_v && *strict_v && strcmp(strict_v, "0") != 0 && !strict) {
+		tw_err("TWSHIM_STRICT='%s' is not a switch: expected '1' or '0'", strict_v);
+		bad = 1;
+	}
+	if (tw_scope_configure(get, err, sizeof(err)) < 0) {
+		tw_err("%s; every policy stays off", err);
+		return strict ? -1 : 0;
+	}
+	for (size_t i = 0; i < NPOLICIES; i++) {
+		on[i] = all[i]->configure(get, err, sizeof(err)) == 0;
+		if (!on[i]) {
+			tw_err("%s; the %s policy stays off", err, all[i]->name);
+			bad = 1;
+		}
+	}
+	return strict && bad ? -1 : 0;
+}
+
+void tw_policies_before_bind(int fd, struct tw_fd *e)
+{
+	struct tw_slot *s = NULL;
+	int looked = 0;
+
+	for (size_t i = 0; i < NPOLICIES; i++) {
+		if (!on[i] || !all[i]->before_bind)
+			continue;
+		if (!looked++)
+			s = tw_slot_acquire(TW_SLOT_WAIT);
+		all[i]->before_bind(fd, e, s);
+	}
+}
+
+enum tw_close_verdict tw_policies_at_close(struct tw_close_ctx *c)
+{
+	for (size_t i = 0; i < NPOLICIES; i++) {
+		enum tw_close_verdict v;
+		if (!on[i] || !all[i]->at_close)
+			continue;
+		v = all[i]->at_close(c);
+		if (v != TW_CLOSE_AS_IS)
+			return v;
+	}
+	return TW_CLOSE_AS_IS;
+}
+
+void tw_policies_after_fork_child(void)
+{
+	for (size_t i = 0; i < NPOLICIES; i++)
+		if (on[i] && all[i]->after_fork_child)
+			all[i]->after_fork_child();
+}
+
+void tw_policies_at_exit(void)
+{
+	for (size_t i = 0; i < NPOLICIES; i++)
+		if (on[i] && all[i]->at_exit)
+			all[i]->at_exit();
+}
