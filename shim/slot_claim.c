@@ -2,13 +2,13 @@
  * Giving each process a slot of its own, and keeping what exited processes
  * left behind while their TIME_WAIT lasts.
  *
- * A slot whose process is gone stays readable while its TIME_WAIT estimate
- * is above zero: a shell loop running `curl` 1,000 times a minute must show
- * all 1,000 connections. When no slot is free, an exited slot that still
- * holds TIME_WAIT is folded into the aggregate slot of its command (the last
+ * A slot whose process is gone stays as it is while there are free slots: a
+ * shell loop running `curl` 1,000 times a minute must show all 1,000
+ * connections. When no slot is free, the exited slot holding the least
+ * TIME_WAIT is folded into the aggregate slot of its command (the last
  * TW_AGG_SLOTS slots, one per command name, the very last for all names)
- * and so made free; only if nothing can be folded does a new process join
- * its command's aggregate directly. Either way nothing is lost, and
+ * and so made free; only if every process still runs does a new one join
+ * its command's aggregate directly. Either way nothing counted is lost, and
  * `twshim stat` shows the aggregate and how many processes it holds.
  *
  * Every transition is a compare-and-swap on the slot state, so processes
@@ -160,11 +160,13 @@ int tw_slot_claim(struct tw_ledger *l, int pid, int ppid, uint64_t ticks, const 
 		    cas_state(s, TW_SLOT_FREE, TW_SLOT_CLAIMING))
 			return take(s, pid, ppid, ticks, comm, now_ms), (int)i;
 	}
-	/* 2. A slot whose process is gone and left no TIME_WAIT: reuse it.
-	 *    Otherwise remember the one holding the least, to fold. The
-	 *    generation is read before judging: another process may claim the
-	 *    slot while we read /proc, and win it back to LIVE (same state
-	 *    value); a changed generation after our CAS says so. */
+	/* 2. The slot of a process that is gone, the one holding the least
+	 *    TIME_WAIT, folded into its command's aggregate first: what it
+	 *    counted stays (a reset policy leaves no TIME_WAIT, yet its resets
+	 *    must still add up). The generation is read before judging:
+	 *    another process may claim the slot while we read /proc, and win
+	 *    it back to LIVE (the same state value); a changed generation
+	 *    after our CAS says so. */
 	for (unsigned i = 0; i < PLAIN_SLOTS; i++) {
 		struct tw_slot *s = &l->slots[i];
 		uint32_t gen = atomic_load(&s->generation);
@@ -174,19 +176,15 @@ int tw_slot_claim(struct tw_ledger *l, int pid, int ppid, uint64_t ticks, const 
 		if (st != TW_SLOT_EXITED && !(st == TW_SLOT_LIVE && process_gone(s)))
 			continue;
 		tw = tw_window_sum(s->total.tw_window, now_q);
-		if (tw == 0) {
-			if (win(s, st, gen))
-				return take(s, pid, ppid, ticks, comm, now_ms), (int)i;
-			continue;
-		}
 		if (tw < best_tw) {
 			best = s;
 			best_tw = tw;
 			best_gen = gen;
 			best_st = st;
 		}
+		if (tw == 0)
+			break;
 	}
-	/* 3. Fold the exited slot holding the least TIME_WAIT into its aggregate. */
 	if (best && win(best, best_st, best_gen)) {
 		fold(l, best, now_ms, now_q);
 		return take(best, pid, ppid, ticks, comm, now_ms), (int)(best - l->slots);

@@ -45,6 +45,24 @@ expect "stderr lines (TWSHIM_SHM=off)" "$(wc -l < "$TMP/err")" -eq 0
 under TWSHIM_LOG=off TWSHIM_SHM=bad
 expect "stderr lines (TWSHIM_LOG=off)" "$(wc -l < "$TMP/err")" -eq 0
 
+# A bad policy value: that policy stays off, the rest works as usual.
+under TWSHIM_CLOSE=rst
+one_line "bad TWSHIM_CLOSE" "TWSHIM_CLOSE='rst'" "'peer-first'" "the close policy stays off"
+under TWSHIM_ONLY=10.0.0.0/40
+one_line "bad TWSHIM_ONLY" "TWSHIM_ONLY: '10.0.0.0/40'" "CIDR[:PORT]" "every policy stays off"
+# ... unless TWSHIM_STRICT=1 asks to refuse to start at all.
+set +e
+TWSHIM_STRICT=1 TWSHIM_CLOSE=rst "$TW" run -- "$GET" 127.0.0.1 8080 > "$TMP/out" 2> "$TMP/err"
+rc=$?
+set -e
+expect "TWSHIM_STRICT=1 with a bad value: exit status" "$rc" -eq 1
+expect "TWSHIM_STRICT=1: stdout" "$(wc -c < "$TMP/out")" -eq 0
+grep -q "TWSHIM_STRICT=1 and the configuration above is bad" "$TMP/err" ||
+	fail "strict: $(cat "$TMP/err")"
+under TWSHIM_STRICT=1 TWSHIM_CLOSE=reset
+expect "stderr lines (TWSHIM_STRICT=1, good values)" "$(wc -l < "$TMP/err")" -eq 0
+rm -f "/dev/shm$TWSHIM_SHM"
+
 # Logging to a file: nothing on stderr, the lines in the file.
 under TWSHIM_LOG="file:$TMP/tw.log" TWSHIM_LOG_LEVEL=debug
 expect "stderr lines (TWSHIM_LOG=file:)" "$(wc -l < "$TMP/err")" -eq 0

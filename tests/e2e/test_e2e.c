@@ -47,3 +47,25 @@ Test(e2e, cli_exit_codes_help_and_warnings, .timeout = 90)
 {
 	tw_scenario("cli", 80, NULL);
 }
+
+/* Policies (README, "Policies"). */
+
+Test(e2e, close_reset_ends_exhaustion, .timeout = 240)
+{
+	tw_scenario("close_reset", 230, NULL);
+}
+
+Test(e2e, close_peer_first_and_its_fallback, .timeout = 120)
+{
+	tw_scenario("peer_first", 110, NULL);
+}
+
+Test(e2e, close_policies_lose_no_data, .timeout = 120)
+{
+	tw_scenario("no_loss", 110, NULL);
+}
+
+Test(e2e, reuseaddr_lets_a_server_restart, .timeout = 90)
+{
+	tw_scenario("reuseaddr", 80, NULL);
+}

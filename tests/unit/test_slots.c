@@ -62,17 +62,25 @@ Test(slots, exec_ends_the_previous_image, .init = setup, .fini = teardown)
 	cr_expect_eq(atomic_load(&l->slots[b].state), TW_SLOT_LIVE);
 }
 
-Test(slots, exited_without_time_wait_is_reused, .init = setup, .fini = teardown)
+/* Regression: a slot without TIME_WAIT was reused without folding, and
+ * what it counted (resets under --close reset leave no TIME_WAIT) was lost. */
+Test(slots, exited_without_time_wait_folded_then_reused, .init = setup, .fini = teardown)
 {
 	int pid = dead_pid();
 
-	for (unsigned i = 0; i < PLAIN; i++)
+	for (unsigned i = 0; i < PLAIN; i++) {
 		cr_assert_eq(tw_slot_claim(l, pid, 1, 1000 + i, "old", 0, Q), (int)i);
+		tw_count_connect(&l->slots[i], -1, 0, 10);
+	}
 	int s = tw_slot_claim(l, 4242, 1, 7, "new", 0, Q);
 	cr_assert_geq(s, 0);
 	cr_expect_lt(s, (int)PLAIN);
-	cr_expect_eq(atomic_load(&l->h.slots_folded), 0);
+	cr_expect_eq(atomic_load(&l->h.slots_folded), 1);
 	cr_expect_str_eq(l->slots[s].comm, "new");
+	uint64_t total = 0;
+	for (unsigned i = 0; i < TW_SLOTS; i++)
+		total += atomic_load(&l->slots[i].total.connects);
+	cr_expect_eq(total, PLAIN);
 }
 
 Test(slots, full_ledger_folds_exited_time_wait_into_aggregate, .init = setup,

@@ -1,0 +1,38 @@
+# Issue 3 acceptance: --close peer-first. Against a server that closes
+# after each response, every request succeeds and the TIME_WAIT lands on
+# the server only. Against a server that never closes, the fallback comes
+# when the wait runs out. Non-blocking (epoll) clients alike.
+. "$(dirname "$0")/lib.sh"
+
+veth_pair
+in_client sh -c 'echo "40000 40199" > /proc/sys/net/ipv4/ip_local_port_range'
+start_server in_server "$EX/ka_server" -l 10.77.0.1 -p 8081 --mode close
+start_server in_server "$EX/ka_server" -l 10.77.0.1 -p 8080
+
+in_client "$TW" run --close peer-first -- "$EX/legacy_client" -q -n 300 10.77.0.1 8081 \
+	> "$TMP/a.out" || fail "blocking client: $(cat "$TMP/a.out")"
+in_client "$TW" run --close peer-first -- "$EX/legacy_client" -q --nonblock -t 2 -n 300 \
+	10.77.0.1 8081 > "$TMP/b.out" || fail "epoll client: $(cat "$TMP/b.out")"
+expect "client TIME_WAIT (server closes first)" "$(ss_tw in_client)" -eq 0
+# The client's ports are free again at once (no TIME_WAIT there), so they
+# come round within the test, and each new SYN replaces the server's
+# TIME_WAIT of that pair, as it should: the server holds some, not all.
+expect "server TIME_WAIT" "$(ss_tw in_server)" -ge 50
+stat_json
+expect "passive closes" "$(statq passive_closes --dest 10.77.0.1:8081)" -eq 600
+expect "active closes" "$(statq active_closes --dest 10.77.0.1:8081)" -eq 0
+
+# A server that never closes: each connection is held, then the fallback
+# (reset: nothing is unacknowledged by then) when 300 ms have passed.
+export TWSHIM_SHM=$LEDGER-never
+start=$(date +%s%N)
+in_client "$TW" run --close peer-first --close-wait-ms 300 -- \
+	"$EX/legacy_client" -q -n 5 10.77.0.1 8080 > "$TMP/c.out" || fail "$(cat "$TMP/c.out")"
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+note "5 requests to a server that never closes, wait 300 ms: the program ran ${ms} ms"
+stat_json
+expect "peer_timeout fallbacks" "$(statq policy_actions.peer_timeout --comm legacy_client)" -eq 5
+expect "reset closes (the fallback)" "$(statq reset_closes --comm legacy_client)" -eq 5
+expect "client TIME_WAIT to 8080" "$(in_client ss -Htan state time-wait '( dport = :8080 )' | wc -l)" -eq 0
+# Bounded: the held connections end at exit within the wait, not later.
+expect "run time, ms (bounded by the wait)" "$ms" -lt 5000
