@@ -42,6 +42,17 @@ static const char run_usage[] =
 	"                                                  (TWSHIM_CLOSE_HOLD_MAX)\n"
 	"  --reuseaddr            SO_REUSEADDR before every bind (TWSHIM_REUSEADDR)\n"
 	"  --reuseport            SO_REUSEPORT likewise   (TWSHIM_REUSEPORT)\n"
+	"  --source-addrs LIST    bind each connection to the source address with\n"
+	"                         the fewest TIME_WAIT toward its destination,\n"
+	"                         e.g. 10.0.0.2-10.0.0.11  (TWSHIM_SOURCE_ADDRS)\n"
+	"  --source-ports LO-HI   take automatic ports from LO-HI only\n"
+	"                                                  (TWSHIM_SOURCE_PORTS)\n"
+	"  --spread reuse         with --source-ports: choose each port in LO-HI\n"
+	"                         and reuse its TIME_WAIT at once (keep LO-HI in\n"
+	"                         ip_local_reserved_ports)  (TWSHIM_SPREAD)\n"
+	"  --retry-ms N           on EADDRNOTAVAIL, try other sources, then (for\n"
+	"                         blocking sockets) wait, for up to N ms\n"
+	"                                                  (TWSHIM_RETRY_MS)\n"
 	"  --only LIST            policies only for these destinations,\n"
 	"                         CIDR[:PORT],...          (TWSHIM_ONLY)\n"
 	"  --except LIST          never for these          (TWSHIM_EXCEPT)\n"
@@ -189,6 +200,10 @@ int tw_cmd_run(int argc, char **argv)
 		{ "reuseaddr", no_argument, NULL, 'r' },
 		{ "reuseport", no_argument, NULL, 'R' },
 		{ "only", required_argument, NULL, 'o' },
+		{ "source-addrs", required_argument, NULL, 'a' },
+		{ "source-ports", required_argument, NULL, 'p' },
+		{ "retry-ms", required_argument, NULL, 't' },
+		{ "spread", required_argument, NULL, 'P' },
 		{ "except", required_argument, NULL, 'x' },
 		{ "strict", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
@@ -214,6 +229,10 @@ int tw_cmd_run(int argc, char **argv)
 		case 'r': setenv("TWSHIM_REUSEADDR", "1", 1); break;
 		case 'R': setenv("TWSHIM_REUSEPORT", "1", 1); break;
 		case 'o': setenv("TWSHIM_ONLY", optarg, 1); break;
+		case 'a': setenv("TWSHIM_SOURCE_ADDRS", optarg, 1); break;
+		case 'p': setenv("TWSHIM_SOURCE_PORTS", optarg, 1); break;
+		case 't': setenv("TWSHIM_RETRY_MS", optarg, 1); break;
+		case 'P': setenv("TWSHIM_SPREAD", optarg, 1); break;
 		case 'x': setenv("TWSHIM_EXCEPT", optarg, 1); break;
 		case 'S': setenv("TWSHIM_STRICT", "1", 1); break;
 		case 'h': fputs(run_usage, stdout); return TW_EXIT_OK;

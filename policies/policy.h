@@ -27,6 +27,21 @@ struct tw_close_ctx {
 	int dest;
 };
 
+/* A connect() about to be made, and made again after a failure. */
+struct tw_connect_ctx {
+	int fd;
+	struct tw_fd *e;
+	const struct sockaddr *addr;
+	socklen_t len;
+	struct tw_addr key;         /* the destination, as tw_dest_key() makes it */
+	struct tw_slot *slot;
+	int dest;
+	int blocking;
+	int err;                    /* the last attempt's errno */
+	uint64_t started_ns;        /* the first attempt */
+	uint64_t tried;             /* sources.c: addresses already tried, a bit each */
+};
+
 enum tw_close_verdict {
 	TW_CLOSE_AS_IS = 0,    /* nothing changed: count as classified */
 	TW_CLOSE_CHANGED,      /* the policy changed how it closes; cls says how */
@@ -40,6 +55,13 @@ struct tw_policy {
 	int (*configure)(tw_getenv_fn get, char *err, size_t errlen);
 	/* Before bind() of a tracked socket. */
 	void (*before_bind)(int fd, struct tw_fd *e, struct tw_slot *s);
+	/* Before connect() of a tracked socket the program did not bind. */
+	void (*before_connect)(struct tw_connect_ctx *c);
+	/* After connect() failed with EADDRNOTAVAIL or EADDRINUSE: 1 to try
+	 * again (the policy has prepared the socket), 0 to give up. */
+	int (*retry_connect)(struct tw_connect_ctx *c);
+	/* A tracked connection ended (cls as counted). Async-signal-safe. */
+	void (*closed)(const struct tw_fd *v, enum tw_close_class cls);
 	/* At close(), before the fd goes. Async-signal-safe, like close(). */
 	enum tw_close_verdict (*at_close)(struct tw_close_ctx *c);
 	/* Fork child, and exit: drop or finish what the policy holds. */
@@ -49,10 +71,19 @@ struct tw_policy {
 
 extern const struct tw_policy tw_policy_reuseaddr;
 extern const struct tw_policy tw_policy_close;
+extern const struct tw_policy tw_policy_sources;
+extern const struct tw_policy tw_policy_retry;
 
 /* registry.c: the hooks the shim calls. */
 int tw_policies_configure(tw_getenv_fn get);  /* -1: TWSHIM_STRICT and a bad value */
 void tw_policies_before_bind(int fd, struct tw_fd *e);
+void tw_policies_before_connect(struct tw_connect_ctx *c);
+int tw_policies_retry_connect(struct tw_connect_ctx *c);
+void tw_policies_closed(const struct tw_fd *v, enum tw_close_class cls);
+
+/* sources.c, for retry.c: bind c's socket to the next-best source address
+ * not tried yet. 1 if it did. */
+int tw_sources_next(struct tw_connect_ctx *c);
 enum tw_close_verdict tw_policies_at_close(struct tw_close_ctx *c);
 void tw_policies_after_fork_child(void);
 void tw_policies_at_exit(void);

@@ -12,6 +12,8 @@
 static const struct tw_policy *const all[] = {
 	&tw_policy_reuseaddr,
 	&tw_policy_close,
+	&tw_policy_sources,
+	&tw_policy_retry,
 };
 #define NPOLICIES (sizeof(all) / sizeof(all[0]))
 
@@ -55,6 +57,32 @@ void tw_policies_before_bind(int fd, struct tw_fd *e)
 			s = tw_slot_acquire(TW_SLOT_WAIT);
 		all[i]->before_bind(fd, e, s);
 	}
+}
+
+void tw_policies_before_connect(struct tw_connect_ctx *c)
+{
+	if (!tw_scope_applies(&c->key))
+		return;
+	for (size_t i = 0; i < NPOLICIES; i++)
+		if (on[i] && all[i]->before_connect)
+			all[i]->before_connect(c);
+}
+
+int tw_policies_retry_connect(struct tw_connect_ctx *c)
+{
+	if (!tw_scope_applies(&c->key))
+		return 0;
+	for (size_t i = 0; i < NPOLICIES; i++)
+		if (on[i] && all[i]->retry_connect && all[i]->retry_connect(c))
+			return 1;
+	return 0;
+}
+
+void tw_policies_closed(const struct tw_fd *v, enum tw_close_class cls)
+{
+	for (size_t i = 0; i < NPOLICIES; i++)
+		if (on[i] && all[i]->closed)
+			all[i]->closed(v, cls);
 }
 
 enum tw_close_verdict tw_policies_at_close(struct tw_close_ctx *c)

@@ -31,6 +31,7 @@
 #include "log.h"
 #include "real.h"
 #include "track.h"
+#include "policy.h"
 
 #define HOLD_MAX  4096
 #define TICK_MS   5
@@ -90,6 +91,7 @@ void tw_closer_count(const struct tw_fd *v, enum tw_close_class cls, int act)
 	if (!s)
 		return;
 	tw_count_close(s, v->dest, cls, (now - v->open_ns) / 1000000u, now / 1000000u);
+	tw_policies_closed(v, cls);
 	if (act >= 0)
 		tw_count_action(s, v->dest, (enum tw_act)act);
 }

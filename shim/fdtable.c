@@ -79,6 +79,7 @@ void tw_fd_publish(struct tw_fd *e, const struct tw_fd *v)
 	e->dest = v->dest;
 	e->slot = v->slot;
 	e->family = v->family;
+	e->src = v->src;
 	e->slot_gen = v->slot_gen;
 	e->open_ns = v->open_ns;
 	e->local = v->local;

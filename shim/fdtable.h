@@ -51,7 +51,7 @@ struct tw_fd {
 	int16_t dest;              /* index in the slot's destinations, -1 none */
 	int16_t slot;              /* ledger slot counting it as open, -1 none */
 	uint8_t family;            /* the socket's: 4 or 6 */
-	uint8_t pad;
+	uint8_t src;               /* sources.c: 1 + the source address chosen, 0 none */
 	uint32_t slot_gen;         /* that slot's generation then */
 	_Atomic uint32_t seq;      /* bumped whenever the entry is replaced or taken */
 	uint32_t pad2;

@@ -212,9 +212,11 @@ static void close_finish(struct closing *c)
 	if (c->connected_late && c->s)
 		tw_count_connect(c->s, c->dest, 0, UINT64_MAX);
 	/* A connection the closer took is counted when it really ends. */
-	if (c->verdict != TW_CLOSE_TAKEN && c->s)
+	if (c->verdict != TW_CLOSE_TAKEN && c->s) {
 		tw_count_close(c->s, c->dest, c->cls, (now - c->v.open_ns) / 1000000u,
 		               now / 1000000u);
+		tw_policies_closed(&c->v, c->cls);
+	}
 	if (owner)
 		tw_count_open(owner, c->v.dest, -1);
 }

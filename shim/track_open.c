@@ -190,9 +190,10 @@ int tw_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	struct tw_addr remote;
 	struct tw_slot *s;
 	struct tw_fd *e;
+	struct tw_connect_ctx ctx;
 	uint64_t t0, t1;
 	uint32_t seq;
-	int rc, err, dest, saved = errno;
+	int rc, err, dest, counted = 0, retried = 0, saved = errno;
 
 	tw_real_bind();
 	if (tw_guard || tw_inert() || tw_addr_from(&remote, addr, len) < 0)
@@ -206,22 +207,43 @@ int tw_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	}
 	s = tw_slot_acquire(TW_SLOT_WAIT);
 	seq = atomic_load(&e->seq);
-	errno = saved;
-	/* The guard comes down for the call itself: a program may leave it for
-	 * good (siglongjmp from a SIGALRM timeout), and then every later call
-	 * in this thread would pass untracked. */
-	tw_guard--;
-	t0 = tw_now_ns();
-	rc = tw_real.connect(fd, addr, len);
-	err = errno;
-	t1 = tw_now_ns();
-	tw_guard++;
+	dest = e->state == TW_CS_NEW ? dest_of(s, TW_DEST_OUT, &remote) : e->dest;
+	ctx = (struct tw_connect_ctx){ .fd = fd, .e = e, .addr = addr, .len = len, .slot = s,
+	                               .dest = dest, .started_ns = tw_now_ns() };
+	tw_dest_key(&ctx.key, &remote);
+	/* Policies choose the source of connections the program did not bind. */
+	if (e->state == TW_CS_NEW && e->local.family == 0)
+		tw_policies_before_connect(&ctx);
+	for (;;) {
+		errno = saved;
+		/* The guard comes down for the call itself: a program may leave it
+		 * for good (siglongjmp from a SIGALRM timeout), and then every later
+		 * call in this thread would pass untracked. */
+		tw_guard--;
+		t0 = tw_now_ns();
+		rc = tw_real.connect(fd, addr, len);
+		err = errno;
+		t1 = tw_now_ns();
+		tw_guard++;
+		if (rc == 0 || (err != EADDRNOTAVAIL && err != EADDRINUSE) ||
+		    e->state != TW_CS_NEW || atomic_load(&e->seq) != seq)
+			break;
+		/* No port: each attempt counts; a policy may try again. */
+		if (s)
+			tw_count_connect(s, dest, err, (t1 - t0) / 1000u);
+		ctx.err = err;
+		if (!tw_policies_retry_connect(&ctx)) {
+			counted = 1;
+			break;
+		}
+		retried = 1;
+	}
 
 	/* Another thread closed fd meanwhile, and the number may be a new
 	 * socket now: count the attempt, leave the new entry alone. */
 	if (atomic_load(&e->seq) != seq || tw_fd_kind(e) != TW_FD_TCP) {
-		if (s && rc != 0 && err != EINPROGRESS && err != EINTR)
-			tw_count_connect(s, dest_of(s, TW_DEST_OUT, &remote), err, (t1 - t0) / 1000u);
+		if (s && !counted && rc != 0 && err != EINPROGRESS && err != EINTR)
+			tw_count_connect(s, dest, err, (t1 - t0) / 1000u);
 		goto done;
 	}
 
@@ -241,7 +263,6 @@ int tw_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		}
 		goto done;
 	}
-	dest = dest_of(s, TW_DEST_OUT, &remote);
 	if (rc == 0 || err == EINPROGRESS || err == EINTR) {
 		/* EINTR: a blocking connect goes on in the background, as a
 		 * non-blocking one does; either way the port is taken now. */
@@ -254,9 +275,11 @@ int tw_connect(int fd, const struct sockaddr *addr, socklen_t len)
 			tw_count_connect(s, dest, rc == 0 ? 0 : -1, (t1 - t0) / 1000u);
 			tw_count_open(s, dest, 1);
 		}
+		if (retried && s)
+			tw_count_action(s, dest, TW_ACT_RETRY_OK);
 		if (tw_closer_wanted)
 			tw_closer_start();
-	} else if (s) {
+	} else if (s && !counted) {
 		tw_count_connect(s, dest, err, (t1 - t0) / 1000u);
 	}
 done:

@@ -68,6 +68,11 @@ enum tw_act {
 	TW_ACT_PEER_FIRST,     /* held until the peer closed first: TIME_WAIT there */
 	TW_ACT_PEER_TIMEOUT,   /* the peer did not close in time: fell back */
 	TW_ACT_HOLD_FULL,      /* too many connections held: fell back at once */
+	TW_ACT_SOURCE_ADDR,    /* bound to a chosen source address (TWSHIM_SOURCE_ADDRS) */
+	TW_ACT_SOURCE_PORTS,   /* confined to TWSHIM_SOURCE_PORTS (IP_LOCAL_PORT_RANGE) */
+	TW_ACT_RETRY,          /* connect() tried again after EADDRNOTAVAIL/EADDRINUSE */
+	TW_ACT_RETRY_OK,       /* ... and then succeeded */
+	TW_ACT_SPREAD,         /* bound to a port chosen in TWSHIM_SOURCE_PORTS (TWSHIM_SPREAD) */
 	TW_ACT_COUNT = 16      /* room for the policies to come, same layout */
 };
 
@@ -75,7 +80,8 @@ static inline const char *tw_act_name(unsigned i)
 {
 	static const char *const names[TW_ACT_COUNT] = {
 		"reuseaddr", "reuseport", "reset", "reset_drained", "reset_fin",
-		"peer_first", "peer_timeout", "hold_full",
+		"peer_first", "peer_timeout", "hold_full", "source_addr", "source_ports",
+		"retry", "retry_ok", "spread",
 	};
 	return i < TW_ACT_COUNT && names[i] ? names[i] : NULL;
 }

@@ -69,3 +69,18 @@ Test(e2e, reuseaddr_lets_a_server_restart, .timeout = 90)
 {
 	tw_scenario("reuseaddr", 80, NULL);
 }
+
+Test(e2e, source_addresses_and_ports, .timeout = 120)
+{
+	tw_scenario("sources", 110, NULL);
+}
+
+Test(e2e, bounded_retry_on_exhaustion, .timeout = 90)
+{
+	tw_scenario("retry", 80, NULL);
+}
+
+Test(e2e, spread_reuse_sustains_a_small_range, .timeout = 150)
+{
+	tw_scenario("spread", 140, NULL);
+}

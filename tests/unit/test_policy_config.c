@@ -100,3 +100,48 @@ Test(reuseaddr_policy, values)
 	set1("TWSHIM_REUSEADDR", "1");
 	cr_expect_eq(tw_policy_reuseaddr.configure(fake_env, err, sizeof(err)), 0, "%s", err);
 }
+
+Test(sources_policy, values)
+{
+	char err[512] = "";
+
+	set1("TWSHIM_SOURCE_ADDRS", "10.0.0.2-10.0.0.11, fd00::2 192.168.0.254-192.168.1.3");
+	cr_expect_eq(tw_policy_sources.configure(fake_env, err, sizeof(err)), 0, "%s", err);
+	set1("TWSHIM_SOURCE_ADDRS", "10.0.0.2-10.0.1.250");
+	cr_expect_eq(tw_policy_sources.configure(fake_env, err, sizeof(err)), -1);
+	cr_expect(strstr(err, "more than 64"), "%s", err);
+	set1("TWSHIM_SOURCE_ADDRS", "10.0.0.9-10.0.0.2");
+	cr_expect_eq(tw_policy_sources.configure(fake_env, err, sizeof(err)), -1);
+	cr_expect(strstr(err, "'10.0.0.9-10.0.0.2'"), "%s", err);
+	set1("TWSHIM_SOURCE_ADDRS", "10.1.0.2-10.2.0.2");
+	cr_expect_eq(tw_policy_sources.configure(fake_env, err, sizeof(err)), -1);
+	set1("TWSHIM_SOURCE_PORTS", "40000-40099");
+	cr_expect_eq(tw_policy_sources.configure(fake_env, err, sizeof(err)), 0, "%s", err);
+	set1("TWSHIM_SOURCE_PORTS", "50000-40000");
+	cr_expect_eq(tw_policy_sources.configure(fake_env, err, sizeof(err)), -1);
+	cr_expect(strstr(err, "TWSHIM_SOURCE_PORTS='50000-40000'") && strstr(err, "LO-HI"), "%s",
+	          err);
+}
+
+Test(retry_policy, values)
+{
+	char err[512] = "";
+
+	set1("TWSHIM_RETRY_MS", "1500");
+	cr_expect_eq(tw_policy_retry.configure(fake_env, err, sizeof(err)), 0, "%s", err);
+	set1("TWSHIM_RETRY_MS", "soon");
+	cr_expect_eq(tw_policy_retry.configure(fake_env, err, sizeof(err)), -1);
+	cr_expect(strstr(err, "TWSHIM_RETRY_MS='soon'") && strstr(err, "milliseconds"), "%s", err);
+}
+
+Test(sources_policy, spread_needs_ports)
+{
+	char err[512] = "";
+
+	set1("TWSHIM_SPREAD", "reuse");
+	cr_expect_eq(tw_policy_sources.configure(fake_env, err, sizeof(err)), -1);
+	cr_expect(strstr(err, "needs TWSHIM_SOURCE_PORTS"), "%s", err);
+	set1("TWSHIM_SPREAD", "fast");
+	cr_expect_eq(tw_policy_sources.configure(fake_env, err, sizeof(err)), -1);
+	cr_expect(strstr(err, "TWSHIM_SPREAD='fast'"), "%s", err);
+}

@@ -1,0 +1,128 @@
+/*
+ * TWSHIM_RETRY_MS=N: bounded retry when connect() finds no local port
+ * (EADDRNOTAVAIL) or an explicit bind collides (EADDRINUSE).
+ *
+ * First another configured source address (TWSHIM_SOURCE_ADDRS), at once.
+ * Then, for blocking sockets only, wait and try again: the wait is until
+ * this process's oldest TIME_WAIT toward the destination ends, or a backoff
+ * from 10 ms doubling to 250 ms where the ledger has none (other programs
+ * made them), never past N ms from the first attempt. A non-blocking socket
+ * never sleeps: its program has an event loop that must not stall.
+ * One log line per destination per minute says that it is happening.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "policy.h"
+#include "real.h"
+
+static uint64_t budget_ns;
+static _Atomic uint64_t logged_ms[TW_DESTS]; /* last log line per destination entry */
+
+static int configure(tw_getenv_fn get, char *err, size_t errlen)
+{
+	const char *v = get("TWSHIM_RETRY_MS");
+	char *end;
+	long ms;
+
+	budget_ns = 0;
+	if (!v || !*v || strcmp(v, "0") == 0)
+		return 0;
+	ms = strtol(v, &end, 10);
+	if (*end != '\0' || ms < 1 || ms > 600000) {
+		snprintf(err, errlen, "TWSHIM_RETRY_MS='%s' is not a bound: expected milliseconds, "
+		         "1 to 600000 (0: off)", v);
+		return -1;
+	}
+	budget_ns = (uint64_t)ms * 1000000u;
+	return 0;
+}
+
+/* Nanoseconds until the oldest of this process's TIME_WAIT toward the
+ * destination ends; 0 when the ledger knows of none. */
+static uint64_t until_next_free(const struct tw_connect_ctx *c, uint64_t now_ns)
+{
+	const _Atomic uint64_t *win;
+	uint32_t now = tw_quantum(now_ns / 1000000u), oldest = UINT32_MAX;
+
+	if (!c->slot || c->dest < 0)
+		return 0;
+	win = c->slot->dests[c->dest].c.tw_window;
+	for (unsigned i = 0; i < TW_WIN_BUCKETS; i++) {
+		uint64_t v = atomic_load(&win[i]);
+		uint32_t bq = (uint32_t)(v >> 32);
+		if ((uint32_t)v && bq <= now && now - bq < TW_WIN_SPAN && bq < oldest)
+			oldest = bq;
+	}
+	if (oldest == UINT32_MAX)
+		return 0;
+	return ((uint64_t)(oldest + TW_WIN_SPAN) * TW_WIN_QUANTUM_MS) * 1000000u - now_ns;
+}
+
+static void say_once_a_minute(const struct tw_connect_ctx *c, uint64_t now_ns)
+{
+	int d = c->dest >= 0 ? c->dest : (int)TW_DESTS - 1;
+	uint64_t now_ms = now_ns / 1000000u, last = atomic_load(&logged_ms[d]);
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	if (last && now_ms - last < 60000)
+		return;
+	if (!atomic_compare_exchange_strong(&logged_ms[d], &last, now_ms))
+		return;
+	inet_ntop(c->key.family == 4 ? AF_INET : AF_INET6, c->key.addr, ip, sizeof(ip));
+	tw_warn("connect to %s%s%s:%u: %s; retrying for up to %llu ms (TWSHIM_RETRY_MS)",
+	        c->key.family == 6 ? "[" : "", ip, c->key.family == 6 ? "]" : "", c->key.port,
+	        c->err == EADDRNOTAVAIL ? "no local port left (EADDRNOTAVAIL)"
+	                                : "source address and port in use (EADDRINUSE)",
+	        (unsigned long long)(budget_ns / 1000000u));
+}
+
+static int retry_connect(struct tw_connect_ctx *c)
+{
+	static uint64_t backoff_cap = 250u * 1000000u;
+	uint64_t now = tw_now_ns(), left, wait, backoff = 10u * 1000000u;
+	struct timespec ts;
+
+	if (!budget_ns || (c->err != EADDRNOTAVAIL && c->err != EADDRINUSE))
+		return 0;
+	say_once_a_minute(c, now);
+	if (tw_sources_next(c))
+		goto again;
+	c->blocking = (c->blocking = tw_real.fcntl(c->fd, F_GETFL, NULL)) >= 0 &&
+	              !(c->blocking & O_NONBLOCK);
+	if (!c->blocking || now - c->started_ns >= budget_ns)
+		return 0;
+	left = budget_ns - (now - c->started_ns);
+	/* Attempts so far set the backoff: 10 ms, doubled each time, capped. */
+	for (uint64_t t = c->started_ns; t + backoff < now && backoff < backoff_cap; t += backoff)
+		backoff *= 2;
+	if (backoff > backoff_cap)
+		backoff = backoff_cap;
+	wait = until_next_free(c, now);
+	if (wait == 0 || wait > backoff)
+		wait = backoff;
+	if (wait > left)
+		wait = left;
+	ts.tv_sec = (time_t)(wait / 1000000000u);
+	ts.tv_nsec = (long)(wait % 1000000000u);
+	/* A signal ends the retrying: the program may count on EINTR-less
+	 * timeouts of its own (alarm), and it gets the failure it would have. */
+	if (nanosleep(&ts, NULL) < 0)
+		return 0;
+again:
+	if (c->slot)
+		tw_count_action(c->slot, c->dest, TW_ACT_RETRY);
+	return 1;
+}
+
+const struct tw_policy tw_policy_retry = {
+	.name = "retry",
+	.configure = configure,
+	.retry_connect = retry_connect,
+};

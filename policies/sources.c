@@ -1,0 +1,380 @@
+/*
+ * Spreading connections over source addresses and confining their ports
+ * (DOMAIN facts 10 and 11).
+ *
+ * TWSHIM_SOURCE_ADDRS=LIST: IPv4/IPv6 addresses and a-b ranges. Each
+ * outgoing connection is bound to the address with the fewest TIME_WAIT
+ * toward its destination (this process's own count, kept as the ledger
+ * keeps it), with IP_BIND_ADDRESS_NO_PORT, so that connect() still picks
+ * the port with the whole four-tuple in view: N addresses give N times the
+ * ports to each destination. (Binding to port 0 without it would reserve a
+ * port for every destination at once: the classic bind-before-connect
+ * mistake, which makes exhaustion come sooner, not later.)
+ *
+ * TWSHIM_SPREAD=reuse (with TWSHIM_SOURCE_PORTS): the shim picks each
+ * source port itself, round-robin over LO-HI, and binds it explicitly with
+ * SO_REUSEADDR: connect() to a port chosen that way takes over its
+ * TIME_WAIT at once when TCP timestamps are on (DOMAIN fact 10). A port
+ * taken by explicit bind is skipped by every other program's automatic
+ * choice while it is in TIME_WAIT: keep LO-HI in ip_local_reserved_ports.
+ *
+ * TWSHIM_SOURCE_PORTS=LO-HI: this process's automatic ports come from
+ * LO-HI only (IP_LOCAL_PORT_RANGE, Linux 6.3), so that operators can give
+ * each service its share of the ephemeral range and one churning service
+ * cannot starve the rest of the host. On older kernels the option is
+ * refused: the policy says so once and stays off (narrow the namespace's
+ * ip_local_port_range instead).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "policy.h"
+#include "real.h"
+
+#ifndef IP_LOCAL_PORT_RANGE
+#define IP_LOCAL_PORT_RANGE 51
+#endif
+
+#define SRC_MAX 64
+
+static struct tw_addr srcs[SRC_MAX];   /* family 4 or 6; port 0 */
+static int nsrcs;
+static unsigned port_lo, port_hi;      /* 0: TWSHIM_SOURCE_PORTS unset */
+static _Atomic int ports_refused;
+static int spread;                     /* TWSHIM_SPREAD=reuse */
+
+/* TIME_WAIT per source address and destination entry, as the ledger counts
+ * per destination: active closes in the last 60 s. */
+static _Atomic uint64_t tw_by_src[SRC_MAX][TW_DESTS][TW_WIN_BUCKETS];
+static _Atomic unsigned rotor;
+
+static int add_range(const char *a, const char *b)
+{
+	struct tw_addr lo = { 0 }, hi = { 0 };
+
+	if (inet_pton(AF_INET, a, lo.addr) == 1 && (!b || inet_pton(AF_INET, b, hi.addr) == 1)) {
+		lo.family = hi.family = 4;
+	} else if (inet_pton(AF_INET6, a, lo.addr) == 1 &&
+	           (!b || inet_pton(AF_INET6, b, hi.addr) == 1)) {
+		lo.family = hi.family = 6;
+	} else {
+		return -1;
+	}
+	if (!b)
+		hi = lo;
+	/* Ranges vary in the last two bytes only: enough for 64 addresses. */
+	unsigned len = lo.family == 4 ? 4 : 16;
+	if (memcmp(lo.addr, hi.addr, len - 2) != 0)
+		return -1;
+	unsigned from = (unsigned)lo.addr[len - 2] << 8 | lo.addr[len - 1];
+	unsigned to = (unsigned)hi.addr[len - 2] << 8 | hi.addr[len - 1];
+	if (to < from)
+		return -1;
+	for (unsigned v = from; v <= to; v++) {
+		if (nsrcs == SRC_MAX)
+			return -2;
+		srcs[nsrcs] = lo;
+		srcs[nsrcs].addr[len - 2] = (uint8_t)(v >> 8);
+		srcs[nsrcs].addr[len - 1] = (uint8_t)v;
+		nsrcs++;
+	}
+	return 0;
+}
+
+static int parse_addrs(const char *v, char *err, size_t errlen)
+{
+	char buf[2048], *tok, *save = NULL;
+
+	nsrcs = 0;
+	if (!v || !*v)
+		return 0;
+	if (strlen(v) >= sizeof(buf)) {
+		snprintf(err, errlen, "TWSHIM_SOURCE_ADDRS is longer than %zu characters",
+		         sizeof(buf) - 1);
+		return -1;
+	}
+	strcpy(buf, v);
+	for (tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+		char *dash = strchr(tok, '-'), item[128];
+		int rc;
+
+		snprintf(item, sizeof(item), "%s", tok);
+		if (dash)
+			*dash++ = '\0';
+		rc = add_range(tok, dash);
+		if (rc == -2) {
+			snprintf(err, errlen, "TWSHIM_SOURCE_ADDRS names more than %d addresses",
+			         SRC_MAX);
+			return -1;
+		}
+		if (rc < 0) {
+			snprintf(err, errlen,
+			         "TWSHIM_SOURCE_ADDRS: '%s' is not an address or range: expected "
+			         "e.g. 10.0.0.2, 10.0.0.2-10.0.0.11 or fd00::2-fd00::9 (a range "
+			         "varies in its last 16 bits)", item);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int parse_ports(const char *v, char *err, size_t errlen)
+{
+	unsigned long lo, hi;
+	char *end;
+
+	port_lo = port_hi = 0;
+	if (!v || !*v)
+		return 0;
+	lo = strtoul(v, &end, 10);
+	if (*end == '-')
+		hi = strtoul(end + 1, &end, 10);
+	else
+		hi = 0;
+	if (*end != '\0' || lo < 1 || hi > 65535 || lo > hi) {
+		snprintf(err, errlen, "TWSHIM_SOURCE_PORTS='%s' is not a port range: expected "
+		         "LO-HI, 1 <= LO <= HI <= 65535", v);
+		return -1;
+	}
+	port_lo = (unsigned)lo;
+	port_hi = (unsigned)hi;
+	return 0;
+}
+
+static socklen_t sockaddr_of(const struct tw_addr *src, const struct tw_fd *e,
+                             const struct tw_addr *dest, struct sockaddr_storage *ss);
+
+/* A sysctl's first line, or "" when it cannot be read. */
+static void read_sysctl(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+
+	buf[0] = '\0';
+	if (f) {
+		if (!fgets(buf, (int)len, f))
+			buf[0] = '\0';
+		fclose(f);
+	}
+}
+
+/* Whether lo-hi lies inside net.ipv4.ip_local_reserved_ports ("a-b,c,..."). */
+static int reserved(unsigned lo, unsigned hi)
+{
+	char buf[4096], *p;
+	unsigned next = lo;
+
+	read_sysctl("/proc/sys/net/ipv4/ip_local_reserved_ports", buf, sizeof(buf));
+	for (p = buf; *p && next <= hi;) {
+		unsigned long a = strtoul(p, &p, 10), b = a;
+		if (*p == '-')
+			b = strtoul(p + 1, &p, 10);
+		if (a <= next && b >= next)
+			next = (unsigned)b + 1;
+		while (*p == ',' || *p == ' ' || *p == '\n')
+			p++;
+		if (!(*p >= '0' && *p <= '9'))
+			break;
+	}
+	return next > hi;
+}
+
+static int configure(tw_getenv_fn get, char *err, size_t errlen)
+{
+	const char *sp = get("TWSHIM_SPREAD");
+	char ts[16];
+
+	spread = 0;
+	if (parse_addrs(get("TWSHIM_SOURCE_ADDRS"), err, errlen) < 0 ||
+	    parse_ports(get("TWSHIM_SOURCE_PORTS"), err, errlen) < 0)
+		goto bad;
+	if (sp && *sp && strcmp(sp, "reuse") != 0 && strcmp(sp, "off") != 0) {
+		snprintf(err, errlen, "TWSHIM_SPREAD='%s' is not a spread: expected 'reuse' or 'off'",
+		         sp);
+		goto bad;
+	}
+	if (sp && strcmp(sp, "reuse") == 0) {
+		if (!port_lo) {
+			snprintf(err, errlen, "TWSHIM_SPREAD=reuse needs TWSHIM_SOURCE_PORTS=LO-HI "
+			         "(the ports it may choose from)");
+			goto bad;
+		}
+		read_sysctl("/proc/sys/net/ipv4/tcp_timestamps", ts, sizeof(ts));
+		if (ts[0] == '0') {
+			snprintf(err, errlen, "TWSHIM_SPREAD=reuse needs TCP timestamps, and "
+			         "net.ipv4.tcp_timestamps is 0 here: without them a TIME_WAIT port "
+			         "cannot be reused at once");
+			goto bad;
+		}
+		if (!reserved(port_lo, port_hi))
+			tw_warn("TWSHIM_SPREAD=reuse: ports %u-%u are not all in "
+			        "net.ipv4.ip_local_reserved_ports; other programs' automatic ports "
+			        "may land there, and skip those this one leaves in TIME_WAIT",
+			        port_lo, port_hi);
+		spread = 1;
+	}
+	return 0;
+bad:
+	nsrcs = 0;
+	port_lo = port_hi = 0;
+	spread = 0;
+	return -1;
+}
+
+/* Binds c's socket to the next port of LO-HI (and the chosen source
+ * address, if any) with SO_REUSEADDR. Ports held by live connections are
+ * refused by bind(): the next one is tried, once round the range at most. */
+static void spread_bind(struct tw_connect_ctx *c)
+{
+	static _Atomic unsigned next_port;
+	struct sockaddr_storage ss;
+	struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	unsigned n = port_hi - port_lo + 1;
+	socklen_t len = sizeof(ss);
+	int one = 1;
+
+	memset(&ss, 0, sizeof(ss));
+	if (c->e->src && sockaddr_of(&srcs[c->e->src - 1], c->e, &c->key, &ss))
+		len = c->e->family == 4 ? sizeof(*in) : sizeof(*in6);
+	else if (c->e->family == 4)
+		in->sin_family = AF_INET, len = sizeof(*in);
+	else
+		in6->sin6_family = AF_INET6, len = sizeof(*in6);
+	if (tw_real.setsockopt(c->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+		return;
+	for (unsigned k = 0; k < n; k++) {
+		uint16_t port = htons((uint16_t)(port_lo + atomic_fetch_add(&next_port, 1) % n));
+		if (c->e->family == 4)
+			in->sin_port = port;
+		else
+			in6->sin6_port = port;
+		if (tw_real.bind(c->fd, (struct sockaddr *)&ss, len) == 0) {
+			if (c->slot)
+				tw_count_action(c->slot, c->dest, TW_ACT_SPREAD);
+			return;
+		}
+		if (errno != EADDRINUSE)
+			return;
+	}
+}
+
+/* The source's form for this socket: IPv4 destinations on an IPv6 socket
+ * need the IPv4-mapped form. -1 when the source cannot serve. */
+static socklen_t sockaddr_of(const struct tw_addr *src, const struct tw_fd *e,
+                             const struct tw_addr *dest, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (src->family != dest->family)
+		return 0;
+	if (e->family == 4 && src->family == 4) {
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
+		in->sin_family = AF_INET;
+		memcpy(&in->sin_addr, src->addr, 4);
+		return sizeof(*in);
+	}
+	if (e->family == 6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+		in6->sin6_family = AF_INET6;
+		if (src->family == 4) {
+			in6->sin6_addr.s6_addr[10] = in6->sin6_addr.s6_addr[11] = 0xff;
+			memcpy(&in6->sin6_addr.s6_addr[12], src->addr, 4);
+		} else {
+			memcpy(&in6->sin6_addr, src->addr, 16);
+		}
+		return sizeof(*in6);
+	}
+	return 0;
+}
+
+/* Binds to the untried source with the fewest TIME_WAIT toward c's
+ * destination (ties go round). Returns 1 if bound. */
+int tw_sources_next(struct tw_connect_ctx *c)
+{
+	uint32_t q = tw_quantum(tw_now_ns() / 1000000u);
+	unsigned start = atomic_fetch_add(&rotor, 1), best = SRC_MAX;
+	uint64_t best_tw = UINT64_MAX;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int one = 1, d = c->dest >= 0 ? c->dest : (int)TW_DESTS - 1;
+
+	for (int k = 0; k < nsrcs; k++) {
+		unsigned i = (start + (unsigned)k) % (unsigned)nsrcs;
+		uint64_t tw;
+		if ((c->tried >> i) & 1 || !sockaddr_of(&srcs[i], c->e, &c->key, &ss))
+			continue;
+		tw = tw_window_sum(tw_by_src[i][d], q);
+		if (tw < best_tw) {
+			best = i;
+			best_tw = tw;
+		}
+	}
+	if (best == SRC_MAX)
+		return 0;
+	c->tried |= UINT64_C(1) << best;
+	len = sockaddr_of(&srcs[best], c->e, &c->key, &ss);
+	/* Port 0 without IP_BIND_ADDRESS_NO_PORT would reserve a port for all
+	 * destinations: only bind if the deferral is available. */
+	if (tw_real.setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one)) < 0 ||
+	    tw_real.bind(c->fd, (struct sockaddr *)&ss, len) < 0)
+		return 0;
+	c->e->src = (uint8_t)(best + 1);
+	if (c->slot)
+		tw_count_action(c->slot, c->dest, TW_ACT_SOURCE_ADDR);
+	return 1;
+}
+
+static void before_connect(struct tw_connect_ctx *c)
+{
+	if (spread) {
+		/* The source address first (bound with the port deferred), then the port. */
+		if (nsrcs && tw_sources_next(c)) {
+			/* IP_BIND_ADDRESS_NO_PORT: the port bind below completes it. */
+		}
+		spread_bind(c);
+		return;
+	}
+	if (port_lo && !atomic_load(&ports_refused)) {
+		uint32_t range = (uint32_t)port_hi << 16 | port_lo;
+		if (tw_real.setsockopt(c->fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &range,
+		                       sizeof(range)) == 0) {
+			if (c->slot)
+				tw_count_action(c->slot, c->dest, TW_ACT_SOURCE_PORTS);
+		} else if (!atomic_exchange(&ports_refused, 1)) {
+			tw_warn("TWSHIM_SOURCE_PORTS=%u-%u: this kernel refuses IP_LOCAL_PORT_RANGE "
+			        "(%s; Linux 6.3 has it): the policy stays off; narrow "
+			        "net.ipv4.ip_local_port_range for the service's namespace instead",
+			        port_lo, port_hi, strerror(errno));
+		}
+	}
+	if (nsrcs)
+		tw_sources_next(c);
+}
+
+static void closed(const struct tw_fd *v, enum tw_close_class cls)
+{
+	if (cls != TW_CLOSE_ACTIVE || v->src == 0 || v->src > nsrcs)
+		return;
+	tw_window_add(tw_by_src[v->src - 1][v->dest >= 0 ? v->dest : (int)TW_DESTS - 1],
+	              tw_quantum(tw_now_ns() / 1000000u), 1);
+}
+
+static void after_fork_child(void)
+{
+	/* The child's TIME_WAIT is its own from now on (pages untouched when
+	 * the policy is off stay untouched). */
+	if (nsrcs)
+		memset(tw_by_src, 0, sizeof(tw_by_src));
+}
+
+const struct tw_policy tw_policy_sources = {
+	.name = "sources",
+	.configure = configure,
+	.before_connect = before_connect,
+	.closed = closed,
+	.after_fork_child = after_fork_child,
+};

@@ -1,0 +1,36 @@
+# Issue 3 acceptance: --source-ports with --spread reuse on a 100-port range
+# sustains connections far beyond 100 per minute (each explicit bind with
+# SO_REUSEADDR takes over its port's TIME_WAIT at once: TCP timestamps),
+# and another program's automatic ports are not starved (the range is kept
+# out of automatic choice by ip_local_reserved_ports). tcp_tw_reuse is 0:
+# this is the explicit-bind path, not the kernel's reuse.
+. "$(dirname "$0")/lib.sh"
+
+loopback_ns 40000 40999 0
+echo "50000-50099" > /proc/sys/net/ipv4/ip_local_reserved_ports
+start_server "$EX/ka_server" -l 127.0.0.1 -p 8080
+
+# Without spread, 100 automatic ports (IP_LOCAL_PORT_RANGE must lie inside
+# the namespace's range, and outside the reserved one, to be used at all).
+"$TW" run --source-ports 40000-40099 -- "$EX/legacy_client" -q -k -n 300 127.0.0.1 8080 \
+	> "$TMP/a.out" || true
+note "100 ports, no spread: $(cat "$TMP/a.out")"
+grep -q 'ok=100 failed=200' "$TMP/a.out" || fail "expected 100 to succeed"
+
+export TWSHIM_SHM=$LEDGER-spread
+start=$(date +%s%N)
+"$TW" run --source-ports 50000-50099 --spread reuse -- "$EX/legacy_client" -q -n 3000 \
+	127.0.0.1 8080 > "$TMP/b.out" || fail "spread: $(cat "$TMP/b.out")"
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+note "100 ports, --spread reuse: $(cat "$TMP/b.out") in $ms ms ($(( 3000 * 1000 / (ms + 1) )) connections/s)"
+expect "kernel TIME_WAIT from 50000-50099 (at most the 100 ports)" \
+	"$(ss -Htan state time-wait '( sport >= :50000 and sport <= :50099 )' | wc -l)" -le 100
+stat_json
+expect "spread binds" "$(statq policy_actions.spread --comm legacy_client)" -eq 3000
+
+# Another program, automatic ports: not starved, and never in 50000-50099.
+"$EX/legacy_client" -q -n 500 127.0.0.1 8080 > "$TMP/c.out" || fail "starved: $(cat "$TMP/c.out")"
+expect "TIME_WAIT in the reserved range (the spread's own, nobody else's)" \
+	"$(ss -Htan state time-wait '( sport >= :50000 and sport <= :50099 )' | wc -l)" -le 100
+expect "TIME_WAIT outside it (the first run's 100, the other program's 500)" \
+	"$(ss -Htan state time-wait '( sport >= :40000 and sport <= :40999 )' | wc -l)" -eq 600
