@@ -42,18 +42,7 @@ const char *tw_default_shm(char *buf, size_t len)
 
 uint64_t tw_hist_quantile(const uint64_t *hist, double q)
 {
-	uint64_t total = 0, seen = 0;
-
-	for (unsigned i = 0; i < TW_HIST_BUCKETS; i++)
-		total += hist[i];
-	if (total == 0)
-		return 0;
-	for (unsigned i = 0; i < TW_HIST_BUCKETS; i++) {
-		seen += hist[i];
-		if ((double)seen >= q * (double)total)
-			return i == 0 ? 1 : UINT64_C(1) << i;
-	}
-	return UINT64_C(1) << (TW_HIST_BUCKETS - 1);
+	return tw_hist_quantile_of(hist, q);
 }
 
 static uint32_t now_quantum(void)
@@ -143,6 +132,19 @@ static void snap_proc(struct tw_snap_proc *p, const struct tw_slot *s, uint32_t 
 		snap_counters(&o->c, &d->c, q);
 		if (!p->alive && !p->aggregate)
 			o->c.open_now = 0;
+		o->hint.at_ms = atomic_load(&d->hint.at_ms);
+		o->hint.advice = atomic_load(&d->hint.advice);
+		if (o->hint.at_ms > 0 && o->hint.advice <= TW_ADVICE_URGENT) {
+			o->hint.per_min = atomic_load(&d->hint.per_min);
+			o->hint.time_wait = atomic_load(&d->hint.time_wait);
+			o->hint.ports = atomic_load(&d->hint.ports);
+			o->hint.eta_s = atomic_load(&d->hint.eta_s);
+			o->hint.lifetime_p50_ms = atomic_load(&d->hint.lifetime_p50_ms);
+			o->hint.connect_p50_us = atomic_load(&d->hint.connect_p50_us);
+			o->hint.connect_p50_us_before = atomic_load(&d->hint.connect_p50_us_before);
+		} else {
+			o->hint.at_ms = 0;
+		}
 		/* The catch-all entry is listed only once it holds something. */
 		if (d->kind == TW_DEST_REST && o->c.connects + o->c.connect_errors_total +
 		                                   o->c.accepts + o->c.active_closes == 0)

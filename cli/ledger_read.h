@@ -23,10 +23,17 @@ struct tw_snap_counters {
 	uint64_t actions_total;
 };
 
+struct tw_snap_hint {
+	int64_t at_ms;       /* 0: none */
+	uint32_t advice, per_min, time_wait, ports, eta_s, lifetime_p50_ms;
+	uint32_t connect_p50_us, connect_p50_us_before;
+};
+
 struct tw_snap_dest {
 	int kind;            /* enum tw_dest_kind */
 	char addr[64];       /* "10.0.0.1:80", "[::1]:80", "(other destinations)" */
 	struct tw_snap_counters c;
+	struct tw_snap_hint hint;
 };
 
 struct tw_snap_proc {

@@ -127,6 +127,50 @@ static void json_counters(struct tw_json *j, const struct tw_snap_counters *c)
 	tw_json_end(j, '}');
 }
 
+static void json_hint(struct tw_json *j, const struct tw_snap_hint *h)
+{
+	char t[32];
+
+	if (h->at_ms <= 0) {
+		tw_json_null(j, "hint");
+		return;
+	}
+	tw_json_key(j, "hint");
+	tw_json_begin(j, '{');
+	iso_time(t, sizeof(t), h->at_ms);
+	tw_json_str(j, "at", t);
+	tw_json_str(j, "advice", h->advice == TW_ADVICE_URGENT ? "urgent" : "pool");
+	tw_json_u64(j, "closed_here_per_min", h->per_min);
+	tw_json_u64(j, "time_wait", h->time_wait);
+	tw_json_u64(j, "ports", h->ports);
+	tw_json_u64(j, "seconds_to_exhaustion", h->eta_s);
+	tw_json_u64(j, "lifetime_p50_ms_le", h->lifetime_p50_ms);
+	tw_json_u64(j, "connect_p50_us_le", h->connect_p50_us);
+	tw_json_u64(j, "connect_p50_us_le_before", h->connect_p50_us_before);
+	tw_json_end(j, '}');
+}
+
+/* The hint in words, under its destination. */
+static void print_hint(const struct tw_snap_hint *h)
+{
+	char t[32], trend[64] = "";
+
+	if (h->at_ms <= 0)
+		return;
+	iso_time(t, sizeof(t), h->at_ms);
+	if (h->connect_p50_us_before && h->connect_p50_us != h->connect_p50_us_before)
+		snprintf(trend, sizeof(trend), " (was <=%uus)", h->connect_p50_us_before);
+	printf("             hint %s: %u closed here in a minute, median life <=%u ms, %u "
+	       "TIME_WAIT of %u ports", t, h->per_min, h->lifetime_p50_ms, h->time_wait, h->ports);
+	if (h->eta_s)
+		printf(", ports run out in ~%u s at this rate", h->eta_s);
+	printf(", connect p50 <=%uus%s\n", h->connect_p50_us, trend);
+	printf("             -> keep connections alive or pool them in the program; without "
+	       "changing it:\n                --close reset (no TIME_WAIT; the peer sees RST), "
+	       "--close peer-first (servers that close after\n                each response), "
+	       "--source-addrs (more addresses, more ports). README.md, \"Policies\".\n");
+}
+
 static void print_json(const struct tw_snapshot *s, const struct stat_opts *o)
 {
 	static const char *const kinds[] = { "out", "in", "other" };
@@ -173,6 +217,7 @@ static void print_json(const struct tw_snapshot *s, const struct stat_opts *o)
 			tw_json_str(&j, "addr", p->dests[d].addr);
 			tw_json_str(&j, "direction", kinds[p->dests[d].kind]);
 			json_counters(&j, &p->dests[d].c);
+			json_hint(&j, &p->dests[d].hint);
 			tw_json_end(&j, '}');
 		}
 		tw_json_end(&j, ']');
@@ -245,6 +290,7 @@ static void print_text(const struct tw_snapshot *s, const struct stat_opts *o)
 			         p->dests[d].kind == TW_DEST_IN ? "<-" : "->", p->dests[d].addr);
 			printf("  ");
 			row("", dn, "", &p->dests[d].c);
+			print_hint(&p->dests[d].hint);
 		}
 	}
 	if (!shown)

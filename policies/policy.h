@@ -73,6 +73,10 @@ extern const struct tw_policy tw_policy_reuseaddr;
 extern const struct tw_policy tw_policy_close;
 extern const struct tw_policy tw_policy_sources;
 extern const struct tw_policy tw_policy_retry;
+extern const struct tw_policy tw_policy_hints;
+
+/* hints.c: called after each connect() that succeeded, whatever the scope. */
+void tw_hints_after_connect(struct tw_slot *s, int dest);
 
 /* registry.c: the hooks the shim calls. */
 int tw_policies_configure(tw_getenv_fn get);  /* -1: TWSHIM_STRICT and a bad value */

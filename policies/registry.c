@@ -14,6 +14,7 @@ static const struct tw_policy *const all[] = {
 	&tw_policy_close,
 	&tw_policy_sources,
 	&tw_policy_retry,
+	&tw_policy_hints,
 };
 #define NPOLICIES (sizeof(all) / sizeof(all[0]))
 

@@ -104,6 +104,29 @@ struct tw_counters {
 	_Atomic uint64_t actions[TW_ACT_COUNT];  /* enum tw_act */
 };
 
+/*
+ * A pooling hint (policies/hints.c): written at most once a minute per
+ * destination when it churns (many short connections that this side
+ * closes first). The CLI words it; the figures are those of that moment.
+ */
+enum tw_advice {
+	TW_ADVICE_NONE = 0,
+	TW_ADVICE_POOL = 1,      /* churning, ports to spare: pool, or a policy */
+	TW_ADVICE_URGENT = 2,    /* at this rate the ports run out: pool now, or a policy now */
+};
+
+struct tw_hint {
+	_Atomic int64_t at_ms;          /* CLOCK_REALTIME of the hint; 0: none yet */
+	_Atomic uint32_t advice;        /* enum tw_advice */
+	_Atomic uint32_t per_min;       /* active closes in the last 60 s */
+	_Atomic uint32_t time_wait;     /* TIME_WAIT held then */
+	_Atomic uint32_t ports;         /* ephemeral ports for this destination */
+	_Atomic uint32_t eta_s;         /* seconds to exhaustion at this rate; 0: none */
+	_Atomic uint32_t lifetime_p50_ms;
+	_Atomic uint32_t connect_p50_us;
+	_Atomic uint32_t connect_p50_us_before; /* at the previous hint: the trend */
+};
+
 enum tw_dest_state { TW_DEST_FREE = 0, TW_DEST_CLAIMING = 1, TW_DEST_READY = 2 };
 enum tw_dest_kind {
 	TW_DEST_OUT = 0,   /* connections we opened: key is the remote ip:port */
@@ -119,6 +142,7 @@ struct tw_dest {
 	uint8_t addr[16];                    /* IPv4 in the first 4 bytes */
 	uint64_t reserved;
 	struct tw_counters c;
+	struct tw_hint hint;
 };
 
 enum tw_slot_state {
@@ -214,6 +238,38 @@ static inline uint64_t tw_window_sum(const _Atomic uint64_t *win, uint32_t now)
 			sum += (uint32_t)v;
 	}
 	return sum;
+}
+
+/* Active closes in the last span quanta (span <= TW_WIN_SPAN). */
+static inline uint64_t tw_window_sum_last(const _Atomic uint64_t *win, uint32_t now, uint32_t span)
+{
+	uint64_t sum = 0;
+
+	for (uint32_t i = 0; i < TW_WIN_BUCKETS; i++) {
+		uint64_t v = atomic_load_explicit(&win[i], memory_order_relaxed);
+		uint32_t bq = (uint32_t)(v >> 32);
+		if (bq <= now && now - bq < span)
+			sum += (uint32_t)v;
+	}
+	return sum;
+}
+
+/* Upper bound of the histogram bucket holding the q-quantile (0 < q <= 1);
+ * 0 when the histogram is empty. */
+static inline uint64_t tw_hist_quantile_of(const uint64_t *hist, double q)
+{
+	uint64_t total = 0, seen = 0;
+
+	for (unsigned i = 0; i < TW_HIST_BUCKETS; i++)
+		total += hist[i];
+	if (total == 0)
+		return 0;
+	for (unsigned i = 0; i < TW_HIST_BUCKETS; i++) {
+		seen += hist[i];
+		if ((double)seen >= q * (double)total)
+			return i == 0 ? 1 : UINT64_C(1) << i;
+	}
+	return UINT64_C(1) << (TW_HIST_BUCKETS - 1);
 }
 
 /* Histogram bucket of a value: 0 for v < 1, else 1 + floor(log2 v), capped. */

@@ -84,3 +84,8 @@ Test(e2e, spread_reuse_sustains_a_small_range, .timeout = 150)
 {
 	tw_scenario("spread", 140, NULL);
 }
+
+Test(e2e, pooling_hints, .timeout = 90)
+{
+	tw_scenario("hints", 80, NULL);
+}

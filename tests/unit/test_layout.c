@@ -12,10 +12,10 @@ Test(layout, version_2_sizes)
 {
 	cr_expect_eq(TW_LEDGER_VERSION, 2);
 	cr_expect_eq(sizeof(struct tw_counters), 1672);
-	cr_expect_eq(sizeof(struct tw_dest), 1704);
-	cr_expect_eq(sizeof(struct tw_slot), 29008);
+	cr_expect_eq(sizeof(struct tw_dest), 1744);
+	cr_expect_eq(sizeof(struct tw_slot), 29648);
 	cr_expect_eq(sizeof(struct tw_ledger_header), 128);
-	cr_expect_eq(sizeof(struct tw_ledger), 128 + 256 * 29008 + 1024 * 8);
+	cr_expect_eq(sizeof(struct tw_ledger), 128 + 256 * 29648 + 1024 * 8);
 }
 
 Test(layout, version_2_offsets)
@@ -30,6 +30,7 @@ Test(layout, version_2_offsets)
 	cr_expect_eq(offsetof(struct tw_dest, port), 6);
 	cr_expect_eq(offsetof(struct tw_dest, addr), 8);
 	cr_expect_eq(offsetof(struct tw_dest, c), 32);
+	cr_expect_eq(offsetof(struct tw_dest, hint), 1704);
 	cr_expect_eq(offsetof(struct tw_slot, pid), 8);
 	cr_expect_eq(offsetof(struct tw_slot, start_ticks), 16);
 	cr_expect_eq(offsetof(struct tw_slot, comm), 56);
@@ -38,7 +39,7 @@ Test(layout, version_2_offsets)
 	cr_expect_eq(offsetof(struct tw_ledger_header, total_size), 48);
 	cr_expect_eq(offsetof(struct tw_ledger_header, slot_claims), 64);
 	cr_expect_eq(offsetof(struct tw_ledger, slots), 128);
-	cr_expect_eq(offsetof(struct tw_ledger, counted_cookies), 128 + 256 * 29008);
+	cr_expect_eq(offsetof(struct tw_ledger, counted_cookies), 128 + 256 * 29648);
 }
 
 Test(layout, constants_agree)

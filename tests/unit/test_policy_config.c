@@ -145,3 +145,14 @@ Test(sources_policy, spread_needs_ports)
 	cr_expect_eq(tw_policy_sources.configure(fake_env, err, sizeof(err)), -1);
 	cr_expect(strstr(err, "TWSHIM_SPREAD='fast'"), "%s", err);
 }
+
+Test(hints_policy, values)
+{
+	char err[512] = "";
+
+	set1("TWSHIM_HINTS", "0");
+	cr_expect_eq(tw_policy_hints.configure(fake_env, err, sizeof(err)), 0, "%s", err);
+	set1("TWSHIM_HINTS", "verbose");
+	cr_expect_eq(tw_policy_hints.configure(fake_env, err, sizeof(err)), -1);
+	cr_expect(strstr(err, "TWSHIM_HINTS='verbose'"), "%s", err);
+}

@@ -1,0 +1,122 @@
+/*
+ * Pooling hints (TWSHIM_HINTS, on unless 0): when a destination churns
+ * (many connections, short lives, this side closing first), one hint per
+ * destination per minute, to the log and to the ledger, where `twshim
+ * stat` shows it: the rate, the median lifetime, TIME_WAIT now, the ports,
+ * when they run out at this rate, the connect() latency trend, and what to
+ * do about it.
+ *
+ * Looked at from connect(), never from close(): a hint is logged, and
+ * logging is not for close(). Looked at most ten times a second per
+ * destination, written at most once a minute.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "policy.h"
+
+#define MIN_TIME_WAIT 100u   /* below this, nothing worth saying */
+
+static int hints_on = 1;
+static unsigned range_ports = 28232; /* the default 32768-60999 */
+static _Atomic uint64_t next_look_ms[TW_DESTS];
+
+static int configure(tw_getenv_fn get, char *err, size_t errlen)
+{
+	const char *v = get("TWSHIM_HINTS");
+	unsigned lo, hi;
+	FILE *f;
+
+	hints_on = 1;
+	if (v && *v && strcmp(v, "0") != 0 && strcmp(v, "1") != 0) {
+		snprintf(err, errlen, "TWSHIM_HINTS='%s' is not a switch: expected '1' (on, the "
+		         "default) or '0' (off)", v);
+		hints_on = 0;
+		return -1;
+	}
+	hints_on = !(v && strcmp(v, "0") == 0);
+	/* Per network namespace: read where the program runs. */
+	f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
+	if (f) {
+		if (fscanf(f, "%u %u", &lo, &hi) == 2 && hi >= lo)
+			range_ports = hi - lo + 1;
+		fclose(f);
+	}
+	return 0;
+}
+
+static void hist_copy(uint64_t *out, const _Atomic uint64_t *h)
+{
+	for (unsigned i = 0; i < TW_HIST_BUCKETS; i++)
+		out[i] = atomic_load_explicit(&h[i], memory_order_relaxed);
+}
+
+void tw_hints_after_connect(struct tw_slot *s, int dest)
+{
+	uint64_t now_ns = tw_now_ns(), now_ms = now_ns / 1000000u, look, tw, recent, per_min;
+	uint64_t hist[TW_HIST_BUCKETS], life, conn, eta = 0;
+	struct tw_dest *d;
+	uint32_t q = tw_quantum(now_ms);
+	char ip[INET6_ADDRSTRLEN] = "?", when[96];
+	int64_t real_ms;
+
+	if (!hints_on || !s || dest < 0 || dest >= (int)TW_DESTS - 1)
+		return;
+	look = atomic_load(&next_look_ms[dest]);
+	if (now_ms < look || !atomic_compare_exchange_strong(&next_look_ms[dest], &look, now_ms + 100))
+		return;
+	d = &s->dests[dest];
+	real_ms = tw_realtime_ms();
+	if (real_ms - atomic_load(&d->hint.at_ms) < 60000)
+		return;
+	tw = tw_window_sum(d->c.tw_window, q);
+	if (tw < MIN_TIME_WAIT || tw * 20 < range_ports ||
+	    atomic_load(&d->c.active_closes) <= atomic_load(&d->c.passive_closes))
+		return;
+	hist_copy(hist, d->c.lifetime_ms_hist);
+	life = tw_hist_quantile_of(hist, 0.5);
+	if (life > 1024)
+		return; /* long-lived connections: pooling them gains little */
+	hist_copy(hist, d->c.connect_us_hist);
+	conn = tw_hist_quantile_of(hist, 0.5);
+	per_min = tw;
+	/* The last 2 s, as a rate per minute: at that rate, do the ports last? */
+	recent = tw_window_sum_last(d->c.tw_window, q, 2000 / TW_WIN_QUANTUM_MS) * 30;
+	if (tw >= range_ports)
+		eta = 1;
+	else if (recent >= range_ports)
+		eta = (range_ports - tw) * 60 / recent + 1;
+
+	atomic_store(&d->hint.connect_p50_us_before, atomic_load(&d->hint.connect_p50_us));
+	atomic_store(&d->hint.advice, eta ? TW_ADVICE_URGENT : TW_ADVICE_POOL);
+	atomic_store(&d->hint.per_min, (uint32_t)per_min);
+	atomic_store(&d->hint.time_wait, (uint32_t)tw);
+	atomic_store(&d->hint.ports, range_ports);
+	atomic_store(&d->hint.eta_s, (uint32_t)eta);
+	atomic_store(&d->hint.lifetime_p50_ms, (uint32_t)life);
+	atomic_store(&d->hint.connect_p50_us, (uint32_t)conn);
+	atomic_store_explicit(&d->hint.at_ms, real_ms, memory_order_release);
+
+	inet_ntop(d->family == 4 ? AF_INET : AF_INET6, d->addr, ip, sizeof(ip));
+	if (eta)
+		snprintf(when, sizeof(when), "at this rate the ports run out in about %llu s",
+		         (unsigned long long)eta);
+	else
+		snprintf(when, sizeof(when), "the ports last at this rate");
+	tw_warn("hint: %s%s%s:%u churns: %llu connections closed by this side in the last minute "
+	        "(median lifetime <= %llu ms), %llu TIME_WAIT of %u ports, connect() p50 <= %llu us; "
+	        "%s. Keep connections alive or pool them in the program; without changing it: "
+	        "--close reset (no TIME_WAIT, the peer sees RST), --close peer-first (servers that "
+	        "close after each response) or --source-addrs (more addresses, more ports). "
+	        "Next hint for this destination in a minute at the earliest",
+	        d->family == 6 ? "[" : "", ip, d->family == 6 ? "]" : "", d->port,
+	        (unsigned long long)per_min, (unsigned long long)life, (unsigned long long)tw,
+	        range_ports, (unsigned long long)conn, when);
+}
+
+const struct tw_policy tw_policy_hints = {
+	.name = "hints",
+	.configure = configure,
+};
