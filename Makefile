@@ -68,7 +68,7 @@ EXAMPLES = $(patsubst examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRC))
 BENCHES  = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 PROGS    = $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(PROG_SRC))
 
-.PHONY: all test check-san demo bench install clean format
+.PHONY: all test check-san demo bench bench-policies install clean format
 all: $(LIB) $(CLI) $(EXAMPLES) $(BENCHES)
 
 $(BUILD)/pic/%.o: %.c Makefile
@@ -133,6 +133,13 @@ demo: all
 
 bench: all
 	bench/run.sh $(BUILD)
+
+# Each policy's own cost: the client loop, against the shim observing only.
+bench-policies: all
+	for env in TWSHIM_CLOSE=reset TWSHIM_SOURCE_PORTS=10000-65001 \
+	           TWSHIM_SOURCE_ADDRS=127.0.0.1-127.0.0.8; do \
+		BENCH_BASELINE=shim BENCH_MODES=client BENCH_SHIM_ENV=$$env bench/run.sh $(BUILD) || exit 1; \
+	done
 
 format:
 	clang-format -i $(SHIM_SRC) $(CLI_SRC) $(TEST_SRC) $(EXAMPLE_SRC) $(BENCH_SRC) include/twshim/*.h shim/*.h cli/*.h

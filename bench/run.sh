@@ -28,6 +28,8 @@
 #   BENCH_SCALE=X          scales the time of each run (default 1: ~0.25 s)
 #   BENCH_MODES="..."      modes to run (default "devnull pipe client connect";
 #                          also available: connect-mt)
+#   BENCH_BASELINE=shim    the baseline runs the shim too, observing only, so
+#                          that the ratio is a policy's own cost
 #   BENCH_SHIM_ENV="V=X .." extra variables for the shim-side runs only, e.g.
 #                          BENCH_SHIM_ENV="TWSHIM_CLOSE=reset" to compare a
 #                          policy against observe-only
@@ -136,6 +138,11 @@ sysctl_set tcp_tw_reuse 1
 # The shim side: the ledger of its own first, so BENCH_SHIM_ENV may override.
 with=(env "LD_PRELOAD=$lib" "TWSHIM_SHM=$shm" "${shim_env[@]}")
 without=(env)
+# BENCH_BASELINE=shim: the baseline is the shim observing only, so that the
+# ratio is a policy's own cost (make bench-policies).
+if [ "${BENCH_BASELINE:-}" = shim ]; then
+	without=(env "LD_PRELOAD=$lib" "TWSHIM_SHM=$shm-base")
+fi
 
 # run SIDE MODE N: one run; prints its ns/op, or returns 1 saying why.
 run() {
@@ -171,6 +178,9 @@ printf '  kernel    %s (%s), nproc %s, load average %s\n' "$(uname -r)" "$(uname
 printf '  shim      %s\n' "$lib"
 printf '  shim env  %s\n' "${with[*]:1}"
 printf '  extra     BENCH_SHIM_ENV=%s\n' "${BENCH_SHIM_ENV:-(none: observe-only defaults)}"
+[ "${BENCH_BASELINE:-}" = shim ] &&
+	printf '  baseline  the shim observing only (BENCH_BASELINE=shim): "no-shim" below means that\n'
+:
 printf '  netns     %s, lo only; ip_local_port_range %s, tcp_tw_reuse %s\n' \
 	"$_TWSHIM_BENCH_NETNS" "$(tr '\t' ' ' </proc/sys/net/ipv4/ip_local_port_range)" \
 	"$(cat /proc/sys/net/ipv4/tcp_tw_reuse)"

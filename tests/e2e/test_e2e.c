@@ -89,3 +89,8 @@ Test(e2e, pooling_hints, .timeout = 90)
 {
 	tw_scenario("hints", 80, NULL);
 }
+
+Test(e2e, epoll_client_under_every_policy, .timeout = 90)
+{
+	tw_scenario("epoll_policies", 80, NULL);
+}
