@@ -225,21 +225,6 @@ static inline void tw_window_add(_Atomic uint64_t *win, uint32_t q, uint32_t n)
 	                                               memory_order_relaxed));
 }
 
-/* Active closes in the last TW_TIME_WAIT_MS as of quantum now: the number of
- * TIME_WAIT entries this counter set holds in the kernel right now. */
-static inline uint64_t tw_window_sum(const _Atomic uint64_t *win, uint32_t now)
-{
-	uint64_t sum = 0;
-
-	for (uint32_t i = 0; i < TW_WIN_BUCKETS; i++) {
-		uint64_t v = atomic_load_explicit(&win[i], memory_order_relaxed);
-		uint32_t bq = (uint32_t)(v >> 32);
-		if (bq <= now && now - bq < TW_WIN_SPAN)
-			sum += (uint32_t)v;
-	}
-	return sum;
-}
-
 /* Active closes in the last span quanta (span <= TW_WIN_SPAN). */
 static inline uint64_t tw_window_sum_last(const _Atomic uint64_t *win, uint32_t now, uint32_t span)
 {
@@ -270,6 +255,13 @@ static inline uint64_t tw_hist_quantile_of(const uint64_t *hist, double q)
 			return i == 0 ? 1 : UINT64_C(1) << i;
 	}
 	return UINT64_C(1) << (TW_HIST_BUCKETS - 1);
+}
+
+/* Active closes in the last TW_TIME_WAIT_MS as of quantum now: the number of
+ * TIME_WAIT entries this counter set holds in the kernel right now. */
+static inline uint64_t tw_window_sum(const _Atomic uint64_t *win, uint32_t now)
+{
+	return tw_window_sum_last(win, now, TW_WIN_SPAN);
 }
 
 /* Histogram bucket of a value: 0 for v < 1, else 1 + floor(log2 v), capped. */

@@ -6,22 +6,7 @@
 
 #include "config.h"
 
-static const char *vars[8][2];
-
-static const char *fake_env(const char *name)
-{
-	for (int i = 0; i < 8 && vars[i][0]; i++)
-		if (strcmp(vars[i][0], name) == 0)
-			return vars[i][1];
-	return NULL;
-}
-
-static void set(int i, const char *name, const char *value)
-{
-	vars[i][0] = name;
-	vars[i][1] = value;
-	vars[i + 1][0] = NULL;
-}
+#include "fake_env.h"
 
 Test(config, defaults)
 {

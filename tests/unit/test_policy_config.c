@@ -6,22 +6,7 @@
 #include "closer.h"
 #include "policy.h"
 
-static const char *vars[8][2];
-
-static const char *fake_env(const char *name)
-{
-	for (int i = 0; i < 8 && vars[i][0]; i++)
-		if (strcmp(vars[i][0], name) == 0)
-			return vars[i][1];
-	return NULL;
-}
-
-static void set1(const char *name, const char *value)
-{
-	vars[0][0] = name;
-	vars[0][1] = value;
-	vars[1][0] = NULL;
-}
+#include "fake_env.h"
 
 static struct tw_addr v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t port)
 {
