@@ -94,8 +94,9 @@ static int retry_connect(struct tw_connect_ctx *c)
 	say_once_a_minute(c, now);
 	if (tw_sources_next(c))
 		goto again;
-	c->blocking = (c->blocking = tw_real.fcntl(c->fd, F_GETFL, NULL)) >= 0 &&
-	              !(c->blocking & O_NONBLOCK);
+	int fl = tw_real.fcntl(c->fd, F_GETFL, NULL);
+
+	c->blocking = fl >= 0 && !(fl & O_NONBLOCK);
 	if (!c->blocking || now - c->started_ns >= budget_ns)
 		return 0;
 	left = budget_ns - (now - c->started_ns);
