@@ -36,3 +36,16 @@ expect "reset closes (the fallback)" "$(statq reset_closes --comm legacy_client)
 expect "client TIME_WAIT to 8080" "$(in_client ss -Htan state time-wait '( dport = :8080 )' | wc -l)" -eq 0
 # Bounded: the held connections end at exit within the wait, not later.
 expect "run time, ms (bounded by the wait)" "$ms" -lt 5000
+
+# Held connections live on fds of the shim's: gone again once the wait is
+# over, none leaked, and a fork child (which drops its copies) changes
+# nothing. (+2: the closer's epoll and eventfd, kept for the next ones.)
+export TWSHIM_SHM=$LEDGER-fds
+in_client "$TW" run --close peer-first --close-wait-ms 300 -- \
+	"$PY" "$HERE/held_fds.py" 10.77.0.1 8080 20 300 > "$TMP/fds.out" || fail "$(cat "$TMP/fds.out")"
+note "fds: $(cat "$TMP/fds.out")"
+read -r before held after < <(sed 's/[a-z]*=//g' "$TMP/fds.out")
+expect "fds while 20 are held" "$held" -ge $((before + 20))
+expect "fds after the wait" "$after" -le $((before + 2))
+stat_json
+expect "peer_timeout fallbacks (python)" "$(statq policy_actions.peer_timeout --comm python3)" -eq 20
