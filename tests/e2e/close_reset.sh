@@ -4,6 +4,9 @@
 # the client's namespace holds ~0 TIME_WAIT (and the server's none).
 . "$(dirname "$0")/lib.sh"
 
+# Sanitized clients start ten times slower: those builds make 300 requests.
+N=1000
+[ -n "${SAN:-}" ] && N=300
 veth_pair
 in_client sh -c 'echo "40000 40199" > /proc/sys/net/ipv4/ip_local_port_range'
 start_server in_server "$EX/ka_server" -l 10.77.0.1 -p 8080
@@ -17,20 +20,20 @@ loop() { # N twshim-run-options...: prints how many failed
 	echo "$failed"
 }
 
-failed=$(loop 1000)
-note "observe only: $failed of 1000 failed; TIME_WAIT in the client namespace: $(ss_tw in_client)"
-expect "failures without a policy" "$failed" -ge 750
+failed=$(loop $N)
+note "observe only: $failed of $N failed; TIME_WAIT in the client namespace: $(ss_tw in_client)"
+expect "failures without a policy" "$failed" -ge $((N - 250))
 sleep 61 # TIME_WAIT empties (the kernel may take a few seconds more)
 for _ in $(seq 16); do [ "$(ss_tw in_client)" -eq 0 ] && break; sleep 0.5; done
 
 export TWSHIM_SHM=$LEDGER-reset
-failed=$(loop 1000 --close reset)
+failed=$(loop $N --close reset)
 stat_json
 kernel_c=$(ss_tw in_client) kernel_s=$(ss_tw in_server)
-note "--close reset: $failed of 1000 failed; TIME_WAIT: client $kernel_c, server $kernel_s"
+note "--close reset: $failed of $N failed; TIME_WAIT: client $kernel_c, server $kernel_s"
 expect "failures with --close reset" "$failed" -eq 0
 expect "client TIME_WAIT" "$kernel_c" -le 5
 expect "server TIME_WAIT" "$kernel_s" -eq 0
-expect "resets counted" "$(statq policy_actions.reset --comm $GET_COMM)" -eq 1000
-expect "reset closes" "$(statq reset_closes --comm $GET_COMM)" -eq 1000
+expect "resets counted" "$(statq policy_actions.reset --comm $GET_COMM)" -eq $N
+expect "reset closes" "$(statq reset_closes --comm $GET_COMM)" -eq $N
 expect "TIME_WAIT estimate" "$(statq time_wait_estimate --comm $GET_COMM)" -eq 0
