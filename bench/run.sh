@@ -136,12 +136,13 @@ sysctl_set ip_local_port_range "10000 65001"
 sysctl_set tcp_tw_reuse 1
 
 # The shim side: the ledger of its own first, so BENCH_SHIM_ENV may override.
-with=(env "LD_PRELOAD=$lib" "TWSHIM_SHM=$shm" "${shim_env[@]}")
+# TWSHIM_LOG=off: the hints a churning benchmark earns are computed, not printed.
+with=(env "LD_PRELOAD=$lib" "TWSHIM_SHM=$shm" TWSHIM_LOG=off "${shim_env[@]}")
 without=(env)
 # BENCH_BASELINE=shim: the baseline is the shim observing only, so that the
 # ratio is a policy's own cost (make bench-policies).
 if [ "${BENCH_BASELINE:-}" = shim ]; then
-	without=(env "LD_PRELOAD=$lib" "TWSHIM_SHM=$shm-base")
+	without=(env "LD_PRELOAD=$lib" "TWSHIM_SHM=$shm-base" TWSHIM_LOG=off)
 fi
 
 # run SIDE MODE N: one run; prints its ns/op, or returns 1 saying why.
