@@ -92,7 +92,7 @@ done
 # ---- outside: make the namespace, run this script again in it ----
 if [ -z "${_TWSHIM_BENCH_NETNS:-}" ]; then
 	shm=/twshim-bench-$$
-	trap 'rm -f "/dev/shm$shm"' EXIT
+	trap 'rm -f "/dev/shm$shm" "/dev/shm$shm-base"' EXIT
 	if unshare -rn true 2>/dev/null; then
 		ns=(unshare -rn)
 	elif [ "$(id -u)" -eq 0 ] && unshare -n true 2>/dev/null; then
@@ -118,7 +118,7 @@ fi
 # ---- inside the namespace ----
 shm=$_TWSHIM_BENCH_SHM
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/twshim-bench.XXXXXX") || die "mktemp failed"
-trap 'rm -rf "$tmp"; rm -f "/dev/shm$shm"' EXIT
+trap 'rm -rf "$tmp"; rm -f "/dev/shm$shm" "/dev/shm$shm-base"' EXIT
 trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM
