@@ -25,6 +25,7 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -223,8 +224,12 @@ void tw_closer_start(void)
 		fd_floor = rl.rlim_cur > 2048 ? (int)rl.rlim_cur - 1024 : (int)rl.rlim_cur / 2;
 	if (fd_floor < 3)
 		fd_floor = 3;
-	ep = epoll_create1(EPOLL_CLOEXEC);
-	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	/* Raw system calls, like every other fd the shim makes (tw_real): a
+	 * sanitizer interposing epoll_create1 would see the low number made
+	 * here and closed by reserve() without seeing the close, and take the
+	 * program's next socket() on that number for a race. */
+	ep = (int)syscall(SYS_epoll_create1, EPOLL_CLOEXEC);
+	efd = (int)syscall(SYS_eventfd2, 0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (ep >= 0)
 		ep = reserve(ep);
 	if (efd >= 0)
