@@ -17,11 +17,9 @@
  * peer has closed already, or the kernel resets anyway, nothing is to gain.
  * The program's close() returns at once in every case (closer.c waits).
  */
-#include <linux/sockios.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 #include "closer.h"
 #include "policy.h"
@@ -100,19 +98,12 @@ bad:
 	return -1;
 }
 
-static int unacked(int fd)
-{
-	int n = 0;
-
-	return ioctl(fd, SIOCOUTQ, &n) == 0 ? n : -1;
-}
-
 /* RST now, if nothing is unacknowledged: no data can be lost. */
 static int rst_now(struct tw_close_ctx *c)
 {
 	static const struct linger lg = { 1, 0 };
 
-	if (unacked(c->fd) != 0 ||
+	if (tw_unacked(c->fd) != 0 ||
 	    tw_real.setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) != 0)
 		return 0;
 	c->cls = TW_CLOSE_RESET;

@@ -9,8 +9,8 @@
  *
  * HAZARD: our fds live in the program's fd table. The program may close,
  * close_range or dup2 over numbers it never opened (daemons close "all"
- * fds): those wrappers consult tw_closer_owns() and leave ours alone or
- * move them first (tw_closer_evict), so the program sees what it would
+ * fds): our fds are marked TW_FD_HELD in the fd table, and those wrappers
+ * leave them alone or move them first (tw_closer_evict), so the program sees what it would
  * without us: EBADF for a number it never opened.
  */
 #include "closer.h"
@@ -79,11 +79,6 @@ static int reserve(int fd)
 	return r;
 }
 
-int tw_closer_owns(int fd)
-{
-	return tw_fd_kind(tw_fd_get(fd)) == TW_FD_HELD;
-}
-
 void tw_closer_count(const struct tw_fd *v, enum tw_close_class cls, int act)
 {
 	struct tw_slot *s = tw_entry_slot(v);
@@ -97,7 +92,7 @@ void tw_closer_count(const struct tw_fd *v, enum tw_close_class cls, int act)
 		tw_count_action(s, v->dest, (enum tw_act)act);
 }
 
-static int outq(int fd)
+int tw_unacked(int fd)
 {
 	int n = 0;
 
@@ -162,7 +157,7 @@ static void tick(struct held *h, uint64_t now)
 
 	if (!claim(h))
 		return;
-	q = outq(h->fd);
+	q = tw_unacked(h->fd);
 	if (h->mode == TW_HOLD_DRAIN_RESET) {
 		if (q == 0)
 			finish(h, 1, TW_CLOSE_RESET, TW_ACT_RESET_DRAINED);

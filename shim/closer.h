@@ -35,9 +35,9 @@ void tw_closer_start(void);
  * caller falls back at once. */
 int tw_closer_take(int fd, enum tw_hold_mode mode, const struct tw_fd *v);
 
-/* Whether fd is one of ours: the program never opened it, so its close()
- * of that number must fail with EBADF and leave ours alone. */
-int tw_closer_owns(int fd);
+/* Bytes sent on fd and not yet acknowledged (SIOCOUTQ); -1 if unknown.
+ * Async-signal-safe. */
+int tw_unacked(int fd);
 
 /* Moves ours off fd (dup2/dup3 onto it). Returns 0, or -1: then it is gone. */
 int tw_closer_evict(int fd);
