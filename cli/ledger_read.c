@@ -40,11 +40,6 @@ const char *tw_default_shm(char *buf, size_t len)
 	return buf;
 }
 
-uint64_t tw_hist_quantile(const uint64_t *hist, double q)
-{
-	return tw_hist_quantile_of(hist, q);
-}
-
 static uint32_t now_quantum(void)
 {
 	struct timespec ts;

@@ -68,10 +68,6 @@ int tw_snapshot_read(const char *name, struct tw_snapshot *snap, int *missing, c
 /* The ledger name the shim would use with this environment. */
 const char *tw_default_shm(char *buf, size_t len);
 
-/* Upper bound of the histogram bucket holding the q-quantile (0 < q <= 1);
- * 0 when the histogram is empty. */
-uint64_t tw_hist_quantile(const uint64_t *hist, double q);
-
 const char *tw_err_name(unsigned i);
 
 #endif

@@ -76,11 +76,11 @@ void tw_hints_after_connect(struct tw_slot *s, int dest)
 	    atomic_load(&d->c.active_closes) <= atomic_load(&d->c.passive_closes))
 		return;
 	hist_copy(hist, d->c.lifetime_ms_hist);
-	life = tw_hist_quantile_of(hist, 0.5);
+	life = tw_hist_quantile(hist, 0.5);
 	if (life > 1024)
 		return; /* long-lived connections: pooling them gains little */
 	hist_copy(hist, d->c.connect_us_hist);
-	conn = tw_hist_quantile_of(hist, 0.5);
+	conn = tw_hist_quantile(hist, 0.5);
 	per_min = tw;
 	/* The last 2 s, as a rate per minute: at that rate, do the ports last? */
 	recent = tw_window_sum_last(d->c.tw_window, q, 2000 / TW_WIN_QUANTUM_MS) * 30;

@@ -241,7 +241,7 @@ static inline uint64_t tw_window_sum_last(const _Atomic uint64_t *win, uint32_t 
 
 /* Upper bound of the histogram bucket holding the q-quantile (0 < q <= 1);
  * 0 when the histogram is empty. */
-static inline uint64_t tw_hist_quantile_of(const uint64_t *hist, double q)
+static inline uint64_t tw_hist_quantile(const uint64_t *hist, double q)
 {
 	uint64_t total = 0, seen = 0;
 
