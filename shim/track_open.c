@@ -207,10 +207,10 @@ int tw_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	}
 	s = tw_slot_acquire(TW_SLOT_WAIT);
 	seq = atomic_load(&e->seq);
-	dest = e->state == TW_CS_NEW ? dest_of(s, TW_DEST_OUT, &remote) : e->dest;
-	ctx = (struct tw_connect_ctx){ .fd = fd, .e = e, .addr = addr, .len = len, .slot = s,
-	                               .dest = dest, .started_ns = tw_now_ns() };
+	ctx = (struct tw_connect_ctx){ .fd = fd, .e = e, .addr = addr, .len = len, .slot = s };
 	tw_dest_key(&ctx.key, &remote);
+	dest = e->state != TW_CS_NEW ? e->dest : s ? tw_dest_find(s, TW_DEST_OUT, &ctx.key) : -1;
+	ctx.dest = dest;
 	/* Policies choose the source of connections the program did not bind. */
 	if (e->state == TW_CS_NEW && e->local.family == 0)
 		tw_policies_before_connect(&ctx);
@@ -221,6 +221,8 @@ int tw_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		 * call in this thread would pass untracked. */
 		tw_guard--;
 		t0 = tw_now_ns();
+		if (!ctx.started_ns)
+			ctx.started_ns = t0; /* retry's bound runs from the first attempt */
 		rc = tw_real.connect(fd, addr, len);
 		err = errno;
 		t1 = tw_now_ns();
