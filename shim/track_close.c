@@ -370,11 +370,16 @@ int tw_fcntl(int fd, int cmd, void *arg)
 	return rc;
 }
 
-static void close_one(int fd, struct tw_fd *e, void *arg)
+/* For the range closers: closes a tracked socket as close() would, and
+ * notes in *held whether the range holds one of the closer's fds. */
+static void close_one(int fd, struct tw_fd *e, void *held)
 {
 	struct closing c;
 
-	(void)arg;
+	if (atomic_load(&e->kind) == TW_FD_HELD) {
+		*(int *)held = 1;
+		return;
+	}
 	if (close_prepare(fd, e, &c)) {
 		close_decide(fd, &c, 1);
 		tw_real.close(fd);
@@ -385,7 +390,6 @@ static void close_one(int fd, struct tw_fd *e, void *arg)
 /* close_range over [lo, hi] but around the closer's fds, in ascending order. */
 struct around {
 	unsigned next;   /* first number not yet closed */
-	unsigned hi;
 	int flags, rc;
 };
 
@@ -402,19 +406,12 @@ static void close_up_to(int fd, struct tw_fd *e, void *arg)
 
 static int close_range_around_held(unsigned lo, unsigned hi, int flags)
 {
-	struct around a = { .next = lo, .hi = hi, .flags = flags, .rc = 0 };
+	struct around a = { .next = lo, .flags = flags, .rc = 0 };
 
 	tw_fd_foreach(lo, hi, close_up_to, &a);
 	if (a.next <= hi && tw_real.close_range(a.next, hi, flags) < 0)
 		a.rc = -1;
 	return a.rc;
-}
-
-static void find_held(int fd, struct tw_fd *e, void *arg)
-{
-	(void)fd;
-	if (atomic_load(&e->kind) == TW_FD_HELD)
-		*(int *)arg = 1;
 }
 
 /* Whether this kernel has close_range(2); asked once, with an empty range. */
@@ -447,8 +444,7 @@ int tw_close_range(unsigned lo, unsigned hi, int flags)
 		return tw_real.close_range(lo, hi, flags);
 	tw_guard++;
 	/* The guard is up: close_one's own closes pass straight through. */
-	tw_fd_foreach(lo, hi, close_one, NULL);
-	tw_fd_foreach(lo, hi, find_held, &held);
+	tw_fd_foreach(lo, hi, close_one, &held);
 	tw_guard--;
 	errno = saved;
 	return held ? close_range_around_held(lo, hi, flags) : tw_real.close_range(lo, hi, flags);
@@ -461,8 +457,7 @@ void tw_closefrom(int lowfd)
 	tw_real_bind();
 	if (lowfd >= 0 && !tw_guard && !tw_inert()) {
 		tw_guard++;
-		tw_fd_foreach((unsigned)lowfd, ~0u, close_one, NULL);
-		tw_fd_foreach((unsigned)lowfd, ~0u, find_held, &held);
+		tw_fd_foreach((unsigned)lowfd, ~0u, close_one, &held);
 		tw_guard--;
 	}
 	errno = saved;
