@@ -49,3 +49,17 @@ expect "fds while 20 are held" "$held" -ge $((before + 20))
 expect "fds after the wait" "$after" -le $((before + 2))
 stat_json
 expect "peer_timeout fallbacks (python)" "$(statq policy_actions.peer_timeout --comm python3)" -eq 20
+
+# A program that closes every fd it does not know (os.closerange, as
+# daemons do) while connections are held: the shim's fds are not its to
+# close; they survive and end as the policy says.
+export TWSHIM_SHM=$LEDGER-closerange
+in_client "$TW" run --close peer-first --close-wait-ms 300 -- \
+	"$PY" "$HERE/held_fds.py" 10.77.0.1 8080 20 300 closerange > "$TMP/cr.out" ||
+	fail "$(cat "$TMP/cr.out")"
+note "fds with closerange: $(cat "$TMP/cr.out")"
+read -r before held after < <(sed 's/[a-z]*=//g' "$TMP/cr.out")
+expect "fds held across closerange" "$held" -ge 23
+stat_json
+expect "peer_timeout fallbacks (after closerange)" \
+	"$(statq policy_actions.peer_timeout --comm python3)" -eq 20
