@@ -32,7 +32,6 @@
 #include "log.h"
 #include "real.h"
 #include "track.h"
-#include "policy.h"
 
 #define HOLD_MAX  4096
 #define TICK_MS   5
@@ -82,12 +81,10 @@ static int reserve(int fd)
 void tw_closer_count(const struct tw_fd *v, enum tw_close_class cls, int act)
 {
 	struct tw_slot *s = tw_entry_slot(v);
-	uint64_t now = tw_now_ns();
 
 	if (!s)
 		return;
-	tw_count_close(s, v->dest, cls, (now - v->open_ns) / 1000000u, now / 1000000u);
-	tw_policies_closed(v, cls);
+	tw_count_end(s, v->dest, v, cls);
 	if (act >= 0)
 		tw_count_action(s, v->dest, (enum tw_act)act);
 }

@@ -26,6 +26,7 @@ int tw_fcntl(int fd, int cmd, void *arg);
 int tw_close_range(unsigned lo, unsigned hi, int flags);
 void tw_closefrom(int lowfd);
 void tw_count_exit_closes(void);
+void tw_count_end(struct tw_slot *s, int dest, const struct tw_fd *v, enum tw_close_class cls);
 
 /* Internals shared by track_open.c and track_close.c. */
 int tw_addr_from(struct tw_addr *a, const struct sockaddr *sa, socklen_t len);

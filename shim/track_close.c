@@ -192,11 +192,20 @@ static void close_decide(int fd, struct closing *c, int policies)
 	c->cls = ctx.cls;
 }
 
+/* The end of connection v, as cls, counted in s at destination dest; the
+ * policies hear of it too. Async-signal-safe. */
+void tw_count_end(struct tw_slot *s, int dest, const struct tw_fd *v, enum tw_close_class cls)
+{
+	uint64_t now = tw_now_ns();
+
+	tw_count_close(s, dest, cls, (now - v->open_ns) / 1000000u, now / 1000000u);
+	tw_policies_closed(v, cls);
+}
+
 /* Counts the close once the fd is gone. */
 static void close_finish(struct closing *c)
 {
 	struct tw_slot *owner = tw_entry_slot(&c->v);
-	uint64_t now = tw_now_ns();
 
 	if (c->v.state == TW_CS_NEW || c->v.state == TW_CS_LISTENING)
 		return;
@@ -212,11 +221,8 @@ static void close_finish(struct closing *c)
 	if (c->connected_late && c->s)
 		tw_count_connect(c->s, c->dest, 0, UINT64_MAX);
 	/* A connection the closer took is counted when it really ends. */
-	if (c->verdict != TW_CLOSE_TAKEN && c->s) {
-		tw_count_close(c->s, c->dest, c->cls, (now - c->v.open_ns) / 1000000u,
-		               now / 1000000u);
-		tw_policies_closed(&c->v, c->cls);
-	}
+	if (c->verdict != TW_CLOSE_TAKEN && c->s)
+		tw_count_end(c->s, c->dest, &c->v, c->cls);
 	if (owner)
 		tw_count_open(owner, c->v.dest, -1);
 }
