@@ -25,25 +25,17 @@ static _Atomic uint64_t next_look_ms[TW_DESTS];
 
 static int configure(tw_getenv_fn get, char *err, size_t errlen)
 {
-	const char *v = get("TWSHIM_HINTS");
+	char buf[64];
 	unsigned lo, hi;
-	FILE *f;
 
-	hints_on = 1;
-	if (v && *v && strcmp(v, "0") != 0 && strcmp(v, "1") != 0) {
-		snprintf(err, errlen, "TWSHIM_HINTS='%s' is not a switch: expected '1' (on, the "
-		         "default) or '0' (off)", v);
+	if (tw_parse_switch("TWSHIM_HINTS", get("TWSHIM_HINTS"), 1, &hints_on, err, errlen) < 0) {
 		hints_on = 0;
 		return -1;
 	}
-	hints_on = !(v && strcmp(v, "0") == 0);
 	/* Per network namespace: read where the program runs. */
-	f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
-	if (f) {
-		if (fscanf(f, "%u %u", &lo, &hi) == 2 && hi >= lo)
-			range_ports = hi - lo + 1;
-		fclose(f);
-	}
+	tw_read_sysctl("/proc/sys/net/ipv4/ip_local_port_range", buf, sizeof(buf));
+	if (sscanf(buf, "%u %u", &lo, &hi) == 2 && hi >= lo)
+		range_ports = hi - lo + 1;
 	return 0;
 }
 

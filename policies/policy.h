@@ -92,6 +92,12 @@ enum tw_close_verdict tw_policies_at_close(struct tw_close_ctx *c);
 void tw_policies_after_fork_child(void);
 void tw_policies_at_exit(void);
 
+/* registry.c, for the policies' parsers: a 0/1 variable (unset: dflt),
+ * and the first line of a sysctl of this network namespace ("" if none). */
+int tw_parse_switch(const char *name, const char *v, int dflt, int *out, char *err,
+                    size_t errlen);
+void tw_read_sysctl(const char *path, char *buf, size_t len);
+
 /* Destination scope (scope.c): TWSHIM_ONLY / TWSHIM_EXCEPT. */
 int tw_scope_configure(tw_getenv_fn get, char *err, size_t errlen);
 int tw_scope_applies(const struct tw_addr *dest);

@@ -20,16 +20,45 @@ static const struct tw_policy *const all[] = {
 
 static int on[NPOLICIES];
 
+int tw_parse_switch(const char *name, const char *v, int dflt, int *out, char *err,
+                    size_t errlen)
+{
+	if (v == NULL || *v == '\0') {
+		*out = dflt;
+		return 0;
+	}
+	if (strcmp(v, "0") == 0 || strcmp(v, "1") == 0) {
+		*out = v[0] == '1';
+		return 0;
+	}
+	snprintf(err, errlen, "%s='%s' is not a switch: expected '1' (on) or '0' (off; "
+	         "unset, it is %s)", name, v, dflt ? "on" : "off");
+	return -1;
+}
+
+void tw_read_sysctl(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+
+	buf[0] = '\0';
+	if (f) {
+		if (!fgets(buf, (int)len, f))
+			buf[0] = '\0';
+		fclose(f);
+	}
+}
+
 /* TWSHIM_STRICT=1: a bad policy value stops the program at start, for those
  * who would rather not run at all than run without the fix they asked for. */
 int tw_policies_configure(tw_getenv_fn get)
 {
-	const char *strict_v = get("TWSHIM_STRICT");
-	int strict = strict_v && strcmp(strict_v, "1") == 0, bad = 0;
+	int strict, bad = 0;
 	char err[512];
 
-	if (strict_v && *strict_v && strcmp(strict_v, "0") != 0 && !strict) {
-		tw_err("TWSHIM_STRICT='%s' is not a switch: expected '1' or '0'", strict_v);
+	if (tw_parse_switch("TWSHIM_STRICT", get("TWSHIM_STRICT"), 0, &strict, err,
+	                    sizeof(err)) < 0) {
+		tw_err("%s", err);
+		strict = 0;
 		bad = 1;
 	}
 	if (tw_scope_configure(get, err, sizeof(err)) < 0) {

@@ -17,24 +17,12 @@
 
 static int reuseaddr, reuseport;
 
-static int parse_bool(const char *name, const char *v, int *out, char *err, size_t errlen)
-{
-	if (v == NULL || *v == '\0' || strcmp(v, "0") == 0) {
-		*out = 0;
-		return 0;
-	}
-	if (strcmp(v, "1") == 0) {
-		*out = 1;
-		return 0;
-	}
-	snprintf(err, errlen, "%s='%s' is not a switch: expected '1' (on) or '0' (off)", name, v);
-	return -1;
-}
-
 static int configure(tw_getenv_fn get, char *err, size_t errlen)
 {
-	if (parse_bool("TWSHIM_REUSEADDR", get("TWSHIM_REUSEADDR"), &reuseaddr, err, errlen) < 0 ||
-	    parse_bool("TWSHIM_REUSEPORT", get("TWSHIM_REUSEPORT"), &reuseport, err, errlen) < 0) {
+	if (tw_parse_switch("TWSHIM_REUSEADDR", get("TWSHIM_REUSEADDR"), 0, &reuseaddr, err,
+	                    errlen) < 0 ||
+	    tw_parse_switch("TWSHIM_REUSEPORT", get("TWSHIM_REUSEPORT"), 0, &reuseport, err,
+	                    errlen) < 0) {
 		reuseaddr = reuseport = 0;
 		return -1;
 	}

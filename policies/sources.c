@@ -149,26 +149,13 @@ static int parse_ports(const char *v, char *err, size_t errlen)
 static socklen_t sockaddr_of(const struct tw_addr *src, const struct tw_fd *e,
                              const struct tw_addr *dest, struct sockaddr_storage *ss);
 
-/* A sysctl's first line, or "" when it cannot be read. */
-static void read_sysctl(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "re");
-
-	buf[0] = '\0';
-	if (f) {
-		if (!fgets(buf, (int)len, f))
-			buf[0] = '\0';
-		fclose(f);
-	}
-}
-
 /* Whether lo-hi lies inside net.ipv4.ip_local_reserved_ports ("a-b,c,..."). */
 static int reserved(unsigned lo, unsigned hi)
 {
 	char buf[4096], *p;
 	unsigned next = lo;
 
-	read_sysctl("/proc/sys/net/ipv4/ip_local_reserved_ports", buf, sizeof(buf));
+	tw_read_sysctl("/proc/sys/net/ipv4/ip_local_reserved_ports", buf, sizeof(buf));
 	for (p = buf; *p && next <= hi;) {
 		unsigned long a = strtoul(p, &p, 10), b = a;
 		if (*p == '-')
@@ -203,7 +190,7 @@ static int configure(tw_getenv_fn get, char *err, size_t errlen)
 			         "(the ports it may choose from)");
 			goto bad;
 		}
-		read_sysctl("/proc/sys/net/ipv4/tcp_timestamps", ts, sizeof(ts));
+		tw_read_sysctl("/proc/sys/net/ipv4/tcp_timestamps", ts, sizeof(ts));
 		if (ts[0] == '0') {
 			snprintf(err, errlen, "TWSHIM_SPREAD=reuse needs TCP timestamps, and "
 			         "net.ipv4.tcp_timestamps is 0 here: without them a TIME_WAIT port "
