@@ -203,9 +203,11 @@ int tw_cookie_first(uint64_t cookie)
 	_Atomic uint64_t *c;
 	uint64_t old;
 
+	/* Fibonacci hashing: the product's top 10 bits index the table. */
+	_Static_assert(TW_COOKIES == 1u << 10, "the hash below takes 10 bits");
 	if (!tw_ledger || cookie == 0)
 		return 1;
-	c = &tw_ledger->counted_cookies[(cookie * UINT64_C(0x9E3779B97F4A7C15)) >> 54];
+	c = &tw_ledger->counted_cookies[(cookie * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - 10)];
 	old = atomic_load(c);
 	do {
 		if (old == cookie)
