@@ -25,13 +25,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "fnv1a.h"
+
 enum mode { MODE_KEEPALIVE, MODE_CLOSE, MODE_SINK };
 
 #define MAX_HEAD   (64 * 1024)	 /* a larger request head gets a 431 */
 #define OUT_HIGH   (1024 * 1024) /* stop reading while this much output waits */
 #define READ_CHUNK (16 * 1024)
-#define FNV_OFFSET UINT64_C(0xcbf29ce484222325)
-#define FNV_PRIME  UINT64_C(0x100000001b3)
 
 static const char RESP_OK[] = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n"
 			      "Content-Type: text/plain\r\n\r\nok\n";
@@ -281,8 +281,7 @@ static bool conn_read(struct conn *c)
 			return true;
 		}
 		if (mode == MODE_SINK) {
-			for (ssize_t j = 0; j < n; j++)
-				c->hash = (c->hash ^ (uint8_t)buf[j]) * FNV_PRIME;
+			c->hash = fnv1a(c->hash, buf, (size_t)n);
 			c->nbytes += n;
 			continue;
 		}

@@ -23,12 +23,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fnv1a.h"
+
 #define TIMEOUT_MS 5000 /* no progress for this long: ETIMEDOUT */
 #define BUF_SIZE   (64 * 1024)
 #define ERR_EOF	   1000 /* failures that have no errno */
 #define ERR_PROTO  1001
-#define FNV_OFFSET UINT64_C(0xcbf29ce484222325)
-#define FNV_PRIME  UINT64_C(0x100000001b3)
 
 enum mode { MODE_HTTP, MODE_SEND };
 
@@ -293,8 +293,7 @@ static int do_send(struct io *io, const char **op, uint64_t *hash)
 			x ^= x << 17;
 			memcpy(io->buf + i, &x, 8); /* host order; BUF_SIZE % 8 == 0 */
 		}
-		for (size_t i = 0; i < n; i++)
-			h = (h ^ (uint8_t)io->buf[i]) * FNV_PRIME;
+		h = fnv1a(h, io->buf, n);
 		err = io_write(io, io->buf, n);
 		if (err)
 			return err;
