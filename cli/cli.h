@@ -7,10 +7,12 @@ enum {
 	TW_EXIT_OK = 0,
 	TW_EXIT_FAIL = 1,   /* the ledger could not be read, or what was asked failed */
 	TW_EXIT_USAGE = 2,  /* a wrong option or argument */
+	TW_EXIT_FINDINGS = 3, /* doctor: a warning or critical finding */
 };
 
 int tw_cmd_run(int argc, char **argv);
 int tw_cmd_stat(int argc, char **argv);
+int tw_cmd_doctor(int argc, char **argv);
 
 /* "twshim: " + message on stderr. */
 void tw_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

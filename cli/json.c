@@ -1,3 +1,5 @@
+#include <math.h>
+
 #include "json.h"
 
 /* key NULL: an array element. */
@@ -84,6 +86,15 @@ void tw_json_i64(struct tw_json *j, const char *key, int64_t v)
 {
 	tw_json_key(j, key);
 	fprintf(j->out, "%lld", (long long)v);
+}
+
+void tw_json_f64(struct tw_json *j, const char *key, double v)
+{
+	tw_json_key(j, key);
+	if (isfinite(v))
+		fprintf(j->out, "%.6g", v);
+	else
+		fputs("null", j->out);
 }
 
 void tw_json_bool(struct tw_json *j, const char *key, int v)

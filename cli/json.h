@@ -18,6 +18,7 @@ void tw_json_end(struct tw_json *j, char bracket);
 void tw_json_str(struct tw_json *j, const char *key, const char *v);
 void tw_json_u64(struct tw_json *j, const char *key, uint64_t v);
 void tw_json_i64(struct tw_json *j, const char *key, int64_t v);
+void tw_json_f64(struct tw_json *j, const char *key, double v); /* NaN/inf: null */
 void tw_json_bool(struct tw_json *j, const char *key, int v);
 void tw_json_null(struct tw_json *j, const char *key);
 

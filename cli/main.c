@@ -17,6 +17,9 @@ static const char usage[] =
 	"  run [OPTIONS] -- COMMAND [ARGS...]  run COMMAND with the shim preloaded\n"
 	"  stat [--json] [--all] [PID...]      per process and destination: connects,\n"
 	"                                      errors, closes, TIME_WAIT now\n"
+	"  doctor [--json] [--pid PID]         the kernel's TIME_WAIT joined with the\n"
+	"                                      ledger: who, toward where, how close to\n"
+	"                                      running out, and what to do\n"
 	"  help [VERB]                         this text, or a verb's\n"
 	"\n"
 	"  twshim VERB --help tells more. --version prints the version.\n"
@@ -25,7 +28,8 @@ static const char usage[] =
 	"shim and for this command alike; see README.md for every TWSHIM_* variable.\n"
 	"\n"
 	"Exit status: 0 done; 1 failed (e.g. the ledger cannot be read); 2 usage\n"
-	"error; `run` exits with COMMAND's status.\n";
+	"error; `run` exits with COMMAND's status; `doctor` exits 3 when it has a\n"
+	"warning or critical finding.\n";
 
 int main(int argc, char **argv)
 {
@@ -39,6 +43,8 @@ int main(int argc, char **argv)
 		return tw_cmd_run(argc - 1, argv + 1);
 	if (strcmp(verb, "stat") == 0)
 		return tw_cmd_stat(argc - 1, argv + 1);
+	if (strcmp(verb, "doctor") == 0)
+		return tw_cmd_doctor(argc - 1, argv + 1);
 	if (strcmp(verb, "--version") == 0 || strcmp(verb, "version") == 0) {
 		printf("twshim %s (ledger layout %u)\n", TW_VERSION, TW_LEDGER_VERSION);
 		return TW_EXIT_OK;
@@ -49,6 +55,8 @@ int main(int argc, char **argv)
 			return tw_cmd_run(2, help);
 		if (argc > 2 && strcmp(argv[2], "stat") == 0)
 			return tw_cmd_stat(2, help);
+		if (argc > 2 && strcmp(argv[2], "doctor") == 0)
+			return tw_cmd_doctor(2, help);
 		fputs(usage, stdout);
 		return TW_EXIT_OK;
 	}

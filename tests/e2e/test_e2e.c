@@ -94,3 +94,8 @@ Test(e2e, epoll_client_under_every_policy, .timeout = 90)
 {
 	tw_scenario("epoll_policies", 80, NULL);
 }
+
+Test(e2e, doctor_names_the_exhausted_destination, .timeout = 90)
+{
+	tw_scenario("doctor", 80, NULL);
+}

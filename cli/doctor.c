@@ -1,0 +1,463 @@
+/*
+ * twshim doctor: what an operator runs when a service "hangs" on ports.
+ *
+ * The kernel knows how many TIME_WAIT entries there are and toward where,
+ * but not who made them (they hold no fd: sock_diag reports inode 0). The
+ * ledger knows who, per destination. Joined on the destination ip:port they
+ * answer: how many, where, caused by which process (alive or exited), how
+ * close each destination is to running out, and what to do.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "doctor.h"
+
+/* Failures older than this are history, not a warning. */
+#define RECENT_MS (10 * 60 * 1000)
+
+static const char doctor_usage[] =
+	"Usage: twshim doctor [--json] [--pid PID] [--netns NAME|PATH] [--shm NAME]...\n"
+	"\n"
+	"Diagnoses port exhaustion: reads the kernel's TCP sockets (NETLINK_SOCK_DIAG,\n"
+	"IPv4 and IPv6) and the host's settings, joins TIME_WAIT toward each\n"
+	"destination with the twshim ledgers to name the processes that made it\n"
+	"(also after they exited), and lists findings, most severe first, each with\n"
+	"its evidence and a fix.\n"
+	"\n"
+	"  TIME_WAIT by source -> destination: entries per local address and remote\n"
+	"             ip:port; each holds one local port toward that destination for\n"
+	"             60 s. USED is the share of the usable ephemeral ports\n"
+	"             (ip_local_port_range minus ip_local_reserved_ports); past half\n"
+	"             connect() slows, at 100% it fails with EADDRNOTAVAIL.\n"
+	"             RATE is new entries per second over the last 10 s (read from\n"
+	"             their timers); FULL IN the time to exhaustion at that rate.\n"
+	"  Incoming:  entries on a port this host listens on: its service closed\n"
+	"             first. They cost memory, not ports.\n"
+	"  MADE BY:   processes that ran under twshim, from the ledger; the rest of\n"
+	"             the kernel's count came from programs not run under twshim.\n"
+	"\n"
+	"Options:\n"
+	"  --json             machine-readable output, the same content\n"
+	"  --pid PID          only PID's destinations, in PID's network namespace\n"
+	"                     (an exited PID: its ledger rows, in this namespace)\n"
+	"  --netns NAME|PATH  look into another network namespace: a name from\n"
+	"                     `ip netns` (/run/netns/NAME) or a path such as\n"
+	"                     /proc/PID/ns/net (needs CAP_SYS_ADMIN)\n"
+	"  --shm NAME         read this ledger (repeatable; default: $TWSHIM_SHM if\n"
+	"                     set, else every /dev/shm/twshim.* this user can read)\n"
+	"  --limit N          rows per table (default 10)\n"
+	"  -h, --help         this text\n"
+	"\n"
+	"Runs as an ordinary user: what it may not read is named in the report.\n"
+	"Everything it reads is per network namespace, like the kernel's counters.\n"
+	"\n"
+	"Exit status: 0 nothing worse than a note; 1 the kernel's sockets could not be\n"
+	"read; 2 usage error; 3 a warning or a critical finding (the report is whole).\n";
+
+static int parse_int(const char *opt, const char *v, int lo, int hi, int *out)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (!*v || *end || errno || n < lo || n > hi) {
+		tw_cli_error("%s '%s' is not a number from %d to %d", opt, v, lo, hi);
+		return -1;
+	}
+	*out = (int)n;
+	return 0;
+}
+
+static int parse_opts(struct doctor *d, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "pid", required_argument, NULL, 'p' }, { "netns", required_argument, NULL, 'n' },
+		{ "shm", required_argument, NULL, 's' }, { "limit", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },      { NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	d->limit = 10;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j': d->json = 1; break;
+		case 'p':
+			if (parse_int("--pid", optarg, 1, 1 << 30, &d->pid) < 0)
+				return -1;
+			break;
+		case 'n': d->netns = optarg; break;
+		case 'l':
+			if (parse_int("--limit", optarg, 1, DR_MAX_DESTS, &d->limit) < 0)
+				return -1;
+			break;
+		case 's':
+			if (d->nshm == DR_MAX_LEDGERS) {
+				tw_cli_error("--shm: at most %d ledgers", DR_MAX_LEDGERS);
+				return -1;
+			}
+			d->shm[d->nshm++] = optarg;
+			break;
+		case 'h': fputs(doctor_usage, stdout); return 1;
+		default:
+			if (optopt)
+				tw_cli_error("doctor: option '%s' needs a value or is unknown; try "
+				             "'twshim doctor --help'", argv[optind - 1]);
+			else
+				tw_cli_error("doctor: unknown option '%s'; try 'twshim doctor --help'",
+				             argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		tw_cli_error("doctor: unexpected argument '%s'; try 'twshim doctor --help'",
+		             argv[optind]);
+		return -1;
+	}
+	if (d->pid && d->netns) {
+		tw_cli_error("doctor: --pid already chooses PID's network namespace: drop --netns");
+		return -1;
+	}
+	return 0;
+}
+
+static int same_netns(int fd)
+{
+	struct stat want, have;
+
+	return fstat(fd, &want) == 0 && stat("/proc/self/ns/net", &have) == 0 &&
+	       want.st_ino == have.st_ino && want.st_dev == have.st_dev;
+}
+
+/* Enters the namespace asked for, unless it is already ours. An exited
+ * --pid stays here: the ledger still knows what it did. */
+static int enter_netns(struct doctor *d)
+{
+	char path[256];
+	int fd, err;
+
+	path[0] = '\0';
+	if (d->pid)
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", d->pid);
+	else if (d->netns)
+		snprintf(path, sizeof(path), "%s%s", strchr(d->netns, '/') ? "" : "/run/netns/",
+		         d->netns);
+	fd = path[0] ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	if (path[0] && fd < 0 && d->pid && errno == ENOENT) {
+		snprintf(d->pid_note, sizeof(d->pid_note),
+		         "process %d has exited: its ledger rows are shown against this network "
+		         "namespace",
+		         d->pid);
+	} else if (path[0] && fd < 0) {
+		tw_cli_error("cannot open the network namespace %s: %s", path, strerror(errno));
+		return -1;
+	} else if (fd >= 0 && !same_netns(fd) && setns(fd, CLONE_NEWNET) < 0) {
+		err = errno;
+		tw_cli_error("cannot enter the network namespace %s: %s%s", path, strerror(err),
+		             err == EPERM ? " (entering another namespace needs CAP_SYS_ADMIN over "
+		                            "it: run as root, or run doctor inside it)" : "");
+		close(fd);
+		return -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (readlink("/proc/self/ns/net", d->netns_id, sizeof(d->netns_id) - 1) < 0)
+		snprintf(d->netns_id, sizeof(d->netns_id), "?");
+	return 0;
+}
+
+static void add_ledger(struct doctor *d, const char *name)
+{
+	struct tw_snapshot *s;
+	int missing;
+	char err[200];
+
+	if (d->nsnaps == DR_MAX_LEDGERS)
+		return;
+	s = malloc(sizeof(*s));
+	if (!s) {
+		snprintf(d->ledger_errs[d->nledger_errs++], sizeof(d->ledger_errs[0]),
+		         "ledger %s: out of memory", name);
+		return;
+	}
+	if (tw_snapshot_read(name, s, &missing, err, sizeof(err)) < 0) {
+		free(s);
+		if (d->nledger_errs < DR_MAX_LEDGERS)
+			snprintf(d->ledger_errs[d->nledger_errs++], sizeof(d->ledger_errs[0]), "%s", err);
+		return;
+	}
+	d->snaps[d->nsnaps++] = s;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every ledger in /dev/shm: the shim's default is one per user (twshim.UID). */
+static void read_ledgers(struct doctor *d)
+{
+	const char *env = getenv("TWSHIM_SHM");
+	char *names[DR_MAX_LEDGERS];
+	int n = 0;
+	DIR *dir;
+	struct dirent *e;
+
+	if (d->nshm) {
+		for (int i = 0; i < d->nshm; i++)
+			add_ledger(d, d->shm[i]);
+		return;
+	}
+	if (env && *env) {
+		if (strcmp(env, "off") != 0)
+			add_ledger(d, env);
+		return;
+	}
+	dir = opendir("/dev/shm");
+	while (dir && (e = readdir(dir)) && n < DR_MAX_LEDGERS) {
+		if (strncmp(e->d_name, "twshim", 6) != 0)
+			continue;
+		names[n] = malloc(strlen(e->d_name) + 2);
+		if (names[n])
+			sprintf(names[n++], "/%s", e->d_name);
+	}
+	if (dir)
+		closedir(dir);
+	qsort(names, (size_t)n, sizeof(names[0]), by_name);
+	for (int i = 0; i < n; i++) {
+		add_ledger(d, names[i]);
+		free(names[i]);
+	}
+}
+
+struct dr_dest *dr_dest_of(const struct doctor *d, const struct tw_tw_group *g)
+{
+	const uint8_t *addr = g->incoming ? g->local : g->remote;
+
+	for (size_t i = 0; i < d->ndests; i++) {
+		const struct dr_dest *x = &d->dests[i];
+		if (x->family == g->family && x->incoming == g->incoming && x->port == g->port &&
+		    memcmp(x->addr, addr, 16) == 0)
+			return (struct dr_dest *)x;
+	}
+	return NULL;
+}
+
+static struct dr_dest *dest_for(struct doctor *d, const struct tw_tw_group *g, int create)
+{
+	const uint8_t *addr = g->incoming ? g->local : g->remote;
+	struct dr_dest *x = dr_dest_of(d, g);
+
+	if (x)
+		return x;
+	if (!create || d->ndests == DR_MAX_DESTS)
+		return NULL;
+	x = &d->dests[d->ndests++];
+	memset(x, 0, sizeof(*x));
+	x->family = g->family;
+	x->incoming = g->incoming;
+	x->port = g->port;
+	memcpy(x->addr, addr, 16);
+	x->loopback = (uint8_t)tw_kaddr_loopback(g->family, addr);
+	tw_kendpoint_format(x->endpoint, sizeof(x->endpoint), g->family, addr, g->port);
+	return x;
+}
+
+static int by_tw(const void *a, const void *b)
+{
+	const struct dr_proc *x = a, *y = b;
+
+	if (x->time_wait != y->time_wait)
+		return x->time_wait < y->time_wait ? 1 : -1;
+	if (x->eaddrnotavail != y->eaddrnotavail)
+		return x->eaddrnotavail < y->eaddrnotavail ? 1 : -1;
+	return x->pid - y->pid;
+}
+
+/* A ledger process's row for this destination, if it has one. */
+static void add_cmd(struct dr_dest *x, const struct tw_snap_proc *p, const struct dr_proc *r)
+{
+	struct dr_cmd *c = NULL;
+
+	for (int i = 0; i < x->ncmds && !c; i++)
+		if (strcmp(x->cmds[i].comm, p->comm) == 0)
+			c = &x->cmds[i];
+	if (!c && x->ncmds < DR_MAX_PROCS) {
+		c = &x->cmds[x->ncmds++];
+		memset(c, 0, sizeof(*c));
+		snprintf(c->comm, sizeof(c->comm), "%s", p->comm);
+	}
+	if (!c)
+		return; /* the command's processes are still in procs and totals */
+	c->procs += p->aggregate ? p->merged_procs : 1;
+	c->alive += p->alive != 0;
+	c->time_wait += r->time_wait;
+	c->eaddrnotavail += r->eaddrnotavail;
+}
+
+static int by_cmd_tw(const void *a, const void *b)
+{
+	const struct dr_cmd *x = a, *y = b;
+
+	if (x->time_wait != y->time_wait)
+		return x->time_wait < y->time_wait ? 1 : -1;
+	return strcmp(x->comm, y->comm);
+}
+
+static void attribute(struct dr_dest *x, const struct tw_snapshot *s, const struct tw_snap_proc *p,
+                      int64_t now_ms)
+{
+	for (int i = 0; i < p->ndests; i++) {
+		const struct tw_snap_dest *ld = &p->dests[i];
+		struct dr_proc r;
+		if (ld->kind != (x->incoming ? TW_DEST_IN : TW_DEST_OUT) ||
+		    strcmp(ld->addr, x->endpoint) != 0)
+			continue;
+		memset(&r, 0, sizeof(r));
+		r.pid = p->pid;
+		snprintf(r.comm, sizeof(r.comm), "%s", p->comm);
+		r.state = p->state;
+		r.merged_procs = p->merged_procs;
+		r.time_wait = ld->c.time_wait;
+		r.connects = ld->c.connects;
+		r.eaddrnotavail = ld->c.connect_errors[TW_ERR_EADDRNOTAVAIL];
+		r.errors = ld->c.connect_errors_total;
+		r.connect_p50_us = tw_hist_quantile(ld->c.connect_us_hist, 0.5);
+		r.actions_total = ld->c.actions_total;
+		r.ledger = s->name;
+		x->ledger_tw += r.time_wait;
+		x->eaddrnotavail += r.eaddrnotavail;
+		if (p->alive || p->exit_ms >= now_ms - RECENT_MS)
+			x->eaddrnotavail_recent += r.eaddrnotavail;
+		x->connects += r.connects;
+		if (!r.time_wait && !r.eaddrnotavail && !r.connects)
+			continue;
+		add_cmd(x, p, &r);
+		if (x->nprocs < DR_MAX_PROCS) {
+			x->procs[x->nprocs++] = r;
+		} else {
+			qsort(x->procs, (size_t)x->nprocs, sizeof(x->procs[0]), by_tw);
+			if (by_tw(&r, &x->procs[DR_MAX_PROCS - 1]) < 0)
+				x->procs[DR_MAX_PROCS - 1] = r;
+			x->more_procs++;
+		}
+	}
+}
+
+static int proc_selected(const struct doctor *d, const struct tw_snap_proc *p)
+{
+	return !d->pid || (p->pid == d->pid && !p->aggregate);
+}
+
+/* Destinations a ledger knows of with pressure but the kernel shows none
+ * (exhaustion past, or another namespace): still worth naming. */
+static void ledger_only(struct doctor *d, const struct tw_snap_proc *p)
+{
+	for (int i = 0; i < p->ndests && d->ndests < DR_MAX_DESTS; i++) {
+		const struct tw_snap_dest *ld = &p->dests[i];
+		struct tw_tw_group g;
+		char host[64];
+		size_t n;
+		if (ld->kind == TW_DEST_REST || (!ld->c.time_wait && !ld->c.connect_errors_total))
+			continue;
+		memset(&g, 0, sizeof(g));
+		g.incoming = ld->kind == TW_DEST_IN;
+		/* Parse back "a.b.c.d:port" / "[v6]:port". */
+		const char *colon = strrchr(ld->addr, ':');
+		if (!colon)
+			continue;
+		n = (size_t)(colon - ld->addr);
+		if (ld->addr[0] == '[' && n >= 2) {
+			snprintf(host, sizeof(host), "%.*s", (int)(n - 2), ld->addr + 1);
+			g.family = 6;
+		} else {
+			snprintf(host, sizeof(host), "%.*s", (int)n, ld->addr);
+			g.family = 4;
+		}
+		g.port = (uint16_t)atoi(colon + 1);
+		if (inet_pton(g.family == 4 ? AF_INET : AF_INET6, host, g.incoming ? g.local : g.remote) != 1)
+			continue;
+		dest_for(d, &g, 1);
+	}
+}
+
+static void join(struct doctor *d)
+{
+	/* The destinations with the most TIME_WAIT in the kernel, over sources. */
+	for (size_t i = 0; i < d->kv.ngroups; i++)
+		dest_for(d, &d->kv.groups[i], d->pid == 0);
+	for (int s = 0; s < d->nsnaps; s++)
+		for (int p = 0; p < d->snaps[s]->nprocs; p++)
+			if (proc_selected(d, &d->snaps[s]->procs[p]))
+				ledger_only(d, &d->snaps[s]->procs[p]);
+	for (size_t i = 0; i < d->kv.ngroups; i++) {
+		struct dr_dest *x = dest_for(d, &d->kv.groups[i], 0);
+		if (x)
+			x->kernel_tw += d->kv.groups[i].count;
+	}
+	for (size_t i = 0; i < d->ndests; i++) {
+		struct dr_dest *x = &d->dests[i];
+		for (int s = 0; s < d->nsnaps; s++)
+			for (int p = 0; p < d->snaps[s]->nprocs; p++)
+				if (proc_selected(d, &d->snaps[s]->procs[p]))
+					attribute(x, d->snaps[s], &d->snaps[s]->procs[p], d->now_ms);
+		qsort(x->procs, (size_t)x->nprocs, sizeof(x->procs[0]), by_tw);
+		qsort(x->cmds, (size_t)x->ncmds, sizeof(x->cmds[0]), by_cmd_tw);
+	}
+}
+
+int tw_cmd_doctor(int argc, char **argv)
+{
+	struct doctor *d = calloc(1, sizeof(*d));
+	struct timespec ts;
+	int rc = TW_EXIT_OK, kernel_ok;
+
+	if (!d) {
+		tw_cli_error("doctor: out of memory");
+		return TW_EXIT_FAIL;
+	}
+	switch (parse_opts(d, argc, argv)) {
+	case 1: free(d); return TW_EXIT_OK;
+	case -1: free(d); return TW_EXIT_USAGE;
+	}
+	if (enter_netns(d) < 0) {
+		free(d);
+		return TW_EXIT_FAIL;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	d->now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	tw_host_read(&d->host);
+	kernel_ok = tw_kview_read(&d->kv, d->host.range_err[0] ? NULL : &d->host.ports, d->kv_err,
+	                          sizeof(d->kv_err)) == 0;
+	read_ledgers(d);
+	join(d);
+	dr_find(d);
+	if (d->json)
+		dr_report_json(d);
+	else
+		dr_report_text(d);
+	for (int i = 0; i < d->nfindings; i++)
+		if (d->findings[i].sev >= DR_WARNING)
+			rc = TW_EXIT_FINDINGS;
+	if (!kernel_ok)
+		rc = TW_EXIT_FAIL;
+	tw_kview_free(&d->kv);
+	for (int i = 0; i < d->nsnaps; i++)
+		free(d->snaps[i]);
+	free(d);
+	return rc;
+}

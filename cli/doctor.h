@@ -1,0 +1,122 @@
+/* twshim doctor: the kernel's TIME_WAIT joined with the ledger's names.
+ * doctor.c gathers, doctor_find.c judges, doctor_report.c prints. */
+#ifndef TW_DOCTOR_H
+#define TW_DOCTOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kview.h"
+#include "ledger_read.h"
+
+#define DR_MAX_LEDGERS  16
+#define DR_MAX_DESTS    64   /* destinations examined: the most loaded */
+#define DR_MAX_PROCS    8    /* processes named per destination */
+#define DR_MAX_FINDINGS 48
+
+/* One process's part in a destination's TIME_WAIT, from a ledger. */
+struct dr_proc {
+	int pid;
+	char comm[TW_COMM_LEN];
+	const char *state;        /* "alive", "exited", "aggregate" */
+	uint64_t merged_procs;    /* aggregates: how many processes */
+	uint64_t time_wait;       /* the ledger's estimate: active closes, last 60 s */
+	uint64_t connects, eaddrnotavail, errors;
+	uint64_t connect_p50_us;  /* upper bound of the p50 bucket */
+	uint64_t actions_total;
+	const char *ledger;       /* the snapshot's name */
+};
+
+/* The processes of one command, toward one destination. */
+struct dr_cmd {
+	char comm[TW_COMM_LEN];
+	uint64_t procs, alive;
+	uint64_t time_wait, eaddrnotavail;
+};
+
+/* A destination (outgoing) or a local service (incoming), over all sources. */
+struct dr_dest {
+	char endpoint[64];        /* "10.0.0.1:80", "[::1]:80", as the ledger writes it */
+	uint8_t family, incoming, loopback;
+	uint8_t addr[16];
+	uint16_t port;
+	uint64_t kernel_tw;       /* TIME_WAIT entries in the kernel */
+	uint64_t ledger_tw;       /* what the ledgers' processes account for */
+	uint64_t eaddrnotavail;   /* connect() failures the ledgers saw */
+	uint64_t eaddrnotavail_recent; /* by processes alive or exited < 10 min ago */
+	uint64_t connects;
+	int nprocs;
+	uint64_t more_procs;      /* processes past DR_MAX_PROCS */
+	struct dr_proc procs[DR_MAX_PROCS];
+	int ncmds;
+	struct dr_cmd cmds[DR_MAX_PROCS]; /* most TIME_WAIT first */
+};
+
+enum dr_severity { DR_INFO = 1, DR_WARNING = 2, DR_CRITICAL = 3 };
+
+struct dr_finding {
+	enum dr_severity sev;
+	uint64_t weight;          /* ranks findings of one severity */
+	char id[32];              /* stable, for --json and scripts */
+	char title[256];
+	char evidence[1024];
+	char fix[1024];
+};
+
+/* What one outgoing (source, destination) group means for its ports. */
+struct dr_capacity {
+	int usable;               /* usable ephemeral ports, 0: unknown */
+	double used;              /* in_range / usable, 0..1 */
+	int past_half;
+	double rate;              /* new TIME_WAIT per second, last 10 s */
+	double growth;            /* net growth per second, last/next 10 s */
+	double eta_s;             /* seconds to exhaustion; 0 now; <0 never at this rate */
+	int soft;                 /* tcp_tw_reuse applies: a rate cap, not a hard stop */
+	double soft_cap_per_s;    /* the cap, when soft */
+};
+
+struct doctor {
+	/* options */
+	int json, pid, limit;
+	const char *netns;
+	int nshm;
+	const char *shm[DR_MAX_LEDGERS];
+	/* the namespace looked at */
+	char netns_id[48];
+	char pid_note[128];       /* why --pid did not change namespace, or "" */
+	int64_t now_ms;
+	/* kernel */
+	struct tw_host host;
+	struct tw_kview kv;
+	char kv_err[160];
+	/* ledgers */
+	int nsnaps;
+	struct tw_snapshot *snaps[DR_MAX_LEDGERS];
+	char ledger_errs[DR_MAX_LEDGERS][200];
+	int nledger_errs;
+	/* joined */
+	size_t ndests;
+	struct dr_dest dests[DR_MAX_DESTS];
+	int nfindings;
+	struct dr_finding findings[DR_MAX_FINDINGS];
+};
+
+/* A setting of the host, what it does here, and a verdict. */
+struct dr_setting {
+	const char *name;
+	char value[72];           /* "" when absent */
+	const char *verdict;      /* "ok", "note", "warn", "absent" */
+	char meaning[400];
+};
+
+#define DR_MAX_SETTINGS 12
+
+/* The destination row a group belongs to, or NULL. */
+struct dr_dest *dr_dest_of(const struct doctor *d, const struct tw_tw_group *g);
+int dr_settings(const struct doctor *d, struct dr_setting *out);
+void dr_capacity(const struct doctor *d, const struct tw_tw_group *g, struct dr_capacity *c);
+void dr_find(struct doctor *d);
+void dr_report_text(const struct doctor *d);
+void dr_report_json(const struct doctor *d);
+
+#endif

@@ -1,0 +1,89 @@
+/* The kernel's view of TCP in one network namespace, as `twshim doctor`
+ * reads it: sockets per state from NETLINK_SOCK_DIAG, TIME_WAIT grouped,
+ * and the host settings that decide what TIME_WAIT costs. */
+#ifndef TW_KVIEW_H
+#define TW_KVIEW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TW_TCP_STATES 13 /* TCP_ESTABLISHED (1) .. TCP_NEW_SYN_RECV (12) */
+
+/* TIME_WAIT entries sharing a key. Outgoing: this host connected out, the
+ * key is (local address, remote address and port) and every entry holds
+ * one of the local ephemeral ports toward that destination. Incoming: the
+ * local port is one this host listens on, so this host's service closed
+ * first; the key is (local address and port, remote address). */
+struct tw_tw_group {
+	uint8_t family;       /* 4 or 6 */
+	uint8_t incoming;
+	uint16_t port;        /* remote port (outgoing) or local port (incoming) */
+	uint8_t local[16];
+	uint8_t remote[16];
+	uint32_t count;
+	uint32_t in_range;    /* outgoing: local port inside the usable ephemeral range */
+	uint32_t last10s;     /* created in the last 10 s (timer above 50 s) */
+	uint32_t next10s;     /* expiring in the next 10 s */
+	uint32_t min_ms, max_ms; /* remaining timer, newest entry has the highest */
+};
+
+struct tw_kview {
+	uint64_t states[TW_TCP_STATES];
+	uint64_t total;
+	uint64_t time_wait;
+	uint32_t tw_min_ms, tw_max_ms;
+	struct tw_tw_group *groups; /* sorted: most entries first */
+	size_t ngroups;
+};
+
+/* Port ranges, as the kernel reads them. */
+struct tw_ports {
+	int lo, hi;           /* ip_local_port_range */
+	uint8_t reserved[65536 / 8]; /* ip_local_reserved_ports, as a bitmap */
+	int nreserved;        /* reserved ports inside [lo, hi] */
+	int usable;           /* hi - lo + 1 - nreserved */
+};
+
+/* A sysctl or counter: present is 0 when this kernel has none, or it could
+ * not be read (err says why). */
+struct tw_knob {
+	int present;
+	long long v;
+	char err[96];
+};
+
+struct tw_host {
+	struct tw_ports ports;
+	char reserved_text[256];  /* as written in the sysctl */
+	struct tw_knob tw_reuse, tw_reuse_delay, timestamps, max_tw_buckets, tw_overflow;
+	struct tw_knob fin_timeout, tw_recycle, ct_count, ct_max;
+	struct tw_knob sockstat_tw, sockstat_inuse, sockstat_orphan, sockstat_mem; /* pages */
+	struct tw_knob tcp_mem_pressure, tcp_mem_max; /* pages: tcp_mem's 2nd and 3rd */
+	char range_err[96];       /* why the port range could not be read, or "" */
+};
+
+/* Dumps every TCP socket of the current network namespace (IPv4 and IPv6,
+ * one state-filtered dump for TIME_WAIT and one for the rest). ports, if
+ * set, classifies outgoing entries as inside the usable range. Returns 0, or
+ * -1 with one line in err. kv->groups is malloc'd: tw_kview_free(). */
+int tw_kview_read(struct tw_kview *kv, const struct tw_ports *ports, char *err, size_t errlen);
+void tw_kview_free(struct tw_kview *kv);
+
+/* Reads the settings; what cannot be read is marked, never fatal. */
+void tw_host_read(struct tw_host *h);
+
+/* Parses "lo hi" and a reserved-ports list ("1,5-9") into p. Returns 0,
+ * or -1 with err set. Exposed for the unit tests. */
+int tw_ports_parse(struct tw_ports *p, const char *range, const char *reserved, char *err,
+                   size_t errlen);
+
+/* "10.0.0.1", "::1", and the "10.0.0.1:80" / "[::1]:80" the ledger uses. */
+void tw_kaddr_format(char *out, size_t len, uint8_t family, const uint8_t *addr);
+void tw_kendpoint_format(char *out, size_t len, uint8_t family, const uint8_t *addr,
+                         uint16_t port);
+
+int tw_kaddr_loopback(uint8_t family, const uint8_t *addr);
+
+extern const char *const tw_tcp_state_names[TW_TCP_STATES];
+
+#endif
