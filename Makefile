@@ -68,7 +68,7 @@ EXAMPLES = $(patsubst examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRC))
 BENCHES  = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 PROGS    = $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(PROG_SRC))
 
-.PHONY: all test check-san demo bench bench-policies install clean format
+.PHONY: all test check-san demo bench bench-doctor bench-policies install clean format
 all: $(LIB) $(CLI) $(EXAMPLES) $(BENCHES)
 
 $(BUILD)/pic/%.o: %.c Makefile
@@ -133,6 +133,11 @@ demo: all
 
 bench: all
 	bench/run.sh $(BUILD)
+	bench/doctor.sh $(BUILD)
+
+# doctor over 100,000 TIME_WAIT entries, against ss.
+bench-doctor: all
+	bench/doctor.sh $(BUILD)
 
 # Each policy's own cost: the client loop, against the shim observing only.
 bench-policies: all

@@ -171,8 +171,8 @@ static void group_findings(struct doctor *d, const struct tw_tw_group *g)
 			         "%s -> %s is out of ports: connect() fails with EADDRNOTAVAIL", src, dst);
 		else if (c.eta_s > 0)
 			snprintf(f->title, sizeof(f->title),
-			         "%s -> %s runs out of ports in ~%.0f s at the current rate", src, dst,
-			         c.eta_s);
+			         "%s -> %s runs out of ports in %s%.0f s at the current rate", src, dst,
+			         c.eta_s < 1 ? "under " : "~", c.eta_s < 1 ? 1.0 : c.eta_s);
 		else
 			snprintf(f->title, sizeof(f->title),
 			         "%s -> %s is past half its ports: connect() slows", src, dst);

@@ -46,6 +46,8 @@ static void eta_text(char *buf, size_t len, const struct dr_capacity *c)
 		snprintf(buf, len, "?");
 	else if (c->eta_s == 0)
 		snprintf(buf, len, c->soft ? "capped" : "now");
+	else if (c->eta_s > 0 && c->eta_s < 1)
+		snprintf(buf, len, "<1 s");
 	else if (c->eta_s > 0)
 		snprintf(buf, len, "%.0f s", c->eta_s);
 	else

@@ -24,6 +24,7 @@ struct tw_tw_group {
 	uint32_t in_range;    /* outgoing: local port inside the usable ephemeral range */
 	uint32_t last10s;     /* created in the last 10 s (timer above 50 s) */
 	uint32_t next10s;     /* expiring in the next 10 s */
+	                      /* (both of in_range only, for outgoing groups) */
 	uint32_t min_ms, max_ms; /* remaining timer, newest entry has the highest */
 };
 

@@ -107,8 +107,11 @@ static int add_tw(struct gtable *t, const struct tw_tw_group *k, int in_range, u
 	}
 	t->g[j].count++;
 	t->g[j].in_range += in_range != 0;
-	t->g[j].last10s += ms > TW_LEN_MS - 10000u;
-	t->g[j].next10s += ms < 10000u;
+	/* Outgoing: the rate at which the usable range fills. */
+	if (in_range || k->incoming) {
+		t->g[j].last10s += ms > TW_LEN_MS - 10000u;
+		t->g[j].next10s += ms < 10000u;
+	}
 	if (ms < t->g[j].min_ms)
 		t->g[j].min_ms = ms;
 	if (ms > t->g[j].max_ms)
