@@ -55,7 +55,7 @@ static const char doctor_usage[] =
 	"                     `ip netns` (/run/netns/NAME) or a path such as\n"
 	"                     /proc/PID/ns/net (needs CAP_SYS_ADMIN)\n"
 	"  --shm NAME         read this ledger (repeatable; default: $TWSHIM_SHM if\n"
-	"                     set, else every /dev/shm/twshim.* this user can read)\n"
+	"                     set, else every /dev/shm/twshim* ledger, up to 16)\n"
 	"  --limit N          rows per table (default 10)\n"
 	"  -h, --help         this text\n"
 	"\n"

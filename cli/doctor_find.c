@@ -332,11 +332,12 @@ static void reach_findings(struct doctor *d)
 		put(f->fix, sizeof(f->fix), "Check that NETLINK_SOCK_DIAG is available "
 		                            "(CONFIG_INET_DIAG) and not blocked by a seccomp filter.");
 	}
-	for (int i = 0; i < d->nledger_errs; i++) {
-		if (!(f = add(d, DR_INFO, 0, "ledger-unreadable")))
-			return;
-		snprintf(f->title, sizeof(f->title), "a ledger could not be read");
-		put(f->evidence, sizeof(f->evidence), "%s", d->ledger_errs[i]);
+	if (d->nledger_errs && (f = add(d, DR_INFO, 0, "ledger-unreadable"))) {
+		snprintf(f->title, sizeof(f->title), "%d ledger%s could not be read: %s",
+		         d->nledger_errs, d->nledger_errs > 1 ? "s" : "",
+		         "the processes they name are missing here");
+		for (int i = 0; i < d->nledger_errs; i++)
+			put(f->evidence, sizeof(f->evidence), "%s%s.", i ? " " : "", d->ledger_errs[i]);
 		put(f->fix, sizeof(f->fix),
 		    "Ledgers are private to their user (mode 0600): run doctor as that user, or as "
 		    "root, to name its processes.");
