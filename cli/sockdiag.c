@@ -271,7 +271,8 @@ int tw_kview_read(struct tw_kview *kv, const struct tw_ports *ports, char *err, 
 				t->g[n++] = t->g[i];
 		kv->groups = t->g;
 		kv->ngroups = n;
-		qsort(kv->groups, n, sizeof(*kv->groups), by_count);
+		if (n > 1) /* no TIME_WAIT at all: groups is NULL */
+			qsort(kv->groups, n, sizeof(*kv->groups), by_count);
 	} else {
 		free(t->g);
 	}
