@@ -271,7 +271,8 @@ int tw_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		e->state = rc == 0 ? TW_CS_CONNECTED : TW_CS_CONNECTING;
 		e->open_ns = rc == 0 ? t1 : t0;
 		e->remote = remote;
-		tw_sockname(fd, &e->local, 0);
+		/* The local address is not read here: only the close of a shared
+		 * socket needs it, and that close reads both ends afresh. */
 		set_owner(e, s, dest);
 		if (s) {
 			tw_count_connect(s, dest, rc == 0 ? 0 : -1, (t1 - t0) / 1000u);
