@@ -17,6 +17,7 @@ static const char usage[] =
 	"  run [OPTIONS] -- COMMAND [ARGS...]  run COMMAND with the shim preloaded\n"
 	"  stat [--json] [--all] [PID...]      per process and destination: connects,\n"
 	"                                      errors, closes, TIME_WAIT now\n"
+	"  stat --prometheus                   the same per command, for Prometheus\n"
 	"  help [VERB]                         this text, or a verb's\n"
 	"\n"
 	"  twshim VERB --help tells more. --version prints the version.\n"
