@@ -148,6 +148,51 @@ static void snap_proc(struct tw_snap_proc *p, const struct tw_slot *s, uint32_t 
 	}
 }
 
+static int copy(int fd, const struct tw_ledger *l, size_t size, const char *name, char *err,
+                size_t errlen)
+{
+	for (size_t got = 0; got < size;) {
+		ssize_t n = pread(fd, (char *)l + got, size - got, (off_t)got);
+		if (n <= 0) {
+			snprintf(err, errlen, "ledger %s: read: %s", name,
+			         n < 0 ? strerror(errno) : "it shrank while being read");
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * A fold moves an exited slot's counts into its command's aggregate (after
+ * it in the segment), then gives the slot to a new process. A copy taken
+ * meanwhile may hold those counts twice (the slot copied before the fold,
+ * the aggregate after) or not at all; summed per command (stat
+ * --prometheus) that is a counter going down, which Prometheus takes for a
+ * reset. The fold holds the slot CLAIMING from before its first addition
+ * until it bumps the slot's generation: a slot CLAIMING in the copy, or
+ * CLAIMING or of another generation now, says the copy may be torn.
+ */
+int tw_ledger_moved(int fd, const struct tw_ledger *copy)
+{
+	_Static_assert(offsetof(struct tw_slot, state) == 0 &&
+	                       offsetof(struct tw_slot, generation) == 4,
+	               "a slot begins with its state and generation");
+
+	for (unsigned i = 0; i < TW_SLOTS; i++) {
+		const struct tw_slot *s = &copy->slots[i];
+		off_t at = (off_t)(offsetof(struct tw_ledger, slots) + i * sizeof(struct tw_slot));
+		uint32_t now[2], was = atomic_load(&s->state);
+
+		if (pread(fd, now, sizeof(now), at) != (ssize_t)sizeof(now))
+			return 1;
+		if (was == TW_SLOT_CLAIMING || now[0] == TW_SLOT_CLAIMING ||
+		    now[1] != atomic_load(&s->generation))
+			return 1;
+	}
+	return 0;
+}
+
 int tw_snapshot_read(const char *name, struct tw_snapshot *snap, int *missing, char *err,
                      size_t errlen)
 {
@@ -199,16 +244,16 @@ int tw_snapshot_read(const char *name, struct tw_snapshot *snap, int *missing, c
 		close(fd);
 		return -1;
 	}
-	for (size_t got = 0; got < size;) {
-		ssize_t n = pread(fd, (char *)l + got, size - got, (off_t)got);
-		if (n <= 0) {
-			snprintf(err, errlen, "ledger %s: read: %s", name,
-			         n < 0 ? strerror(errno) : "it shrank while being read");
+	/* Copied again while slots moved under the copy (tw_ledger_moved);
+	 * a few times at most: past that, this copy is as good as the next. */
+	for (int tries = 0;; tries++) {
+		if (copy(fd, l, size, name, err, errlen) < 0) {
 			free((void *)l);
 			close(fd);
 			return -1;
 		}
-		got += (size_t)n;
+		if (tries == 3 || !tw_ledger_moved(fd, l))
+			break;
 	}
 	close(fd);
 	snap->created_ms = l->h.created_realtime_ms;

@@ -65,6 +65,10 @@ struct tw_snapshot {
 int tw_snapshot_read(const char *name, struct tw_snapshot *snap, int *missing, char *err,
                      size_t errlen);
 
+/* 1 when a slot of the segment at fd was claimed or folded since copy was
+ * read from it (the copy may count a folded process twice); 0 otherwise. */
+int tw_ledger_moved(int fd, const struct tw_ledger *copy);
+
 /* The ledger name the shim would use with this environment. */
 const char *tw_default_shm(char *buf, size_t len);
 

@@ -17,6 +17,7 @@ static const char usage[] =
 	"  run [OPTIONS] -- COMMAND [ARGS...]  run COMMAND with the shim preloaded\n"
 	"  stat [--json] [--all] [PID...]      per process and destination: connects,\n"
 	"                                      errors, closes, TIME_WAIT now\n"
+	"  stat --prometheus                   the same per command, for Prometheus\n"
 	"  doctor [--json] [--pid PID]         the kernel's TIME_WAIT joined with the\n"
 	"                                      ledger: who, toward where, how close to\n"
 	"                                      running out, and what to do\n"

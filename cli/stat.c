@@ -9,9 +9,10 @@
 #include "cli.h"
 #include "json.h"
 #include "ledger_read.h"
+#include "stat_prom.h"
 
 static const char stat_usage[] =
-	"Usage: twshim stat [--json] [--all] [--shm NAME] [PID...]\n"
+	"Usage: twshim stat [--json | --prometheus] [--all] [--shm NAME] [PID...]\n"
 	"\n"
 	"Shows what programs running under twshim did with TCP, read from the\n"
 	"ledger in shared memory: per process, and per destination (ip:port) within\n"
@@ -34,6 +35,9 @@ static const char stat_usage[] =
 	"\n"
 	"Options:\n"
 	"  --json        machine-readable output (a \"processes\" array)\n"
+	"  --prometheus  Prometheus text format (0.0.4), for node_exporter's textfile\n"
+	"                collector: every slot, summed per command and destination\n"
+	"                (no pid label, no PID... selection); see README.md\n"
 	"  --all         also exited processes that no longer hold TIME_WAIT\n"
 	"  --shm NAME    read the ledger NAME (default: $TWSHIM_SHM, else /twshim.UID)\n"
 	"  -h, --help    this text\n"
@@ -42,7 +46,7 @@ static const char stat_usage[] =
 	"Exit status: 0 shown; 1 the ledger cannot be read; 2 usage error.\n";
 
 struct stat_opts {
-	int json, all;
+	int json, prometheus, all;
 	const char *shm;
 	int npids;
 	int pids[64];
@@ -302,6 +306,7 @@ int tw_cmd_stat(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "prometheus", no_argument, NULL, 'p' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "shm", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
@@ -316,11 +321,22 @@ int tw_cmd_stat(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': o.json = 1; break;
+		case 'p': o.prometheus = 1; break;
 		case 'a': o.all = 1; break;
 		case 's': o.shm = optarg; break;
 		case 'h': fputs(stat_usage, stdout); return TW_EXIT_OK;
 		default: fputs(stat_usage, stderr); return TW_EXIT_USAGE;
 		}
+	}
+	if (o.json && o.prometheus) {
+		tw_cli_error("stat: --json and --prometheus are two output formats: choose one");
+		return TW_EXIT_USAGE;
+	}
+	/* Series per pid would grow without bound as processes come and go. */
+	if (o.prometheus && optind < argc) {
+		tw_cli_error("stat: --prometheus sums every process per command; it takes no "
+		             "PID ('%s')", argv[optind]);
+		return TW_EXIT_USAGE;
 	}
 	for (; optind < argc; optind++) {
 		char *end;
@@ -343,6 +359,13 @@ int tw_cmd_stat(int argc, char **argv)
 	if (tw_snapshot_read(o.shm, &snap, &missing, err, sizeof(err)) < 0) {
 		tw_cli_error("%s", err);
 		return TW_EXIT_FAIL;
+	}
+	if (o.prometheus) {
+		if (tw_stat_prometheus(stdout, &snap, err, sizeof(err)) < 0) {
+			tw_cli_error("%s", err);
+			return TW_EXIT_FAIL;
+		}
+		return TW_EXIT_OK;
 	}
 	qsort(snap.procs, (size_t)snap.nprocs, sizeof(snap.procs[0]), by_pressure);
 	if (o.json)

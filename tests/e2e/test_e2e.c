@@ -48,6 +48,11 @@ Test(e2e, cli_exit_codes_help_and_warnings, .timeout = 90)
 	tw_scenario("cli", 80, NULL);
 }
 
+Test(e2e, prometheus_textfile_served_by_node_exporter, .timeout = 90)
+{
+	tw_scenario("prometheus", 80, NULL);
+}
+
 /* Policies (README, "Policies"). */
 
 Test(e2e, close_reset_ends_exhaustion, .timeout = 240)

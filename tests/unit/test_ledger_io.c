@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -112,4 +113,46 @@ Test(ledger_io, segment_others_can_write_is_refused, .init = setup, .fini = tear
 	close(fd);
 	cr_expect_eq(tw_ledger_open(name, err, sizeof(err)), -1);
 	cr_expect(strstr(err, "mode 666") != NULL, "%s", err);
+}
+
+/*
+ * A fold adds an exited slot's counts into its command's aggregate and
+ * then gives the slot away. A copy of the segment taken across it counted
+ * the folded process twice (the slot copied before, the aggregate after):
+ * per command, stat --prometheus showed a counter rising, then falling on
+ * the next scrape, which Prometheus reads as a reset. The reader now tells
+ * such a copy by the slot's generation or claiming state, and reads again.
+ */
+Test(ledger_io, copy_across_a_fold_is_noticed, .init = setup, .fini = teardown)
+{
+	struct tw_ledger *copy = malloc(sizeof(*copy));
+	char err[512] = "";
+	int fd, i;
+
+	cr_assert(copy);
+	cr_assert_eq(tw_ledger_open(name, err, sizeof(err)), 0, "%s", err);
+	i = tw_slot_claim(tw_ledger, getpid(), 1, 1, "curl", 0, 1);
+	fd = shm_open(name, O_RDONLY, 0);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(pread(fd, copy, sizeof(*copy), 0), (ssize_t)sizeof(*copy));
+	cr_expect_eq(tw_ledger_moved(fd, copy), 0, "nothing moved");
+
+	/* The slot claimed for a fold: its counts may be in the aggregate now. */
+	atomic_store(&tw_ledger->slots[i].state, TW_SLOT_CLAIMING);
+	cr_expect_eq(tw_ledger_moved(fd, copy), 1, "slot claiming after the copy");
+	/* ... and given to another process. */
+	atomic_fetch_add(&tw_ledger->slots[i].generation, 1);
+	atomic_store(&tw_ledger->slots[i].state, TW_SLOT_LIVE);
+	cr_expect_eq(tw_ledger_moved(fd, copy), 1, "slot of a new generation");
+	/* Copied while claiming: the fold may not have reached the aggregate. */
+	cr_assert_eq(pread(fd, copy, sizeof(*copy), 0), (ssize_t)sizeof(*copy));
+	cr_expect_eq(tw_ledger_moved(fd, copy), 0);
+	atomic_store(&copy->slots[i].state, TW_SLOT_CLAIMING);
+	cr_expect_eq(tw_ledger_moved(fd, copy), 1, "slot claiming in the copy");
+	/* A process exiting moves nothing. */
+	cr_assert_eq(pread(fd, copy, sizeof(*copy), 0), (ssize_t)sizeof(*copy));
+	atomic_store(&tw_ledger->slots[i].state, TW_SLOT_EXITED);
+	cr_expect_eq(tw_ledger_moved(fd, copy), 0, "an exit is no fold");
+	close(fd);
+	free(copy);
 }
