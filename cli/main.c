@@ -17,6 +17,8 @@ static const char usage[] =
 	"  run [OPTIONS] -- COMMAND [ARGS...]  run COMMAND with the shim preloaded\n"
 	"  stat [--json] [--all] [PID...]      per process and destination: connects,\n"
 	"                                      errors, closes, TIME_WAIT now\n"
+	"  top [-d SECS] [-n N]                the same, refreshed like top(1), with\n"
+	"                                      connects/s; plain snapshots when piped\n"
 	"  help [VERB]                         this text, or a verb's\n"
 	"\n"
 	"  twshim VERB --help tells more. --version prints the version.\n"
@@ -39,6 +41,8 @@ int main(int argc, char **argv)
 		return tw_cmd_run(argc - 1, argv + 1);
 	if (strcmp(verb, "stat") == 0)
 		return tw_cmd_stat(argc - 1, argv + 1);
+	if (strcmp(verb, "top") == 0)
+		return tw_cmd_top(argc - 1, argv + 1);
 	if (strcmp(verb, "--version") == 0 || strcmp(verb, "version") == 0) {
 		printf("twshim %s (ledger layout %u)\n", TW_VERSION, TW_LEDGER_VERSION);
 		return TW_EXIT_OK;
@@ -49,6 +53,8 @@ int main(int argc, char **argv)
 			return tw_cmd_run(2, help);
 		if (argc > 2 && strcmp(argv[2], "stat") == 0)
 			return tw_cmd_stat(2, help);
+		if (argc > 2 && strcmp(argv[2], "top") == 0)
+			return tw_cmd_top(2, help);
 		fputs(usage, stdout);
 		return TW_EXIT_OK;
 	}
