@@ -48,6 +48,11 @@ Test(e2e, cli_exit_codes_help_and_warnings, .timeout = 90)
 	tw_scenario("cli", 80, NULL);
 }
 
+Test(e2e, top_piped_and_live_in_tmux, .timeout = 90)
+{
+	tw_scenario("top", 80, NULL);
+}
+
 /* Policies (README, "Policies"). */
 
 Test(e2e, close_reset_ends_exhaustion, .timeout = 240)
