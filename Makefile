@@ -42,6 +42,10 @@ Q = @
 msg = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
+# ncurses for twshim top: pkg-config's flags where it knows them, else -lncurses.
+NCURSES_CFLAGS := $(shell pkg-config --cflags ncursesw 2>/dev/null || pkg-config --cflags ncurses 2>/dev/null)
+NCURSES_LIBS   := $(shell pkg-config --libs ncursesw 2>/dev/null || pkg-config --libs ncurses 2>/dev/null || echo -lncurses)
+
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 CPPFLAGS += -DTW_VERSION='"$(VERSION)"'
 
@@ -52,7 +56,10 @@ SHIM_SRC     := $(sort $(wildcard shim/*.c) $(wildcard policies/*.c))
 SHIM_WRAP    := shim/wrappers.c
 SHIM_CORE    := $(filter-out $(SHIM_WRAP),$(SHIM_SRC))
 CLI_SRC      := $(sort $(wildcard cli/*.c))
-CLI_CORE     := $(filter-out cli/main.c,$(CLI_SRC))
+# Only the command links ncurses: the test runner takes the rest of cli/
+# (top's rows and rates included), not the verb that opens the screen.
+CLI_TTY      := cli/top.c cli/top_screen.c
+CLI_CORE     := $(filter-out cli/main.c $(CLI_TTY),$(CLI_SRC))
 TEST_SRC     := $(sort $(wildcard tests/unit/*.c) $(wildcard tests/e2e/*.c))
 EXAMPLE_SRC  := $(sort $(wildcard examples/*.c))
 BENCH_SRC    := $(sort $(wildcard bench/*.c))
@@ -92,10 +99,12 @@ $(LIB): $(SHIM_PIC_OBJ) shim/libtwshim.map
 	$(Q)$(CC) $(ALLCFLAGS) -shared -Wl,--version-script=shim/libtwshim.map \
 		-Wl,-z,defs -Wl,-z,now -o $@ $(SHIM_PIC_OBJ) -ldl -lpthread
 
+$(BUILD)/obj/cli/top_screen.o: CPPFLAGS += $(NCURSES_CFLAGS)
+
 $(CLI): $(call obj,$(CLI_SRC))
 	$(call msg,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALLCFLAGS) -o $@ $^
+	$(Q)$(CC) $(ALLCFLAGS) -o $@ $^ $(NCURSES_LIBS)
 
 $(BUILD)/examples/%: $(BUILD)/obj/examples/%.o
 	$(call msg,LD,$@)

@@ -21,6 +21,8 @@ static const char usage[] =
 	"  doctor [--json] [--pid PID]         the kernel's TIME_WAIT joined with the\n"
 	"                                      ledger: who, toward where, how close to\n"
 	"                                      running out, and what to do\n"
+	"  top [-d SECS] [-n N]                the same, refreshed like top(1), with\n"
+	"                                      connects/s; plain snapshots when piped\n"
 	"  help [VERB]                         this text, or a verb's\n"
 	"\n"
 	"  twshim VERB --help tells more. --version prints the version.\n"
@@ -46,6 +48,8 @@ int main(int argc, char **argv)
 		return tw_cmd_stat(argc - 1, argv + 1);
 	if (strcmp(verb, "doctor") == 0)
 		return tw_cmd_doctor(argc - 1, argv + 1);
+	if (strcmp(verb, "top") == 0)
+		return tw_cmd_top(argc - 1, argv + 1);
 	if (strcmp(verb, "--version") == 0 || strcmp(verb, "version") == 0) {
 		printf("twshim %s (ledger layout %u)\n", TW_VERSION, TW_LEDGER_VERSION);
 		return TW_EXIT_OK;
@@ -58,6 +62,8 @@ int main(int argc, char **argv)
 			return tw_cmd_stat(2, help);
 		if (argc > 2 && strcmp(argv[2], "doctor") == 0)
 			return tw_cmd_doctor(2, help);
+		if (argc > 2 && strcmp(argv[2], "top") == 0)
+			return tw_cmd_top(2, help);
 		fputs(usage, stdout);
 		return TW_EXIT_OK;
 	}

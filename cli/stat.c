@@ -4,9 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
 #include "cli.h"
+#include "format.h"
 #include "json.h"
 #include "ledger_read.h"
 #include "stat_prom.h"
@@ -66,23 +65,9 @@ static int selected(const struct stat_opts *o, const struct tw_snap_proc *p)
 static int by_pressure(const void *a, const void *b)
 {
 	const struct tw_snap_proc *x = a, *y = b;
+	int c = tw_pressure_cmp(&x->c, &y->c);
 
-	if (x->c.time_wait != y->c.time_wait)
-		return x->c.time_wait < y->c.time_wait ? 1 : -1;
-	if (x->c.connects != y->c.connects)
-		return x->c.connects < y->c.connects ? 1 : -1;
-	return x->slot - y->slot;
-}
-
-static void iso_time(char *buf, size_t len, int64_t ms)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	if (ms <= 0 || !gmtime_r(&t, &tm))
-		snprintf(buf, len, "-");
-	else
-		strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return c ? c : x->slot - y->slot;
 }
 
 static void json_hist(struct tw_json *j, const char *key, const uint64_t *h)
@@ -141,7 +126,7 @@ static void json_hint(struct tw_json *j, const struct tw_snap_hint *h)
 	}
 	tw_json_key(j, "hint");
 	tw_json_begin(j, '{');
-	iso_time(t, sizeof(t), h->at_ms);
+	tw_fmt_time(t, sizeof(t), h->at_ms);
 	tw_json_str(j, "at", t);
 	tw_json_str(j, "advice", h->advice == TW_ADVICE_URGENT ? "urgent" : "pool");
 	tw_json_u64(j, "closed_here_per_min", h->per_min);
@@ -157,18 +142,12 @@ static void json_hint(struct tw_json *j, const struct tw_snap_hint *h)
 /* The hint in words, under its destination. */
 static void print_hint(const struct tw_snap_hint *h)
 {
-	char t[32], trend[64] = "";
+	char figures[512];
 
 	if (h->at_ms <= 0)
 		return;
-	iso_time(t, sizeof(t), h->at_ms);
-	if (h->connect_p50_us_before && h->connect_p50_us != h->connect_p50_us_before)
-		snprintf(trend, sizeof(trend), " (was <=%uus)", h->connect_p50_us_before);
-	printf("             hint %s: %u closed here in a minute, median life <=%u ms, %u "
-	       "TIME_WAIT of %u ports", t, h->per_min, h->lifetime_p50_ms, h->time_wait, h->ports);
-	if (h->eta_s)
-		printf(", ports run out in ~%u s at this rate", h->eta_s);
-	printf(", connect p50 <=%uus%s\n", h->connect_p50_us, trend);
+	tw_fmt_hint(figures, sizeof(figures), h);
+	printf("             %s\n", figures);
 	printf("             -> keep connections alive or pool them in the program; without "
 	       "changing it:\n                --close reset (no TIME_WAIT; the peer sees RST), "
 	       "--close peer-first (servers that close after\n                each response), "
@@ -202,10 +181,10 @@ static void print_json(const struct tw_snapshot *s, const struct stat_opts *o)
 		tw_json_str(&j, "state", p->state);
 		tw_json_bool(&j, "aggregate", p->aggregate);
 		tw_json_u64(&j, "merged_processes", p->merged_procs);
-		iso_time(t, sizeof(t), p->start_ms);
+		tw_fmt_time(t, sizeof(t), p->start_ms);
 		tw_json_str(&j, "started", t);
 		if (p->exit_ms > 0) {
-			iso_time(t, sizeof(t), p->exit_ms);
+			tw_fmt_time(t, sizeof(t), p->exit_ms);
 			tw_json_str(&j, "exited", t);
 		} else {
 			tw_json_null(&j, "exited");
@@ -231,31 +210,22 @@ static void print_json(const struct tw_snapshot *s, const struct stat_opts *o)
 	tw_json_end(&j, '}');
 }
 
+/* The errors by errno, then what the policies did: "reset=150 ...". */
 static void errors_text(char *buf, size_t len, const struct tw_snap_counters *c)
 {
-	size_t n = 0;
+	char errs[256], acts[256];
 
-	buf[0] = '\0';
-	for (unsigned i = 0; i < TW_ERR_COUNT && n < len; i++)
-		if (c->connect_errors[i])
-			n += (size_t)snprintf(buf + n, len - n, "%s%s=%llu", n ? " " : "",
-			                      tw_err_name(i), (unsigned long long)c->connect_errors[i]);
-	/* What the policies did, after the errors: "policy: reset=150 ..." */
-	for (unsigned i = 0; i < TW_ACT_COUNT && n < len; i++)
-		if (c->actions[i] && tw_act_name(i))
-			n += (size_t)snprintf(buf + n, len - n, "%s%s=%llu",
-			                      n ? " " : "", tw_act_name(i),
-			                      (unsigned long long)c->actions[i]);
+	tw_fmt_errors(errs, sizeof(errs), c);
+	tw_fmt_actions(acts, sizeof(acts), c);
+	snprintf(buf, len, "%s%s%s", errs, *errs && *acts ? " " : "", acts);
 }
 
 static void row(const char *pid, const char *name, const char *state,
                 const struct tw_snap_counters *c)
 {
-	char lat[32] = "-", errs[256];
-	uint64_t p50 = tw_hist_quantile(c->connect_us_hist, 0.5);
+	char lat[32], errs[512];
 
-	if (p50)
-		snprintf(lat, sizeof(lat), "<=%lluus", (unsigned long long)p50);
+	tw_fmt_connect_p50(lat, sizeof(lat), c);
 	errors_text(errs, sizeof(errs), c);
 	printf("%-8s %-22s %-9s %8llu %7llu %8llu %8llu %8llu %6llu %5lld %9llu %10s  %s\n", pid,
 	       name, state, (unsigned long long)c->connects,
@@ -279,19 +249,11 @@ static void print_text(const struct tw_snapshot *s, const struct stat_opts *o)
 		if (!selected(o, p))
 			continue;
 		shown++;
-		if (p->aggregate) {
-			snprintf(pid, sizeof(pid), "-");
-			snprintf(name, sizeof(name), "%s* (%llu procs)", p->comm,
-			         (unsigned long long)p->merged_procs);
-		} else {
-			snprintf(pid, sizeof(pid), "%d", p->pid);
-			snprintf(name, sizeof(name), "%s", p->comm);
-		}
+		tw_fmt_proc(pid, sizeof(pid), name, sizeof(name), p);
 		row(pid, name, p->state, &p->c);
 		for (int d = 0; d < p->ndests; d++) {
 			char dn[80];
-			snprintf(dn, sizeof(dn), "%s %s",
-			         p->dests[d].kind == TW_DEST_IN ? "<-" : "->", p->dests[d].addr);
+			tw_fmt_dest(dn, sizeof(dn), &p->dests[d]);
 			printf("  ");
 			row("", dn, "", &p->dests[d].c);
 			print_hint(&p->dests[d].hint);

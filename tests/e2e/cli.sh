@@ -6,8 +6,6 @@
 loopback_ns 40000 40999 0
 start_server "$EX/ka_server" -l 127.0.0.1 -p 8080
 
-status() { set +e; "$@" > "$TMP/out" 2> "$TMP/err"; echo $?; set -e; }
-
 expect "twshim (no verb)" "$(status "$TW")" -eq 2
 expect "twshim --help" "$(status "$TW" --help)" -eq 0
 grep -q 'run \[OPTIONS\]' "$TMP/out" || fail "--help lacks the verbs"

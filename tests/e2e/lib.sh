@@ -22,6 +22,9 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 note() { echo "--- $*"; }
 
+# status CMD...: CMD's exit status; its stdout in $TMP/out, stderr in $TMP/err.
+status() { set +e; "$@" > "$TMP/out" 2> "$TMP/err"; echo $?; set -e; }
+
 # expect NAME ACTUAL OP EXPECTED   (OP: -eq -le -ge ...)
 expect() {
 	[ "$2" "$3" "$4" ] || fail "$1: got $2, expected $3 $4"

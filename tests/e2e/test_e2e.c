@@ -53,6 +53,11 @@ Test(e2e, prometheus_textfile_served_by_node_exporter, .timeout = 90)
 	tw_scenario("prometheus", 80, NULL);
 }
 
+Test(e2e, top_piped_and_live_in_tmux, .timeout = 90)
+{
+	tw_scenario("top", 80, NULL);
+}
+
 /* Policies (README, "Policies"). */
 
 Test(e2e, close_reset_ends_exhaustion, .timeout = 240)

@@ -1,0 +1,102 @@
+/* twshim top: what one refresh shows, for the live view (top_screen.c) and
+ * the plain snapshots (top.c) alike. */
+#ifndef TW_TOP_H
+#define TW_TOP_H
+
+#include <stdint.h>
+
+#include "ledger_read.h"
+
+enum top_sort {
+	TOP_BY_PRESSURE, /* stat's order: most TIME_WAIT, then most connects */
+	TOP_BY_TIME_WAIT,
+	TOP_BY_RATE,
+	TOP_BY_ERRORS,
+	TOP_BY_LATENCY,
+	TOP_BY_COMMAND,
+	TOP_BY_PID,
+	TOP_SORTS
+};
+
+struct top_opts {
+	const char *shm;
+	double delay_s;
+	long iterations; /* 0: until quit */
+	enum top_sort sort;
+	int batch;
+};
+
+enum top_kind { TOP_PROC, TOP_DEST, TOP_HINT };
+
+struct top_row {
+	enum top_kind kind;
+	const struct tw_snap_proc *p;
+	const struct tw_snap_dest *d;	  /* TOP_DEST, TOP_HINT */
+	const struct tw_snap_counters *c; /* p's or d's */
+	double rate;			  /* connects/s over the last interval; < 0: not known */
+};
+
+#define TOP_MAX_ROWS (TW_SLOTS * (1 + 2 * TW_DESTS))
+
+struct top_view {
+	/* Over the whole ledger, listed or not. */
+	int alive, exited, aggregates;
+	uint64_t time_wait, errors;
+	double rate; /* the sum of the known rates; < 0: none known yet */
+	int listed;  /* processes listed */
+	int nrows;
+	struct top_row rows[TOP_MAX_ROWS];
+	/* Scratch, by index in the snapshot: rates, and the connects that
+	 * reached an aggregate by folding rather than by connecting. */
+	double proc_rate[TW_SLOTS];
+	double dest_rate[TW_SLOTS][TW_DESTS];
+	uint64_t folded[TW_SLOTS];
+	uint64_t folded_dest[TW_SLOTS][TW_DESTS];
+};
+
+/* The ledger read after read: each one is compared with the one before. */
+struct top_feed {
+	const char *shm;
+	struct tw_snapshot *now, *before; /* two buffers, swapped at each read */
+	int have_now, have_before;
+	double now_s, before_s;	   /* CLOCK_MONOTONIC when each read began */
+	int64_t now_ms, before_ms; /* CLOCK_REALTIME likewise */
+	int64_t tried_ms;	   /* CLOCK_REALTIME of the last read, failed or not */
+	char err[512];		   /* why the last read failed */
+};
+
+/* Reads the ledger anew. 0: read; 1: there is no ledger (yet); -1: it
+ * cannot be read. Both failures say why in f->err. */
+int tw_top_read(struct top_feed *f);
+
+/* The rows of the last read, sorted, with their rates against the read
+ * before; dests: list destinations (and hints) under their process. */
+void tw_top_build(struct top_view *v, const struct top_feed *f, enum top_sort sort, int dests);
+
+/* The same from two snapshots: before (NULL if none) was read dt_s seconds
+ * before now, and began at wall-clock before_ms. */
+void tw_top_compare(struct top_view *v, const struct tw_snapshot *now,
+		    const struct tw_snapshot *before, double dt_s, int64_t before_ms,
+		    enum top_sort sort, int dests);
+
+/* Lines of text: the header (the ledger, the time, the sort order; then
+ * the processes and the totals), the column titles, a row. */
+void tw_top_summary(char *buf, size_t len, const char *shm, int64_t at_ms, enum top_sort sort);
+void tw_top_totals(char *buf, size_t len, const struct top_view *v);
+void tw_top_titles(char *buf, size_t len);
+void tw_top_line(char *buf, size_t len, const struct top_row *r);
+
+/* CLOCK_MONOTONIC in seconds: when reads are due. */
+double tw_top_clock(void);
+
+const char *tw_top_sort_name(enum top_sort s);
+int tw_top_sort_key(enum top_sort s);	   /* the key that selects it */
+int tw_top_sort_by_key(int key);	   /* the order a key selects; -1: none */
+int tw_top_sort_by_name(const char *name); /* -1: none */
+
+/* The live view (top_screen.c): the exit status, or TOP_NO_TERMINAL when
+ * the terminal cannot be driven (nothing was drawn). */
+#define TOP_NO_TERMINAL (-1)
+int tw_top_live(const struct top_opts *o);
+
+#endif

@@ -1,0 +1,427 @@
+/*
+ * twshim top's rows: two reads of the ledger compared, the rates between
+ * them, the rows sorted, and each row in words.
+ *
+ * A rate compares a process with itself only: the same slot, pid and start
+ * time in both reads. A slot reused by another process between the reads
+ * is a new process; a new process (or destination) made all its connects
+ * since the earlier read, and one that cannot be placed has no rate ('-'),
+ * never a negative or borrowed one.
+ */
+#include "top.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "format.h"
+
+/* Each order, its name for --sort, and its key in the live view. */
+/* clang-format off */
+static const struct {
+	const char *name;
+	int key;
+} sorts[TOP_SORTS] = {
+	[TOP_BY_PRESSURE] = { "pressure", 'P' },
+	[TOP_BY_TIME_WAIT] = { "time_wait", 't' },
+	[TOP_BY_RATE] = { "rate", 'r' },
+	[TOP_BY_ERRORS] = { "errors", 'e' },
+	[TOP_BY_LATENCY] = { "latency", 'l' },
+	[TOP_BY_COMMAND] = { "command", 'c' },
+	[TOP_BY_PID] = { "pid", 'p' },
+};
+/* clang-format on */
+
+const char *tw_top_sort_name(enum top_sort s)
+{
+	return (unsigned)s < TOP_SORTS ? sorts[s].name : "?";
+}
+
+int tw_top_sort_key(enum top_sort s)
+{
+	return (unsigned)s < TOP_SORTS ? sorts[s].key : '?';
+}
+
+int tw_top_sort_by_key(int key)
+{
+	for (int i = 0; i < TOP_SORTS; i++)
+		if (sorts[i].key == key)
+			return i;
+	return -1;
+}
+
+int tw_top_sort_by_name(const char *name)
+{
+	for (int i = 0; i < TOP_SORTS; i++)
+		if (strcmp(sorts[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+double tw_top_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int tw_top_read(struct top_feed *f)
+{
+	struct tw_snapshot *spare = f->before;
+	double t = tw_top_clock();
+	int missing;
+
+	/* Clocks first: whatever claims a slot after them is new since this read. */
+	f->tried_ms = wall_ms();
+	if (tw_snapshot_read(f->shm, spare, &missing, f->err, sizeof(f->err)) < 0) {
+		/* The spare buffer is spoilt; the last good read stays the one
+		 * the next is compared with. */
+		f->have_before = 0;
+		return missing ? 1 : -1;
+	}
+	f->before = f->now;
+	f->before_s = f->now_s;
+	f->before_ms = f->now_ms;
+	f->have_before = f->have_now;
+	f->now = spare;
+	f->now_s = t;
+	f->now_ms = f->tried_ms;
+	f->have_now = 1;
+	return 0;
+}
+
+void tw_top_build(struct top_view *v, const struct top_feed *f, enum top_sort sort, int dests)
+{
+	tw_top_compare(v, f->now, f->have_before ? f->before : NULL, f->now_s - f->before_s,
+		       f->before_ms, sort, dests);
+}
+
+static int same_proc(const struct tw_snap_proc *a, const struct tw_snap_proc *b)
+{
+	return a->slot == b->slot && a->pid == b->pid && a->start_ms == b->start_ms &&
+	       a->aggregate == b->aggregate;
+}
+
+static int find_dest(const struct tw_snap_proc *p, int kind, const char *addr)
+{
+	for (int i = 0; i < p->ndests; i++)
+		if (p->dests[i].kind == kind && strcmp(p->dests[i].addr, addr) == 0)
+			return i;
+	return -1;
+}
+
+/* The aggregate a process of this command is folded into
+ * (shim/slot_claim.c): its command's, else the last slot's, for all. */
+static int aggregate_of(const struct tw_snapshot *s, const char *comm)
+{
+	int all = -1;
+
+	for (int i = 0; i < s->nprocs; i++) {
+		const struct tw_snap_proc *p = &s->procs[i];
+		if (!p->aggregate)
+			continue;
+		if (p->slot == (int)TW_SLOTS - 1)
+			all = i;
+		else if (strcmp(p->comm, comm) == 0)
+			return i;
+	}
+	return all;
+}
+
+/* The connects that processes gone since the earlier read took into an
+ * aggregate: moved there, not made there in the interval. */
+static void count_folds(struct top_view *v, const struct tw_snapshot *now,
+			const struct tw_snapshot *before, const int *now_at)
+{
+	for (int i = 0; i < before->nprocs; i++) {
+		const struct tw_snap_proc *q = &before->procs[i];
+		const struct tw_snap_proc *agg;
+		int n = now_at[q->slot], a;
+
+		if (q->aggregate || (n >= 0 && same_proc(&now->procs[n], q)))
+			continue;
+		a = aggregate_of(now, q->comm);
+		if (a < 0)
+			continue;
+		agg = &now->procs[a];
+		v->folded[a] += q->c.connects;
+		for (int d = 0; d < q->ndests; d++) {
+			int k = find_dest(agg, q->dests[d].kind, q->dests[d].addr);
+			if (k < 0)
+				k = find_dest(agg, TW_DEST_REST, "(other destinations)");
+			if (k >= 0)
+				v->folded_dest[a][k] += q->dests[d].c.connects;
+		}
+	}
+}
+
+/* Connects per second: now - then, less what was folded in; -1 when a
+ * counter went back (it never does for one process: the slot is not it). */
+static double rate(uint64_t now, uint64_t then, uint64_t folded, double dt_s)
+{
+	uint64_t made;
+
+	if (now < then)
+		return -1;
+	made = now - then;
+	made -= made < folded ? made : folded;
+	return (double)made / dt_s;
+}
+
+static void rates(struct top_view *v, const struct tw_snapshot *now,
+		  const struct tw_snapshot *before, double dt_s, int64_t before_ms)
+{
+	const struct tw_snap_proc *then_at[TW_SLOTS] = {0};
+	int now_at[TW_SLOTS];
+
+	for (int i = 0; i < now->nprocs; i++) {
+		v->proc_rate[i] = -1;
+		for (unsigned d = 0; d < TW_DESTS; d++)
+			v->dest_rate[i][d] = -1;
+	}
+	if (!before || dt_s <= 0 || before->created_ms != now->created_ms)
+		return;
+	for (unsigned i = 0; i < TW_SLOTS; i++)
+		now_at[i] = -1;
+	for (int i = 0; i < now->nprocs; i++)
+		now_at[now->procs[i].slot] = i;
+	for (int i = 0; i < before->nprocs; i++)
+		then_at[before->procs[i].slot] = &before->procs[i];
+	memset(v->folded, 0, sizeof(v->folded));
+	memset(v->folded_dest, 0, sizeof(v->folded_dest));
+	count_folds(v, now, before, now_at);
+
+	for (int i = 0; i < now->nprocs; i++) {
+		const struct tw_snap_proc *p = &now->procs[i], *q = then_at[p->slot];
+
+		if (q && !same_proc(p, q))
+			q = NULL;
+		/* Neither in the earlier read nor claimed since: unknown. */
+		if (!q && p->start_ms < before_ms)
+			continue;
+		v->proc_rate[i] = rate(p->c.connects, q ? q->c.connects : 0, v->folded[i], dt_s);
+		if (v->proc_rate[i] < 0)
+			continue;
+		for (int d = 0; d < p->ndests; d++) {
+			const struct tw_snap_dest *e = &p->dests[d];
+			int k = q ? find_dest(q, e->kind, e->addr) : -1;
+
+			v->dest_rate[i][d] =
+			    rate(e->c.connects, k >= 0 ? q->dests[k].c.connects : 0,
+				 v->folded_dest[i][d], dt_s);
+		}
+	}
+}
+
+/* What a row is sorted on. */
+struct top_key {
+	const struct tw_snap_counters *c;
+	double rate;
+	uint64_t p50;
+	const char *name; /* the command, or the destination's address */
+	int pid;	  /* 0: an aggregate, or a destination */
+	int order;	  /* the slot, or the place among the destinations */
+};
+
+static int desc(uint64_t a, uint64_t b)
+{
+	return a == b ? 0 : a < b ? 1 : -1;
+}
+
+static int by_sort(const void *a, const void *b, void *arg)
+{
+	const struct top_key *x = a, *y = b;
+	int c = 0;
+
+	switch (*(const enum top_sort *)arg) {
+	case TOP_BY_TIME_WAIT: c = desc(x->c->time_wait, y->c->time_wait); break;
+	case TOP_BY_RATE: c = x->rate == y->rate ? 0 : x->rate < y->rate ? 1 : -1; break;
+	case TOP_BY_ERRORS: c = desc(x->c->connect_errors_total, y->c->connect_errors_total); break;
+	case TOP_BY_LATENCY: c = desc(x->p50, y->p50); break;
+	case TOP_BY_COMMAND: c = strcmp(x->name, y->name); break;
+	case TOP_BY_PID:
+		/* Aggregates (no pid) after the processes. */
+		c = (x->pid == 0) - (y->pid == 0);
+		if (!c)
+			c = (x->pid > y->pid) - (x->pid < y->pid);
+		break;
+	default: break;
+	}
+	if (!c)
+		c = tw_pressure_cmp(x->c, y->c);
+	return c ? c : x->order - y->order;
+}
+
+static void key(struct top_key *k, const struct tw_snap_counters *c, double r, const char *name,
+		int pid, int order)
+{
+	k->c = c;
+	k->rate = r;
+	k->p50 = tw_hist_quantile(c->connect_us_hist, 0.5);
+	k->name = name;
+	k->pid = pid;
+	k->order = order;
+}
+
+static void push(struct top_view *v, enum top_kind kind, const struct tw_snap_proc *p,
+		 const struct tw_snap_dest *d, double r)
+{
+	struct top_row *row = &v->rows[v->nrows++];
+
+	row->kind = kind;
+	row->p = p;
+	row->d = d;
+	row->c = d ? &d->c : &p->c;
+	row->rate = r;
+}
+
+static void list_dests(struct top_view *v, const struct tw_snap_proc *p, int pi, enum top_sort sort)
+{
+	struct top_key keys[TW_DESTS];
+
+	for (int d = 0; d < p->ndests; d++)
+		key(&keys[d], &p->dests[d].c, v->dest_rate[pi][d], p->dests[d].addr, 0, d);
+	qsort_r(keys, (size_t)p->ndests, sizeof(keys[0]), by_sort, &sort);
+	for (int i = 0; i < p->ndests; i++) {
+		int d = keys[i].order;
+		push(v, TOP_DEST, p, &p->dests[d], v->dest_rate[pi][d]);
+		if (p->dests[d].hint.at_ms > 0)
+			push(v, TOP_HINT, p, &p->dests[d], -1);
+	}
+}
+
+void tw_top_compare(struct top_view *v, const struct tw_snapshot *now,
+		    const struct tw_snapshot *before, double dt_s, int64_t before_ms,
+		    enum top_sort sort, int dests)
+{
+	static struct top_key keys[TW_SLOTS];
+	int n = 0;
+
+	v->alive = v->exited = v->aggregates = 0;
+	v->time_wait = v->errors = 0;
+	v->rate = -1;
+	v->nrows = 0;
+	rates(v, now, before, dt_s, before_ms);
+	for (int i = 0; i < now->nprocs; i++) {
+		const struct tw_snap_proc *p = &now->procs[i];
+		double r = v->proc_rate[i];
+
+		v->alive += p->alive;
+		v->aggregates += p->aggregate;
+		v->exited += !p->alive && !p->aggregate;
+		v->time_wait += p->c.time_wait;
+		v->errors += p->c.connect_errors_total;
+		if (r >= 0)
+			v->rate = (v->rate < 0 ? 0 : v->rate) + r;
+		/* stat's choice, and whoever connected in the interval. */
+		if (p->alive || p->c.time_wait > 0 || p->c.open_now > 0 || r > 0)
+			key(&keys[n++], &p->c, r, p->comm, p->pid, i);
+	}
+	/* order is the index here, which follows the slot: ties fall as in stat. */
+	qsort_r(keys, (size_t)n, sizeof(keys[0]), by_sort, &sort);
+	v->listed = n;
+	for (int k = 0; k < n; k++) {
+		int i = keys[k].order;
+		push(v, TOP_PROC, &now->procs[i], NULL, v->proc_rate[i]);
+		if (dests)
+			list_dests(v, &now->procs[i], i, sort);
+	}
+}
+
+/* The most frequent errno among the connect() failures; "-" for none. */
+static const char *top_errno(const struct tw_snap_counters *c)
+{
+	unsigned best = 0;
+
+	for (unsigned i = 1; i < TW_ERR_COUNT; i++)
+		if (c->connect_errors[i] > c->connect_errors[best])
+			best = i;
+	return c->connect_errors[best] ? tw_err_name(best) : "-";
+}
+
+static const char *advice(uint32_t a)
+{
+	return a == TW_ADVICE_URGENT ? "urgent" : a == TW_ADVICE_POOL ? "pool" : "-";
+}
+
+/* A process's hint: the strongest of its destinations'. */
+static uint32_t proc_advice(const struct tw_snap_proc *p)
+{
+	uint32_t a = TW_ADVICE_NONE;
+
+	for (int d = 0; d < p->ndests; d++)
+		if (p->dests[d].hint.at_ms > 0 && p->dests[d].hint.advice > a)
+			a = p->dests[d].hint.advice;
+	return a;
+}
+
+#define TOP_COLUMNS "%-8s %-24s %-9s %9s %9s %8s %-13s %9s %-6s  %s"
+
+void tw_top_titles(char *buf, size_t len)
+{
+	snprintf(buf, len, TOP_COLUMNS, "PID", "COMMAND", "STATE", "CONN/S", "TIME_WAIT", "ERRORS",
+		 "ERRNO", "CONNECT", "HINT", "POLICY ACTIONS");
+}
+
+void tw_top_line(char *buf, size_t len, const struct top_row *r)
+{
+	char pid[16] = "", name[80], rt[32] = "-", tw[24], errs[24], lat[32], acts[256];
+	uint32_t adv;
+
+	if (r->kind == TOP_HINT) {
+		char h[512];
+		tw_fmt_hint(h, sizeof(h), &r->d->hint);
+		snprintf(buf, len, "%-8s     %s", "", h);
+		return;
+	}
+	if (r->kind == TOP_PROC) {
+		tw_fmt_proc(pid, sizeof(pid), name, sizeof(name), r->p);
+		adv = proc_advice(r->p);
+	} else {
+		name[0] = name[1] = ' ';
+		tw_fmt_dest(name + 2, sizeof(name) - 2, r->d);
+		adv = r->d->hint.at_ms > 0 ? r->d->hint.advice : TW_ADVICE_NONE;
+	}
+	if (r->rate >= 0)
+		snprintf(rt, sizeof(rt), "%.1f", r->rate);
+	snprintf(tw, sizeof(tw), "%llu", (unsigned long long)r->c->time_wait);
+	snprintf(errs, sizeof(errs), "%llu", (unsigned long long)r->c->connect_errors_total);
+	tw_fmt_connect_p50(lat, sizeof(lat), r->c);
+	tw_fmt_actions(acts, sizeof(acts), r->c);
+	snprintf(buf, len, TOP_COLUMNS, pid, name, r->kind == TOP_PROC ? r->p->state : "", rt, tw,
+		 errs, top_errno(r->c), lat, advice(adv), acts);
+	for (size_t n = strlen(buf); n > 0 && buf[n - 1] == ' '; n--)
+		buf[n - 1] = '\0';
+}
+
+void tw_top_summary(char *buf, size_t len, const char *shm, int64_t at_ms, enum top_sort sort)
+{
+	char t[32];
+
+	tw_fmt_time(t, sizeof(t), at_ms);
+	snprintf(buf, len, "twshim top  %s  %s  sort: %s (%c)", shm, t, tw_top_sort_name(sort),
+		 tw_top_sort_key(sort));
+}
+
+void tw_top_totals(char *buf, size_t len, const struct top_view *v)
+{
+	char rt[32] = "-";
+
+	if (v->rate >= 0)
+		snprintf(rt, sizeof(rt), "%.1f", v->rate);
+	snprintf(buf, len,
+		 "procs: %d alive, %d exited, %d aggregate%s  total: %s connects/s, %llu "
+		 "TIME_WAIT, %llu errors",
+		 v->alive, v->exited, v->aggregates, v->aggregates == 1 ? "" : "s", rt,
+		 (unsigned long long)v->time_wait, (unsigned long long)v->errors);
+}
