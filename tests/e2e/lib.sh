@@ -108,5 +108,16 @@ stat_json() { "$TW" stat --json --all > "$TMP/stat.json"; }
 # statq ARGS: a number from $TMP/stat.json, see statq.py.
 statq() { "$PY" "$HERE/statq.py" "$TMP/stat.json" "$@"; }
 
-# TIME_WAIT entries in a namespace (the kernel's count).
-ss_tw() { "$@" ss -Htan state time-wait | wc -l; }
+# TIME_WAIT entries in a namespace (the kernel's count), once the closes
+# have settled: a client's socket waits in FIN_WAIT2 until the server,
+# another process (slow under TSan), reads the FIN and closes. Waits up to
+# 5 s for no socket to be half-way closed.
+ss_tw() {
+	local _
+	for _ in $(seq 50); do
+		[ "$("$@" ss -Htan state fin-wait-1 state fin-wait-2 state closing state last-ack |
+			wc -l)" -eq 0 ] && break
+		sleep 0.1
+	done
+	"$@" ss -Htan state time-wait | wc -l
+}
