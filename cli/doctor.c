@@ -27,7 +27,8 @@
 #define RECENT_MS (10 * 60 * 1000)
 
 static const char doctor_usage[] =
-	"Usage: twshim doctor [--json] [--pid PID] [--netns NAME|PATH] [--shm NAME]...\n"
+	"Usage: twshim doctor [--json|--prometheus] [--pid PID] [--netns NAME|PATH]\n"
+	"                     [--shm NAME]... [--limit N]\n"
 	"\n"
 	"Diagnoses port exhaustion: reads the kernel's TCP sockets (NETLINK_SOCK_DIAG,\n"
 	"IPv4 and IPv6) and the host's settings, joins TIME_WAIT toward each\n"
@@ -49,6 +50,9 @@ static const char doctor_usage[] =
 	"\n"
 	"Options:\n"
 	"  --json             machine-readable output, the same content\n"
+	"  --prometheus       the kernel's figures and the findings per severity in the\n"
+	"                     Prometheus text format (node_exporter's textfile\n"
+	"                     collector); exits 0 when written, whatever was found\n"
 	"  --pid PID          only PID's destinations, in PID's network namespace\n"
 	"                     (an exited PID: its ledger rows, in this namespace)\n"
 	"  --netns NAME|PATH  look into another network namespace: a name from\n"
@@ -83,7 +87,7 @@ static int parse_int(const char *opt, const char *v, int lo, int hi, int *out)
 static int parse_opts(struct doctor *d, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
+		{ "json", no_argument, NULL, 'j' },      { "prometheus", no_argument, NULL, 'P' },
 		{ "pid", required_argument, NULL, 'p' }, { "netns", required_argument, NULL, 'n' },
 		{ "shm", required_argument, NULL, 's' }, { "limit", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },      { NULL, 0, NULL, 0 },
@@ -96,6 +100,7 @@ static int parse_opts(struct doctor *d, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': d->json = 1; break;
+		case 'P': d->prometheus = 1; break;
 		case 'p':
 			if (parse_int("--pid", optarg, 1, 1 << 30, &d->pid) < 0)
 				return -1;
@@ -126,6 +131,10 @@ static int parse_opts(struct doctor *d, int argc, char **argv)
 	if (optind < argc) {
 		tw_cli_error("doctor: unexpected argument '%s'; try 'twshim doctor --help'",
 		             argv[optind]);
+		return -1;
+	}
+	if (d->json && d->prometheus) {
+		tw_cli_error("doctor: --json and --prometheus are two output formats: choose one");
 		return -1;
 	}
 	if (d->pid && d->netns) {
@@ -446,15 +455,21 @@ int tw_cmd_doctor(int argc, char **argv)
 	read_ledgers(d);
 	join(d);
 	dr_find(d);
-	if (d->json)
-		dr_report_json(d);
-	else
-		dr_report_text(d);
-	for (int i = 0; i < d->nfindings; i++)
-		if (d->findings[i].sev >= DR_WARNING)
-			rc = TW_EXIT_FINDINGS;
-	if (!kernel_ok)
-		rc = TW_EXIT_FAIL;
+	if (d->prometheus) {
+		/* For collectors (`doctor --prometheus > f.tmp && mv f.tmp f`):
+		 * findings are in the metrics, the status says written or not. */
+		rc = dr_report_prometheus(d) == 0 ? TW_EXIT_OK : TW_EXIT_FAIL;
+	} else {
+		if (d->json)
+			dr_report_json(d);
+		else
+			dr_report_text(d);
+		for (int i = 0; i < d->nfindings; i++)
+			if (d->findings[i].sev >= DR_WARNING)
+				rc = TW_EXIT_FINDINGS;
+		if (!kernel_ok)
+			rc = TW_EXIT_FAIL;
+	}
 	tw_kview_free(&d->kv);
 	for (int i = 0; i < d->nsnaps; i++)
 		free(d->snaps[i]);

@@ -77,7 +77,7 @@ struct dr_capacity {
 
 struct doctor {
 	/* options */
-	int json, pid, limit;
+	int json, prometheus, pid, limit;
 	const char *netns;
 	int nshm;
 	const char *shm[DR_MAX_LEDGERS];
@@ -118,5 +118,7 @@ void dr_capacity(const struct doctor *d, const struct tw_tw_group *g, struct dr_
 void dr_find(struct doctor *d);
 void dr_report_text(const struct doctor *d);
 void dr_report_json(const struct doctor *d);
+/* Returns 0, or -1 with one line on stderr (nothing fit to collect). */
+int dr_report_prometheus(const struct doctor *d);
 
 #endif

@@ -8,7 +8,10 @@
 # DIR is node_exporter's --collector.textfile.directory, INTERVAL 15 s by
 # default, NAME the file's name there (default twshim.prom; it must end in
 # .prom, and each ledger needs its own). TWSHIM_SHM names the ledger as for
-# `twshim stat`; TWSHIM the twshim command (default: twshim on PATH). Run it
+# `twshim stat`; TWSHIM the twshim command (default: twshim on PATH);
+# TWSHIM_EXPORT=doctor exports `twshim doctor --prometheus` (the kernel's
+# TIME_WAIT per destination, in this network namespace) instead of the
+# ledger (stat, the default): give it a NAME of its own. Run it
 # as the user whose programs write the ledger (it is mode 0600), or as root.
 # --once: one export, then exit with its status.
 #
@@ -32,6 +35,11 @@ dir=$1
 interval=${2:-15}
 name=${3:-twshim.prom}
 tw=${TWSHIM:-twshim}
+what=${TWSHIM_EXPORT:-stat}
+case $what in
+stat | doctor) ;;
+*) echo "textfile-loop.sh: TWSHIM_EXPORT='$what' is not an export: expected stat or doctor" >&2; exit 2 ;;
+esac
 case $name in
 */*) echo "textfile-loop.sh: NAME '$name' must be a file name, not a path" >&2; exit 2 ;;
 *.prom) ;;
@@ -46,7 +54,7 @@ trap 'rm -f "$tmp"; [ -n "${sleeper:-}" ] && kill "$sleeper" 2> /dev/null; exit 
 trap 'rm -f "$tmp"; [ -n "${sleeper:-}" ] && kill "$sleeper" 2> /dev/null; exit 130' INT
 
 export_once() {
-	if "$tw" stat --prometheus > "$tmp"; then
+	if "$tw" "$what" --prometheus > "$tmp"; then
 		# readable by node_exporter's own user, whatever the umask
 		chmod 0644 "$tmp" && mv -f "$tmp" "$dir/$name" && return 0
 	fi

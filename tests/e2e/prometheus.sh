@@ -1,4 +1,5 @@
-# twshim stat --prometheus, as node_exporter's textfile collector serves it.
+# twshim stat --prometheus and doctor --prometheus, as node_exporter's
+# textfile collector serves them.
 # Real traffic under the shim (the C client, twice, to exhaustion; python3
 # under --close reset; a client whose name holds a quote and a backslash;
 # the servers themselves), then: promtool finds nothing to say; our own
@@ -130,6 +131,26 @@ TWSHIM_SHM=$LEDGER-2 "$TW" run -- "$EX/legacy_client" -q -n 3 ::1 8081 > /dev/nu
 TWSHIM=$TW TWSHIM_SHM=$LEDGER-2 sh "$EXAMPLES/textfile-loop.sh" --once "$TMP/textfile" 1 \
 	twshim-2.prom || fail "textfile-loop.sh --once on the second ledger failed"
 
+note "doctor --prometheus"
+# The kernel's side, in the same directory: family names apart from stat's.
+TWSHIM=$TW TWSHIM_EXPORT=doctor sh "$EXAMPLES/textfile-loop.sh" --once "$TMP/textfile" 1 \
+	twshim-doctor.prom || fail "textfile-loop.sh with TWSHIM_EXPORT=doctor failed"
+"$PROMTOOL" check metrics < "$TMP/textfile/twshim-doctor.prom" > "$TMP/promtool.out" 2>&1 ||
+	fail "promtool check metrics (doctor): $(cat "$TMP/promtool.out")"
+[ ! -s "$TMP/promtool.out" ] || fail "promtool check metrics (doctor): $(cat "$TMP/promtool.out")"
+echo "ok: promtool check metrics (doctor): nothing to say"
+pc lint "$TMP/textfile/twshim-doctor.prom"
+dv() { pc value "$TMP/textfile/twshim-doctor.prom" "$@"; }
+expect "doctor: TIME_WAIT in the namespace = ss" "$(dv twshim_kernel_time_wait)" -eq "$(ss_tw)"
+expect "doctor: TIME_WAIT toward 127.0.0.1:8080" \
+	"$(dv twshim_kernel_destination_time_wait $dest8080)" -eq 200
+expect "doctor: ports used toward 127.0.0.1:8080 (ratio)" \
+	"$(dv twshim_kernel_destination_ports_used_ratio $dest8080)" -eq 1
+expect "doctor: explained by the ledger toward 127.0.0.1:8080" \
+	"$(dv twshim_doctor_destination_time_wait_explained $dest8080)" -eq 200
+expect "doctor: critical findings" "$(dv twshim_doctor_findings severity=critical)" -ge 1
+expect "doctor --json --prometheus" "$(status "$TW" doctor --json --prometheus)" -eq 2
+
 note "node_exporter"
 port=19100
 "$NODE_EXPORTER" --collector.disable-defaults --collector.textfile \
@@ -146,6 +167,9 @@ wait "$NE_PID" || true
 grep -qx 'node_textfile_scrape_error 0' "$TMP/scrape.txt" ||
 	fail "textfile scrape error: $(grep textfile "$TMP/scrape.txt"; cat "$TMP/node_exporter.log")"
 echo "ok: node_textfile_scrape_error 0"
-pc same "$TMP/textfile/twshim.prom" "$TMP/textfile/twshim-2.prom" "$TMP/scrape.txt"
+pc same "$TMP/textfile/twshim.prom" "$TMP/textfile/twshim-2.prom" \
+	"$TMP/textfile/twshim-doctor.prom" "$TMP/scrape.txt"
 expect "ledgers served" "$(grep -c '^twshim_ledger_info{' "$TMP/scrape.txt")" -eq 2
 grep -E '^twshim_(connects_total|time_wait)\{.*legacy_client.*8080' "$TMP/scrape.txt"
+grep -E '^twshim_kernel_destination_time_wait\{' "$TMP/scrape.txt" | grep 8080 ||
+	fail "node_exporter does not serve doctor's TIME_WAIT toward 127.0.0.1:8080"
