@@ -1,5 +1,8 @@
 /* twshim doctor: the kernel's TIME_WAIT joined with the ledger's names.
- * doctor.c gathers, doctor_find.c judges, doctor_report.c prints. */
+ * doctor.c: options, namespace, the run; kview.h (sockdiag.c, hostcfg.c):
+ * the kernel; doctor_join.c: the ledgers; doctor_find.c and
+ * doctor_settings.c: the judgement; doctor_report.c (text, JSON) and
+ * doctor_prom.c (Prometheus): the output. */
 #ifndef TW_DOCTOR_H
 #define TW_DOCTOR_H
 
@@ -111,6 +114,10 @@ struct dr_setting {
 
 #define DR_MAX_SETTINGS 12
 
+/* doctor_join.c: reads the ledgers (--shm, $TWSHIM_SHM, or /dev/shm/twshim*),
+ * then builds d->dests: the most loaded destinations, with their processes. */
+void dr_read_ledgers(struct doctor *d);
+void dr_join(struct doctor *d);
 /* The destination row a group belongs to, or NULL. */
 struct dr_dest *dr_dest_of(const struct doctor *d, const struct tw_tw_group *g);
 int dr_settings(const struct doctor *d, struct dr_setting *out);

@@ -1,0 +1,256 @@
+/*
+ * twshim doctor's join: every ledger it can read, matched with the kernel's
+ * TIME_WAIT on the destination ip:port. The ledger keys by destination
+ * only (not by source address, not by network namespace), so the join is
+ * per destination over all sources.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "doctor.h"
+
+/* Failures older than this are history, not a warning. */
+#define RECENT_MS (10 * 60 * 1000)
+
+static void add_ledger(struct doctor *d, const char *name)
+{
+	struct tw_snapshot *s;
+	int missing;
+	char err[200];
+
+	if (d->nsnaps == DR_MAX_LEDGERS)
+		return;
+	s = malloc(sizeof(*s));
+	if (!s) {
+		snprintf(d->ledger_errs[d->nledger_errs++], sizeof(d->ledger_errs[0]),
+		         "ledger %s: out of memory", name);
+		return;
+	}
+	if (tw_snapshot_read(name, s, &missing, err, sizeof(err)) < 0) {
+		free(s);
+		if (d->nledger_errs < DR_MAX_LEDGERS)
+			snprintf(d->ledger_errs[d->nledger_errs++], sizeof(d->ledger_errs[0]), "%s", err);
+		return;
+	}
+	d->snaps[d->nsnaps++] = s;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every ledger in /dev/shm: the shim's default is one per user (twshim.UID). */
+void dr_read_ledgers(struct doctor *d)
+{
+	const char *env = getenv("TWSHIM_SHM");
+	char *names[DR_MAX_LEDGERS];
+	int n = 0;
+	DIR *dir;
+	struct dirent *e;
+
+	if (d->nshm) {
+		for (int i = 0; i < d->nshm; i++)
+			add_ledger(d, d->shm[i]);
+		return;
+	}
+	if (env && *env) {
+		if (strcmp(env, "off") != 0)
+			add_ledger(d, env);
+		return;
+	}
+	dir = opendir("/dev/shm");
+	while (dir && (e = readdir(dir)) && n < DR_MAX_LEDGERS) {
+		if (strncmp(e->d_name, "twshim", 6) != 0)
+			continue;
+		names[n] = malloc(strlen(e->d_name) + 2);
+		if (names[n])
+			sprintf(names[n++], "/%s", e->d_name);
+	}
+	if (dir)
+		closedir(dir);
+	qsort(names, (size_t)n, sizeof(names[0]), by_name);
+	for (int i = 0; i < n; i++) {
+		add_ledger(d, names[i]);
+		free(names[i]);
+	}
+}
+
+struct dr_dest *dr_dest_of(const struct doctor *d, const struct tw_tw_group *g)
+{
+	const uint8_t *addr = g->incoming ? g->local : g->remote;
+
+	for (size_t i = 0; i < d->ndests; i++) {
+		const struct dr_dest *x = &d->dests[i];
+		if (x->family == g->family && x->incoming == g->incoming && x->port == g->port &&
+		    memcmp(x->addr, addr, 16) == 0)
+			return (struct dr_dest *)x;
+	}
+	return NULL;
+}
+
+static struct dr_dest *dest_for(struct doctor *d, const struct tw_tw_group *g, int create)
+{
+	const uint8_t *addr = g->incoming ? g->local : g->remote;
+	struct dr_dest *x = dr_dest_of(d, g);
+
+	if (x)
+		return x;
+	if (!create || d->ndests == DR_MAX_DESTS)
+		return NULL;
+	x = &d->dests[d->ndests++];
+	memset(x, 0, sizeof(*x));
+	x->family = g->family;
+	x->incoming = g->incoming;
+	x->port = g->port;
+	memcpy(x->addr, addr, 16);
+	x->loopback = (uint8_t)tw_kaddr_loopback(g->family, addr);
+	tw_kendpoint_format(x->endpoint, sizeof(x->endpoint), g->family, addr, g->port);
+	return x;
+}
+
+static int by_tw(const void *a, const void *b)
+{
+	const struct dr_proc *x = a, *y = b;
+
+	if (x->time_wait != y->time_wait)
+		return x->time_wait < y->time_wait ? 1 : -1;
+	if (x->eaddrnotavail != y->eaddrnotavail)
+		return x->eaddrnotavail < y->eaddrnotavail ? 1 : -1;
+	return x->pid - y->pid;
+}
+
+/* A ledger process's row for this destination, if it has one. */
+static void add_cmd(struct dr_dest *x, const struct tw_snap_proc *p, const struct dr_proc *r)
+{
+	struct dr_cmd *c = NULL;
+
+	for (int i = 0; i < x->ncmds && !c; i++)
+		if (strcmp(x->cmds[i].comm, p->comm) == 0)
+			c = &x->cmds[i];
+	if (!c && x->ncmds < DR_MAX_PROCS) {
+		c = &x->cmds[x->ncmds++];
+		memset(c, 0, sizeof(*c));
+		snprintf(c->comm, sizeof(c->comm), "%s", p->comm);
+	}
+	if (!c)
+		return; /* the command's processes are still in procs and totals */
+	c->procs += p->aggregate ? p->merged_procs : 1;
+	c->alive += p->alive != 0;
+	c->time_wait += r->time_wait;
+	c->eaddrnotavail += r->eaddrnotavail;
+}
+
+static int by_cmd_tw(const void *a, const void *b)
+{
+	const struct dr_cmd *x = a, *y = b;
+
+	if (x->time_wait != y->time_wait)
+		return x->time_wait < y->time_wait ? 1 : -1;
+	return strcmp(x->comm, y->comm);
+}
+
+static void attribute(struct dr_dest *x, const struct tw_snapshot *s, const struct tw_snap_proc *p,
+                      int64_t now_ms)
+{
+	for (int i = 0; i < p->ndests; i++) {
+		const struct tw_snap_dest *ld = &p->dests[i];
+		struct dr_proc r;
+		if (ld->kind != (x->incoming ? TW_DEST_IN : TW_DEST_OUT) ||
+		    strcmp(ld->addr, x->endpoint) != 0)
+			continue;
+		memset(&r, 0, sizeof(r));
+		r.pid = p->pid;
+		snprintf(r.comm, sizeof(r.comm), "%s", p->comm);
+		r.state = p->state;
+		r.merged_procs = p->merged_procs;
+		r.time_wait = ld->c.time_wait;
+		r.connects = ld->c.connects;
+		r.eaddrnotavail = ld->c.connect_errors[TW_ERR_EADDRNOTAVAIL];
+		r.errors = ld->c.connect_errors_total;
+		r.connect_p50_us = tw_hist_quantile(ld->c.connect_us_hist, 0.5);
+		r.actions_total = ld->c.actions_total;
+		r.ledger = s->name;
+		x->ledger_tw += r.time_wait;
+		x->eaddrnotavail += r.eaddrnotavail;
+		if (p->alive || p->exit_ms >= now_ms - RECENT_MS)
+			x->eaddrnotavail_recent += r.eaddrnotavail;
+		x->connects += r.connects;
+		if (!r.time_wait && !r.eaddrnotavail && !r.connects)
+			continue;
+		add_cmd(x, p, &r);
+		if (x->nprocs < DR_MAX_PROCS) {
+			x->procs[x->nprocs++] = r;
+		} else {
+			qsort(x->procs, (size_t)x->nprocs, sizeof(x->procs[0]), by_tw);
+			if (by_tw(&r, &x->procs[DR_MAX_PROCS - 1]) < 0)
+				x->procs[DR_MAX_PROCS - 1] = r;
+			x->more_procs++;
+		}
+	}
+}
+
+static int proc_selected(const struct doctor *d, const struct tw_snap_proc *p)
+{
+	return !d->pid || (p->pid == d->pid && !p->aggregate);
+}
+
+/* Destinations a ledger knows of with pressure but the kernel shows none
+ * (exhaustion past, or another namespace): still worth naming. */
+static void ledger_only(struct doctor *d, const struct tw_snap_proc *p)
+{
+	for (int i = 0; i < p->ndests && d->ndests < DR_MAX_DESTS; i++) {
+		const struct tw_snap_dest *ld = &p->dests[i];
+		struct tw_tw_group g;
+		char host[64];
+		size_t n;
+		if (ld->kind == TW_DEST_REST || (!ld->c.time_wait && !ld->c.connect_errors_total))
+			continue;
+		memset(&g, 0, sizeof(g));
+		g.incoming = ld->kind == TW_DEST_IN;
+		/* Parse back "a.b.c.d:port" / "[v6]:port". */
+		const char *colon = strrchr(ld->addr, ':');
+		if (!colon)
+			continue;
+		n = (size_t)(colon - ld->addr);
+		if (ld->addr[0] == '[' && n >= 2) {
+			snprintf(host, sizeof(host), "%.*s", (int)(n - 2), ld->addr + 1);
+			g.family = 6;
+		} else {
+			snprintf(host, sizeof(host), "%.*s", (int)n, ld->addr);
+			g.family = 4;
+		}
+		g.port = (uint16_t)atoi(colon + 1);
+		if (inet_pton(g.family == 4 ? AF_INET : AF_INET6, host, g.incoming ? g.local : g.remote) != 1)
+			continue;
+		dest_for(d, &g, 1);
+	}
+}
+
+void dr_join(struct doctor *d)
+{
+	/* The destinations with the most TIME_WAIT in the kernel, over sources. */
+	for (size_t i = 0; i < d->kv.ngroups; i++)
+		dest_for(d, &d->kv.groups[i], d->pid == 0);
+	for (int s = 0; s < d->nsnaps; s++)
+		for (int p = 0; p < d->snaps[s]->nprocs; p++)
+			if (proc_selected(d, &d->snaps[s]->procs[p]))
+				ledger_only(d, &d->snaps[s]->procs[p]);
+	for (size_t i = 0; i < d->kv.ngroups; i++) {
+		struct dr_dest *x = dest_for(d, &d->kv.groups[i], 0);
+		if (x)
+			x->kernel_tw += d->kv.groups[i].count;
+	}
+	for (size_t i = 0; i < d->ndests; i++) {
+		struct dr_dest *x = &d->dests[i];
+		for (int s = 0; s < d->nsnaps; s++)
+			for (int p = 0; p < d->snaps[s]->nprocs; p++)
+				if (proc_selected(d, &d->snaps[s]->procs[p]))
+					attribute(x, d->snaps[s], &d->snaps[s]->procs[p], d->now_ms);
+		qsort(x->procs, (size_t)x->nprocs, sizeof(x->procs[0]), by_tw);
+		qsort(x->cmds, (size_t)x->ncmds, sizeof(x->cmds[0]), by_cmd_tw);
+	}
+}
