@@ -92,7 +92,7 @@ static int configure(tw_getenv_fn get, char *err, size_t errlen)
 	}
 	tw_closer_cfg = cfg;
 	tw_closer_wanted = mode_out != M_KERNEL || mode_in != M_KERNEL;
-	return 0;
+	return tw_closer_wanted;
 bad:
 	mode_out = mode_in = M_KERNEL;
 	return -1;

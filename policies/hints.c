@@ -36,7 +36,7 @@ static int configure(tw_getenv_fn get, char *err, size_t errlen)
 	tw_read_sysctl("/proc/sys/net/ipv4/ip_local_port_range", buf, sizeof(buf));
 	if (sscanf(buf, "%u %u", &lo, &hi) == 2 && hi >= lo)
 		range_ports = hi - lo + 1;
-	return 0;
+	return hints_on;
 }
 
 static void hist_copy(uint64_t *out, const _Atomic uint64_t *h)

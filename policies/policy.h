@@ -50,8 +50,10 @@ enum tw_close_verdict {
 
 struct tw_policy {
 	const char *name;
-	/* Reads the policy's variables. 0: read (on or off); -1: a value is
-	 * bad, err says which and what is valid, and the policy stays off. */
+	/* Reads the policy's variables. 1: on; 0: off (its variables unset),
+	 * and none of its hooks is called, so that a program pays nothing for
+	 * the policies it does not use; -1: a value is bad, err says which and
+	 * what is valid, and the policy stays off. */
 	int (*configure)(tw_getenv_fn get, char *err, size_t errlen);
 	/* Before bind() of a tracked socket. */
 	void (*before_bind)(int fd, struct tw_fd *e, struct tw_slot *s);

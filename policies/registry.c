@@ -19,6 +19,8 @@ static const struct tw_policy *const all[] = {
 #define NPOLICIES (sizeof(all) / sizeof(all[0]))
 
 static int on[NPOLICIES];
+/* Whether connect() has anything to ask: the scope check costs a lookup. */
+static int any_before_connect;
 
 int tw_parse_switch(const char *name, const char *v, int dflt, int *out, char *err,
                     size_t errlen)
@@ -65,12 +67,16 @@ int tw_policies_configure(tw_getenv_fn get)
 		tw_err("%s; every policy stays off", err);
 		return strict ? -1 : 0;
 	}
+	any_before_connect = 0;
 	for (size_t i = 0; i < NPOLICIES; i++) {
-		on[i] = all[i]->configure(get, err, sizeof(err)) == 0;
-		if (!on[i]) {
+		int rc = all[i]->configure(get, err, sizeof(err));
+		on[i] = rc > 0;
+		if (rc < 0) {
 			tw_err("%s; the %s policy stays off", err, all[i]->name);
 			bad = 1;
 		}
+		if (on[i] && all[i]->before_connect)
+			any_before_connect = 1;
 	}
 	return strict && bad ? -1 : 0;
 }
@@ -91,7 +97,7 @@ void tw_policies_before_bind(int fd, struct tw_fd *e)
 
 void tw_policies_before_connect(struct tw_connect_ctx *c)
 {
-	if (!tw_scope_applies(&c->key))
+	if (!any_before_connect || !tw_scope_applies(&c->key))
 		return;
 	for (size_t i = 0; i < NPOLICIES; i++)
 		if (on[i] && all[i]->before_connect)

@@ -41,7 +41,7 @@ static int configure(tw_getenv_fn get, char *err, size_t errlen)
 		return -1;
 	}
 	budget_ns = (uint64_t)ms * 1000000u;
-	return 0;
+	return 1;
 }
 
 /* Nanoseconds until the oldest of this process's TIME_WAIT toward the

@@ -26,7 +26,7 @@ static int configure(tw_getenv_fn get, char *err, size_t errlen)
 		reuseaddr = reuseport = 0;
 		return -1;
 	}
-	return 0;
+	return reuseaddr || reuseport;
 }
 
 /* Set the option unless the program did already; count only what we set. */

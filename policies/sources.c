@@ -204,7 +204,7 @@ static int configure(tw_getenv_fn get, char *err, size_t errlen)
 			        port_lo, port_hi);
 		spread = 1;
 	}
-	return 0;
+	return nsrcs > 0 || port_lo != 0;
 bad:
 	nsrcs = 0;
 	port_lo = port_hi = 0;

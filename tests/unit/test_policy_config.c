@@ -59,7 +59,7 @@ Test(close_policy, values)
 	char err[512] = "";
 
 	set1("TWSHIM_CLOSE", "peer-first");
-	cr_expect_eq(tw_policy_close.configure(fake_env, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(tw_policy_close.configure(fake_env, err, sizeof(err)), 1, "%s", err);
 	cr_expect(tw_closer_wanted);
 	set1("TWSHIM_CLOSE", "rst");
 	cr_expect_eq(tw_policy_close.configure(fake_env, err, sizeof(err)), -1);
@@ -71,7 +71,9 @@ Test(close_policy, values)
 	cr_expect_eq(tw_policy_close.configure(fake_env, err, sizeof(err)), -1);
 	cr_expect(strstr(err, "TWSHIM_CLOSE_FALLBACK"), "%s", err);
 	set1("TWSHIM_CLOSE_WAIT_MS", "250");
-	cr_expect_eq(tw_policy_close.configure(fake_env, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(tw_policy_close.configure(fake_env, err, sizeof(err)), 0,
+	             "a wait alone turns nothing on: %s", err);
+	cr_expect_not(tw_closer_wanted);
 	cr_expect_eq(tw_closer_cfg.wait_ns, 250000000ull);
 }
 
@@ -83,6 +85,8 @@ Test(reuseaddr_policy, values)
 	cr_expect_eq(tw_policy_reuseaddr.configure(fake_env, err, sizeof(err)), -1);
 	cr_expect(strstr(err, "TWSHIM_REUSEADDR='yes'") && strstr(err, "'1'"), "%s", err);
 	set1("TWSHIM_REUSEADDR", "1");
+	cr_expect_eq(tw_policy_reuseaddr.configure(fake_env, err, sizeof(err)), 1, "%s", err);
+	set1("TWSHIM_REUSEADDR", "0");
 	cr_expect_eq(tw_policy_reuseaddr.configure(fake_env, err, sizeof(err)), 0, "%s", err);
 }
 
@@ -91,7 +95,7 @@ Test(sources_policy, values)
 	char err[512] = "";
 
 	set1("TWSHIM_SOURCE_ADDRS", "10.0.0.2-10.0.0.11, fd00::2 192.168.0.254-192.168.1.3");
-	cr_expect_eq(tw_policy_sources.configure(fake_env, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(tw_policy_sources.configure(fake_env, err, sizeof(err)), 1, "%s", err);
 	set1("TWSHIM_SOURCE_ADDRS", "10.0.0.2-10.0.1.250");
 	cr_expect_eq(tw_policy_sources.configure(fake_env, err, sizeof(err)), -1);
 	cr_expect(strstr(err, "more than 64"), "%s", err);
@@ -101,7 +105,7 @@ Test(sources_policy, values)
 	set1("TWSHIM_SOURCE_ADDRS", "10.1.0.2-10.2.0.2");
 	cr_expect_eq(tw_policy_sources.configure(fake_env, err, sizeof(err)), -1);
 	set1("TWSHIM_SOURCE_PORTS", "40000-40099");
-	cr_expect_eq(tw_policy_sources.configure(fake_env, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(tw_policy_sources.configure(fake_env, err, sizeof(err)), 1, "%s", err);
 	set1("TWSHIM_SOURCE_PORTS", "50000-40000");
 	cr_expect_eq(tw_policy_sources.configure(fake_env, err, sizeof(err)), -1);
 	cr_expect(strstr(err, "TWSHIM_SOURCE_PORTS='50000-40000'") && strstr(err, "LO-HI"), "%s",
@@ -113,6 +117,8 @@ Test(retry_policy, values)
 	char err[512] = "";
 
 	set1("TWSHIM_RETRY_MS", "1500");
+	cr_expect_eq(tw_policy_retry.configure(fake_env, err, sizeof(err)), 1, "%s", err);
+	set1("TWSHIM_RETRY_MS", "0");
 	cr_expect_eq(tw_policy_retry.configure(fake_env, err, sizeof(err)), 0, "%s", err);
 	set1("TWSHIM_RETRY_MS", "soon");
 	cr_expect_eq(tw_policy_retry.configure(fake_env, err, sizeof(err)), -1);
@@ -137,6 +143,9 @@ Test(hints_policy, values)
 
 	set1("TWSHIM_HINTS", "0");
 	cr_expect_eq(tw_policy_hints.configure(fake_env, err, sizeof(err)), 0, "%s", err);
+	set1("TWSHIM_HINTS", NULL);
+	cr_expect_eq(tw_policy_hints.configure(fake_env, err, sizeof(err)), 1, "on by default: %s",
+	             err);
 	set1("TWSHIM_HINTS", "verbose");
 	cr_expect_eq(tw_policy_hints.configure(fake_env, err, sizeof(err)), -1);
 	cr_expect(strstr(err, "TWSHIM_HINTS='verbose'"), "%s", err);
