@@ -65,6 +65,12 @@ on its side; each lasts 60 s, so 200 ports allow ~3 new connections per
 second to this destination, and connect() failed with EADDRNOTAVAIL.
 TXT
 
+say "What twshim doctor concludes: the kernel's count joined with the ledger"
+echo "\$ twshim doctor    (its findings; the full report adds the host's settings)"
+# Exit status 3: a critical finding, which is the point here.
+"$TW" doctor > "$TMP/doctor.txt" || [ $? -eq 3 ] || { echo "demo: twshim doctor failed" >&2; exit 1; }
+sed -n '/^Outgoing/,/^Host settings/p' "$TMP/doctor.txt" | sed '$d'
+
 # The ports to 127.0.0.1:8080 stay taken for 60 s: show the fix on 8081.
 "$EX/ka_server" -l 127.0.0.1 -p 8081 --ready-file "$TMP/ready2" > /dev/null &
 for _ in $(seq 100); do [ -s "$TMP/ready2" ] && break; sleep 0.05; done
