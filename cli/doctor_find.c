@@ -146,7 +146,7 @@ static void client_fix(char *buf, size_t len, const struct doctor *d, const stru
 
 static void group_findings(struct doctor *d, const struct tw_tw_group *g)
 {
-	const struct dr_dest *x = dr_dest_of(d, g);
+	struct dr_dest *x = dr_dest_of(d, g);
 	struct dr_capacity c;
 	struct dr_finding *f;
 	char src[48], dst[64];
@@ -161,6 +161,8 @@ static void group_findings(struct doctor *d, const struct tw_tw_group *g)
 		f = add(d, sev, g->in_range, c.eta_s == 0 ? "ports-exhausted" : "ports-filling");
 		if (!f)
 			return;
+		if (x)
+			x->capacity_found = 1;
 		if (c.eta_s == 0 && c.soft)
 			snprintf(f->title, sizeof(f->title),
 			         "%s -> %s: every port in TIME_WAIT; tcp_tw_reuse caps it at ~%.0f "
@@ -197,12 +199,8 @@ static void dest_findings(struct doctor *d)
 	for (size_t i = 0; i < d->ndests; i++) {
 		const struct dr_dest *x = &d->dests[i];
 		struct dr_finding *f;
-		int full = 0;
 		/* Failures the ledger saw where the kernel is not full now: past trouble. */
-		for (int k = 0; k < d->nfindings; k++)
-			if (strstr(d->findings[k].title, x->endpoint))
-				full = 1;
-		if (x->incoming || full || !x->eaddrnotavail)
+		if (x->incoming || x->capacity_found || !x->eaddrnotavail)
 			continue;
 		f = add(d, x->eaddrnotavail_recent ? DR_WARNING : DR_INFO, x->eaddrnotavail,
 		        "ports-exhausted-earlier");

@@ -132,3 +132,29 @@ Test(doctor_find, ranked_with_evidence_and_fix)
 	cr_expect_gt(none, 1, "no ledger noted, after the warnings");
 	free(d);
 }
+
+/* A destination whose port's digits begin another's (:80 and :8080): the
+ * EADDRNOTAVAIL the ledger saw toward :80 is still reported when :8080 has
+ * a finding of its own. */
+Test(doctor_find, earlier_failures_not_hidden_by_a_longer_port)
+{
+	struct doctor *d = doc(40000, 40199, 0, 1);
+	struct tw_tw_group g = group(10, 200, 200, 0);
+	int earlier = 0;
+
+	g.port = 8080;
+	d->kv.groups = &g;
+	d->kv.ngroups = 1;
+	d->kv.time_wait = 200;
+	d->ndests = 1;
+	d->dests[0] = (struct dr_dest){ .family = 4, .port = 80, .addr = { 10, 0, 0, 1 },
+		                        .endpoint = "10.0.0.1:80", .eaddrnotavail = 7,
+		                        .eaddrnotavail_recent = 7 };
+	dr_find(d);
+	for (int i = 0; i < d->nfindings; i++)
+		if (!strcmp(d->findings[i].id, "ports-exhausted-earlier") &&
+		    strstr(d->findings[i].title, "10.0.0.1:80:"))
+			earlier = 1;
+	cr_expect(earlier, "the 7 failures toward 10.0.0.1:80 are reported");
+	free(d);
+}
