@@ -140,7 +140,7 @@ static void client_fix(char *buf, size_t len, const struct doctor *d, const stru
 	    h->timestamps.v)
 		put(buf, len, " Host-wide: sysctl net.ipv4.tcp_tw_reuse=1 lets connect() reuse a "
 		              "TIME_WAIT port after tcp_tw_reuse_delay (outgoing only).");
-	if (h->ports.usable && h->ports.usable < 28232)
+	if (h->ports.usable && h->ports.usable < TW_DEFAULT_RANGE_PORTS)
 		put(buf, len, " The range is narrow: net.ipv4.ip_local_port_range could be widened.");
 }
 
@@ -152,8 +152,7 @@ static void group_findings(struct doctor *d, const struct tw_tw_group *g)
 	char src[48], dst[64];
 
 	dr_capacity(d, g, &c);
-	tw_kaddr_format(src, sizeof(src), g->family, g->local);
-	tw_kendpoint_format(dst, sizeof(dst), g->family, g->remote, g->port);
+	tw_group_ends(g, src, sizeof(src), dst, sizeof(dst));
 	if (!c.usable)
 		return;
 	if (c.eta_s == 0 || (c.past_half) || (c.eta_s > 0 && c.eta_s < 600)) {

@@ -59,13 +59,7 @@ static void groups(struct out *o, const char *name, const char *help, int incomi
 		if (g->incoming != incoming)
 			continue;
 		shown++;
-		if (incoming) {
-			tw_kendpoint_format(a, sizeof(a), g->family, g->local, g->port);
-			tw_kaddr_format(b, sizeof(b), g->family, g->remote);
-		} else {
-			tw_kaddr_format(a, sizeof(a), g->family, g->local);
-			tw_kendpoint_format(b, sizeof(b), g->family, g->remote, g->port);
-		}
+		tw_group_ends(g, a, sizeof(a), b, sizeof(b));
 		struct tw_prom_label l[] = { { "netns", d->netns_id },
 			                     { incoming ? "service" : "source", a },
 			                     { incoming ? "client" : "destination", b } };

@@ -101,16 +101,13 @@ static void text_groups(const struct doctor *d, int incoming)
 		if (g->incoming != incoming)
 			continue;
 		shown++;
+		tw_group_ends(g, a, sizeof(a), b, sizeof(b));
 		if (incoming) {
-			tw_kendpoint_format(a, sizeof(a), g->family, g->local, g->port);
-			tw_kaddr_format(b, sizeof(b), g->family, g->remote);
 			printf("  %-24s %-22s %7u  %.1f-%.1f s left\n", a, b, g->count, g->min_ms / 1e3,
 			       g->max_ms / 1e3);
 			continue;
 		}
 		dr_capacity(d, g, &c);
-		tw_kaddr_format(a, sizeof(a), g->family, g->local);
-		tw_kendpoint_format(b, sizeof(b), g->family, g->remote, g->port);
 		eta_text(eta, sizeof(eta), &c);
 		made_by_short(by, sizeof(by), dr_dest_of(d, g));
 		printf("  %-16s %-24s %6u %4.0f%% %7.1f %8s  %s\n", a, b, g->count, 100.0 * c.used,
@@ -209,17 +206,9 @@ static void json_group(struct tw_json *j, const struct doctor *d, const struct t
 	tw_json_key(j, NULL);
 	tw_json_begin(j, '{');
 	tw_json_str(j, "direction", g->incoming ? "incoming" : "outgoing");
-	if (g->incoming) {
-		tw_kendpoint_format(a, sizeof(a), g->family, g->local, g->port);
-		tw_kaddr_format(b, sizeof(b), g->family, g->remote);
-		tw_json_str(j, "service", a);
-		tw_json_str(j, "client", b);
-	} else {
-		tw_kaddr_format(a, sizeof(a), g->family, g->local);
-		tw_kendpoint_format(b, sizeof(b), g->family, g->remote, g->port);
-		tw_json_str(j, "source", a);
-		tw_json_str(j, "destination", b);
-	}
+	tw_group_ends(g, a, sizeof(a), b, sizeof(b));
+	tw_json_str(j, g->incoming ? "service" : "source", a);
+	tw_json_str(j, g->incoming ? "client" : "destination", b);
 	tw_json_u64(j, "time_wait", g->count);
 	tw_json_u64(j, "timer_min_ms", g->min_ms);
 	tw_json_u64(j, "timer_max_ms", g->max_ms);

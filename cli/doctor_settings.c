@@ -38,7 +38,7 @@ int dr_settings(const struct doctor *d, struct dr_setting *out)
 		         "TIME_WAIT 60 s after an active close, so one destination sustains about "
 		         "%d new connections/s from one source address.",
 		         h->ports.usable, h->ports.usable / 60);
-		if (h->ports.usable < 28232)
+		if (h->ports.usable < TW_DEFAULT_RANGE_PORTS)
 			s->verdict = "note";
 	}
 	s = row(out, &n, "ip_local_reserved_ports", NULL);

@@ -37,6 +37,9 @@ struct tw_kview {
 	size_t ngroups;
 };
 
+/* The default ip_local_port_range, 32768-60999: a narrower one is worth a note. */
+#define TW_DEFAULT_RANGE_PORTS 28232
+
 /* Port ranges, as the kernel reads them. */
 struct tw_ports {
 	int lo, hi;           /* ip_local_port_range */
@@ -84,6 +87,10 @@ void tw_kendpoint_format(char *out, size_t len, uint8_t family, const uint8_t *a
                          uint16_t port);
 
 int tw_kaddr_loopback(uint8_t family, const uint8_t *addr);
+/* A group's two ends as shown: outgoing, a = the source address and b =
+ * the destination ip:port; incoming, a = the service's ip:port and b = the
+ * client's address. */
+void tw_group_ends(const struct tw_tw_group *g, char *a, size_t alen, char *b, size_t blen);
 
 extern const char *const tw_tcp_state_names[TW_TCP_STATES];
 

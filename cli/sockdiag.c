@@ -311,3 +311,14 @@ int tw_kaddr_loopback(uint8_t family, const uint8_t *addr)
 
 	return family == 4 ? addr[0] == 127 : memcmp(addr, v6lo, 16) == 0;
 }
+
+void tw_group_ends(const struct tw_tw_group *g, char *a, size_t alen, char *b, size_t blen)
+{
+	if (g->incoming) {
+		tw_kendpoint_format(a, alen, g->family, g->local, g->port);
+		tw_kaddr_format(b, blen, g->family, g->remote);
+	} else {
+		tw_kaddr_format(a, alen, g->family, g->local);
+		tw_kendpoint_format(b, blen, g->family, g->remote, g->port);
+	}
+}
