@@ -4,7 +4,6 @@
  * only (not by source address, not by network namespace), so the join is
  * per destination over all sources.
  */
-#include <arpa/inet.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,7 +122,7 @@ static int by_tw(const void *a, const void *b)
 	return x->pid - y->pid;
 }
 
-/* A ledger process's row for this destination, if it has one. */
+/* Adds a process's row to its command's totals toward x. */
 static void add_cmd(struct dr_dest *x, const struct tw_snap_proc *p, const struct dr_proc *r)
 {
 	struct dr_cmd *c = NULL;
@@ -153,6 +152,7 @@ static int by_cmd_tw(const void *a, const void *b)
 	return strcmp(x->comm, y->comm);
 }
 
+/* A ledger process's row for this destination, if it has one. */
 static void attribute(struct dr_dest *x, const struct tw_snapshot *s, const struct tw_snap_proc *p,
                       int64_t now_ms)
 {
@@ -205,27 +205,13 @@ static void ledger_only(struct doctor *d, const struct tw_snap_proc *p)
 	for (int i = 0; i < p->ndests && d->ndests < DR_MAX_DESTS; i++) {
 		const struct tw_snap_dest *ld = &p->dests[i];
 		struct tw_tw_group g;
-		char host[64];
-		size_t n;
 		if (ld->kind == TW_DEST_REST || (!ld->c.time_wait && !ld->c.connect_errors_total))
 			continue;
 		memset(&g, 0, sizeof(g));
 		g.incoming = ld->kind == TW_DEST_IN;
-		/* Parse back "a.b.c.d:port" / "[v6]:port". */
-		const char *colon = strrchr(ld->addr, ':');
-		if (!colon)
-			continue;
-		n = (size_t)(colon - ld->addr);
-		if (ld->addr[0] == '[' && n >= 2) {
-			snprintf(host, sizeof(host), "%.*s", (int)(n - 2), ld->addr + 1);
-			g.family = 6;
-		} else {
-			snprintf(host, sizeof(host), "%.*s", (int)n, ld->addr);
-			g.family = 4;
-		}
-		g.port = (uint16_t)atoi(colon + 1);
-		if (inet_pton(g.family == 4 ? AF_INET : AF_INET6, host, g.incoming ? g.local : g.remote) != 1)
-			continue;
+		g.family = ld->family;
+		g.port = ld->port;
+		memcpy(g.incoming ? g.local : g.remote, ld->ip, 16);
 		dest_for(d, &g, 1);
 	}
 }

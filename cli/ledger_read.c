@@ -124,6 +124,9 @@ static void snap_proc(struct tw_snap_proc *p, const struct tw_slot *s, uint32_t 
 			continue;
 		o->kind = d->kind;
 		format_addr(o->addr, sizeof(o->addr), d);
+		o->family = d->family;
+		memcpy(o->ip, d->addr, sizeof(o->ip));
+		o->port = d->port;
 		snap_counters(&o->c, &d->c, q);
 		if (!p->alive && !p->aggregate)
 			o->c.open_now = 0;

@@ -32,6 +32,9 @@ struct tw_snap_hint {
 struct tw_snap_dest {
 	int kind;            /* enum tw_dest_kind */
 	char addr[64];       /* "10.0.0.1:80", "[::1]:80", "(other destinations)" */
+	uint8_t family;      /* 4 or 6, and the address and port addr shows */
+	uint8_t ip[16];      /* (not for TW_DEST_REST) */
+	uint16_t port;
 	struct tw_snap_counters c;
 	struct tw_snap_hint hint;
 };

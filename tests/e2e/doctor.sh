@@ -75,6 +75,8 @@ pid=$(dq "$dst8080['processes'][0]['pid']")
 "$TW" doctor --pid "$pid" > "$TMP/pid.txt" || true
 grep -q "process $pid has exited" "$TMP/pid.txt" || fail "--pid: $(head -5 "$TMP/pid.txt")"
 grep -q "10.77.0.1:8081" "$TMP/pid.txt" && fail "--pid $pid shows python3's destination"
+grep -Eq "^  10\.77\.0\.1:8080 +200 +100  legacy_client\[$pid,exited\] 200" "$TMP/pid.txt" ||
+	fail "--pid $pid: its destination from the ledger: $(cat "$TMP/pid.txt")"
 
 # Wrong input: one line naming the value.
 "$TW" doctor --limit 0 2> "$TMP/err" && fail "--limit 0 accepted"
