@@ -151,14 +151,14 @@ void dr_report_text(const struct doctor *d)
 	if (d->kv_err[0]) {
 		printf("Kernel: %s\n", d->kv_err);
 	} else {
-		printf("TCP sockets: %llu (", (unsigned long long)d->kv.total);
+		printf("TCP sockets: %llu", (unsigned long long)d->kv.total);
 		for (int s = 1; s < TW_TCP_STATES; s++)
 			if (d->kv.states[s]) {
-				printf("%s%s %llu", first ? "" : ", ", tw_tcp_state_names[s],
+				printf("%s%s %llu", first ? " (" : ", ", tw_tcp_state_names[s],
 				       (unsigned long long)d->kv.states[s]);
 				first = 0;
 			}
-		printf(")\nTIME_WAIT: %llu", (unsigned long long)d->kv.time_wait);
+		printf("%s\nTIME_WAIT: %llu", first ? "" : ")", (unsigned long long)d->kv.time_wait);
 		if (d->kv.time_wait)
 			printf(", expiring in %.1f to %.1f s", d->kv.tw_min_ms / 1e3, d->kv.tw_max_ms / 1e3);
 		if (d->host.max_tw_buckets.present)
