@@ -45,9 +45,9 @@ static void hist_copy(uint64_t *out, const _Atomic uint64_t *h)
 		out[i] = atomic_load_explicit(&h[i], memory_order_relaxed);
 }
 
-void tw_hints_after_connect(struct tw_slot *s, int dest)
+void tw_hints_after_connect(struct tw_slot *s, int dest, uint64_t now_ns)
 {
-	uint64_t now_ns = tw_now_ns(), now_ms = now_ns / 1000000u, look, tw, recent, per_min;
+	uint64_t now_ms = now_ns / 1000000u, look, tw, recent, per_min;
 	uint64_t hist[TW_HIST_BUCKETS], life, conn, eta = 0;
 	struct tw_dest *d;
 	uint32_t q = tw_quantum(now_ms);

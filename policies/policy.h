@@ -77,8 +77,10 @@ extern const struct tw_policy tw_policy_sources;
 extern const struct tw_policy tw_policy_retry;
 extern const struct tw_policy tw_policy_hints;
 
-/* hints.c: called after each connect() that succeeded, whatever the scope. */
-void tw_hints_after_connect(struct tw_slot *s, int dest);
+/* hints.c: called after each connect() that succeeded, whatever the scope;
+ * now_ns is when connect() returned (tw_now_ns), so that the hook, on every
+ * connection, reads no clock of its own. */
+void tw_hints_after_connect(struct tw_slot *s, int dest, uint64_t now_ns);
 
 /* registry.c: the hooks the shim calls. */
 int tw_policies_configure(tw_getenv_fn get);  /* -1: TWSHIM_STRICT and a bad value */

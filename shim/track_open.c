@@ -280,7 +280,7 @@ int tw_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		}
 		if (retried && s)
 			tw_count_action(s, dest, TW_ACT_RETRY_OK);
-		tw_hints_after_connect(s, dest);
+		tw_hints_after_connect(s, dest, t1);
 		if (tw_closer_wanted)
 			tw_closer_start();
 	} else if (s && !counted) {
