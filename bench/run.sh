@@ -2,14 +2,16 @@
 # bench/run.sh BUILD_DIR: what libtwshim.so costs, as ratios.
 #
 # For each mode of BUILD_DIR/bench/bench_ops (see bench/bench_ops.c for what
-# one op is), runs the same binary with the same iteration count without and
-# with LD_PRELOAD=BUILD_DIR/libtwshim.so, alternately, for BENCH_ROUNDS rounds
-# (ABBA order: odd rounds run without the shim first, even rounds with it
-# first, so that drift and order effects cancel), and reports the median
-# ns/op of each side and their ratio, shim / no-shim. Absolute timings mean
-# nothing from one machine to the next; only the ratio, measured side by side
-# in one run, is the result. Nothing is asserted on timings: the script exits
-# 0 whenever every run ran, 1 when it could not run or a run failed.
+# one op is), `bench_ops compare` runs two workers side by side, one without
+# the shim (A) and one with LD_PRELOAD=BUILD_DIR/libtwshim.so (B), taking
+# turns in blocks of BENCH_BLOCK_MS milliseconds (ABBA order), and this script
+# reports each side's median ns/op and the ratio B / A: the median of the
+# ratios of the blocks paired in time, with their interquartile range.
+# Blocks milliseconds apart see the same machine, where whole runs seconds
+# apart do not (bench_ops.c says why). Absolute timings mean nothing from one
+# machine to the next; only the ratio, measured side by side in one run, is
+# the result. Nothing is asserted on timings: the script exits 0 whenever
+# every comparison ran, 1 when it could not run or a worker failed.
 #
 # Everything runs in a network namespace of its own (unshare -rn: no root
 # needed where unprivileged user namespaces are allowed; as root it falls
@@ -18,22 +20,22 @@
 # ip_local_port_range widened and tcp_tw_reuse set, so that the TIME_WAIT the
 # benchmark leaves behind does not run it out of ports.
 #
-# The shim-side runs get TWSHIM_SHM=/twshim-bench-PID, a ledger of their own
+# The shim side gets TWSHIM_SHM=/twshim-bench-PID, a ledger of its own
 # (removed at exit), and nothing else from the caller's TWSHIM_* variables:
 # these are cleared, so that the shim-side environment is exactly what the
 # header prints.
 #
 # Environment:
-#   BENCH_ROUNDS=N         rounds per mode (default 25)
-#   BENCH_SCALE=X          scales the time of each run (default 1: ~0.25 s)
+#   BENCH_BLOCKS=N         block pairs per mode (default 400)
+#   BENCH_BLOCK_MS=N       milliseconds per block (default 5)
 #   BENCH_MODES="..."      modes to run (default "devnull pipe client connect";
 #                          also available: connect-mt)
-#   BENCH_BASELINE=shim    the baseline runs the shim too, observing only, so
-#                          that the ratio is a policy's own cost
-#   BENCH_SHIM_ENV="V=X .." extra variables for the shim-side runs only, e.g.
+#   BENCH_BASELINE=shim    side A runs the shim too, observing only, so that
+#                          the ratio is a policy's own cost
+#   BENCH_SHIM_ENV="V=X .." extra variables for side B only, e.g.
 #                          BENCH_SHIM_ENV="TWSHIM_CLOSE=reset" to compare a
 #                          policy against observe-only
-#   BENCH_VERBOSE=1        also print every run's ns/op
+#   BENCH_VERBOSE=1        also print every block pair's ns/op
 set -u
 # ip lives in /usr/sbin; numbers are printed and sorted with a '.' decimal point.
 export PATH=$PATH:/usr/sbin:/sbin LC_ALL=C
@@ -41,11 +43,6 @@ export PATH=$PATH:/usr/sbin:/sbin LC_ALL=C
 me=bench/run.sh
 die() { printf '%s: %s\n' "$me" "$*" >&2; exit 1; }
 
-# Iteration counts are calibrated on this machine: a short pilot run without
-# the shim measures ns/op, and each run is then sized to take about
-# RUN_SECONDS * BENCH_SCALE (the same count on both sides, of course).
-RUN_SECONDS=0.25
-declare -A PILOT=([devnull]=20000 [pipe]=10000 [client]=1000 [connect]=1000 [connect-mt]=1000)
 declare -A WHAT=(
 	[devnull]='open("/dev/null") + close()'
 	[pipe]='pipe2() + close() x2'
@@ -66,16 +63,14 @@ bin=$build/bench/bench_ops
 [ -f "$lib" ] || die "$lib not found: the shim is not built, there is nothing to measure (make)"
 [ -x "$bin" ] || die "$bin not found: build it first (make)"
 
-rounds=${BENCH_ROUNDS:-25}
-[[ $rounds =~ ^[1-9][0-9]?$ ]] || die "BENCH_ROUNDS='$rounds' is not a number of rounds from 1 to 99"
-scale=${BENCH_SCALE:-1}
-if ! [[ $scale =~ ^[0-9]*\.?[0-9]+$ ]] || ! awk -v s="$scale" 'BEGIN { exit !(s > 0 && s <= 100) }'; then
-	die "BENCH_SCALE='$scale' is not a factor above 0, up to 100"
-fi
+blocks=${BENCH_BLOCKS:-400}
+[[ $blocks =~ ^[1-9][0-9]{0,4}$ ]] || die "BENCH_BLOCKS='$blocks' is not a number of block pairs from 1 to 99999"
+block_ms=${BENCH_BLOCK_MS:-5}
+[[ $block_ms =~ ^[1-9][0-9]{0,2}$ ]] || die "BENCH_BLOCK_MS='$block_ms' is not a number of milliseconds from 1 to 999"
 read -r -a modes <<<"${BENCH_MODES:-devnull pipe client connect}"
 [ ${#modes[@]} -gt 0 ] || die "BENCH_MODES is empty"
 for m in "${modes[@]}"; do
-	[ -n "${PILOT[$m]+x}" ] || die "BENCH_MODES: '$m' is not a mode (devnull pipe client connect connect-mt)"
+	[ -n "${WHAT[$m]+x}" ] || die "BENCH_MODES: '$m' is not a mode (devnull pipe client connect connect-mt)"
 done
 read -r -a shim_env <<<"${BENCH_SHIM_ENV:-}"
 for kv in "${shim_env[@]}"; do
@@ -135,49 +130,60 @@ sysctl_set() {
 sysctl_set ip_local_port_range "10000 65001"
 sysctl_set tcp_tw_reuse 1
 
-# The shim side: the ledger of its own first, so BENCH_SHIM_ENV may override.
+# Side B, the shim: the ledger of its own first, so BENCH_SHIM_ENV may override.
 # TWSHIM_LOG=off: the hints a churning benchmark earns are computed, not printed.
-with=(env "LD_PRELOAD=$lib" "TWSHIM_SHM=$shm" TWSHIM_LOG=off "${shim_env[@]}")
-without=(env)
-# BENCH_BASELINE=shim: the baseline is the shim observing only, so that the
-# ratio is a policy's own cost (make bench-policies).
+with=("LD_PRELOAD=$lib" "TWSHIM_SHM=$shm" TWSHIM_LOG=off "${shim_env[@]}")
+without=()
+# BENCH_BASELINE=shim: side A is the shim observing only, so that the ratio
+# is a policy's own cost (make bench-policies).
 if [ "${BENCH_BASELINE:-}" = shim ]; then
-	without=(env "LD_PRELOAD=$lib" "TWSHIM_SHM=$shm-base" TWSHIM_LOG=off)
+	without=("LD_PRELOAD=$lib" "TWSHIM_SHM=$shm-base" TWSHIM_LOG=off)
 fi
 
-# run SIDE MODE N: one run; prints its ns/op, or returns 1 saying why.
-run() {
-	local side=$1 mode=$2 n=$3 out rc
-	local -a cmd
-	if [ "$side" = shim ]; then cmd=("${with[@]}"); else cmd=("${without[@]}"); fi
-	out=$("${cmd[@]}" "$bin" "$mode" "$n" 2>"$tmp/err")
+# compare MODE: the block pairs of one mode into $tmp/pairs.MODE ("A B" ns/op
+# per line); its header into $tmp/head.MODE. Returns 1 saying why on failure.
+compare() {
+	local m=$1 rc
+	"$bin" compare "$m" "$blocks" "$block_ms" A "${without[@]}" B "${with[@]}" \
+		>"$tmp/out.$m" 2>"$tmp/stderr.$m"
 	rc=$?
-	if [ -s "$tmp/err" ]; then
-		{ printf '%s\n' "--- $side $mode:"; cat "$tmp/err"; } >>"$tmp/stderr.$mode"
-	fi
-	if [ $rc -ne 0 ] || ! [[ $out =~ ^$mode\ iterations=$n\ ns_per_op=([0-9]+\.[0-9]+)$ ]]; then
-		printf '%s: %s run of %s failed (exit %d): %s\n' "$me" "$side" "$mode" "$rc" "${out:-no output}" >&2
-		sed 's/^/    /' "$tmp/err" >&2
+	head -n 1 "$tmp/out.$m" >"$tmp/head.$m"
+	tail -n +2 "$tmp/out.$m" >"$tmp/pairs.$m"
+	if [ $rc -ne 0 ] || ! grep -q "^compare $m blocks=$blocks " "$tmp/head.$m" ||
+		[ "$(grep -cE '^[0-9]+\.[0-9]+ [0-9]+\.[0-9]+$' "$tmp/pairs.$m")" -ne "$blocks" ]; then
+		printf '%s: comparing %s failed (exit %d)\n' "$me" "$m" "$rc" >&2
+		sed 's/^/    /' "$tmp/stderr.$m" >&2
 		return 1
 	fi
-	printf '%s\n' "${BASH_REMATCH[1]}"
 }
 
-# Two significant digits, at least 100.
-iterations_for() {
-	awk -v ns="$1" -v t="$RUN_SECONDS" -v s="$scale" 'BEGIN {
-		n = t * s * 1e9 / ns; if (n < 100) n = 100
-		e = 1; while (n >= 100) { n /= 10; e *= 10 }
-		printf "%d\n", int(n + 0.5) * e }'
+# quartiles: the 25th, 50th and 75th percentiles of the numbers on stdin.
+quartiles() {
+	sort -g | awk '{ v[NR] = $1 }
+	function q(f,   i) { i = f * (NR - 1) + 1; return v[int(i)] + (i - int(i)) * (v[int(i) + 1] - v[int(i)]) }
+	END { printf "%.6f %.6f %.6f\n", q(.25), q(.5), q(.75) }'
 }
 
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# summary MODE TARGET: the medians of each side and of the pairs' ratios.
+summary() {
+	local p=$tmp/pairs.$1 k qa qb qr
+	k=$(sed -n 's/.* ops_per_block=\([0-9]*\).*/\1/p' "$tmp/head.$1")
+	qa=$(cut -d ' ' -f 1 "$p" | quartiles)
+	qb=$(cut -d ' ' -f 2 "$p" | quartiles)
+	qr=$(awk '{ printf "%.6f\n", $2 / $1 }' "$p" | quartiles)
+	awk -v m="$1" -v t="$2" -v n="$(wc -l <"$p")" -v k="$k" -v qa="$qa" -v qb="$qb" -v qr="$qr" 'BEGIN {
+		split(qa, a, " "); split(qb, b, " "); split(qr, r, " ")
+		printf "%-10s no-shim %9.1f ns  shim %9.1f ns  ratio %.3f", m, a[2], b[2], r[2]
+		if (t != "") printf "  (target %s)", t
+		printf "\n           %d block pairs of %d ops; pairs'"'"' ratios: interquartile %.3f..%.3f; ratio of medians %.3f\n",
+			n, k, r[1], r[3], b[2] / a[2] }'
+}
 
 printf 'twshim benchmark: shim / no-shim, measured side by side in this run\n'
 printf '  kernel    %s (%s), nproc %s, load average %s\n' "$(uname -r)" "$(uname -m)" "$(nproc)" \
 	"$(cut -d ' ' -f 1-3 /proc/loadavg)"
 printf '  shim      %s\n' "$lib"
-printf '  shim env  %s\n' "${with[*]:1}"
+printf '  shim env  %s\n' "${with[*]}"
 printf '  extra     BENCH_SHIM_ENV=%s\n' "${BENCH_SHIM_ENV:-(none: observe-only defaults)}"
 [ "${BENCH_BASELINE:-}" = shim ] &&
 	printf '  baseline  the shim observing only (BENCH_BASELINE=shim): "no-shim" below means that\n'
@@ -185,8 +191,8 @@ printf '  extra     BENCH_SHIM_ENV=%s\n' "${BENCH_SHIM_ENV:-(none: observe-only 
 printf '  netns     %s, lo only; ip_local_port_range %s, tcp_tw_reuse %s\n' \
 	"$_TWSHIM_BENCH_NETNS" "$(tr '\t' ' ' </proc/sys/net/ipv4/ip_local_port_range)" \
 	"$(cat /proc/sys/net/ipv4/tcp_tw_reuse)"
-printf '  rounds    %s per mode, ABBA order; each run ~%s s (BENCH_SCALE %s); medians of ns/op\n' \
-	"$rounds" "$(awk -v t="$RUN_SECONDS" -v s="$scale" 'BEGIN { print t * s }')" "$scale"
+printf '  blocks    %s pairs per mode of ~%s ms each side, ABBA order; ratio: the median of the pairs'"'"' ratios\n' \
+	"$blocks" "$block_ms"
 printf '  one op    %-10s %s\n' "${modes[0]}" "${WHAT[${modes[0]}]}"
 for m in "${modes[@]:1}"; do printf '            %-10s %s\n' "$m" "${WHAT[$m]}"; done
 echo
@@ -194,57 +200,32 @@ echo
 failed=0
 ledger_seen=0
 for m in "${modes[@]}"; do
-	if ! pilot=$(run no-shim "$m" "${PILOT[$m]}"); then
+	if ! compare "$m"; then
+		printf '%-10s FAILED: see above\n' "$m"
 		failed=1
+		rm -f "$tmp/stderr.$m" # shown already
 		continue
 	fi
-	n=$(iterations_for "$pilot")
-	: >"$tmp/no-shim" && : >"$tmp/shim" && : >"$tmp/ratios"
-	ok=1
-	for ((r = 1; r <= rounds; r++)); do
-		if ((r % 2)); then order=(no-shim shim); else order=(shim no-shim); fi
-		for side in "${order[@]}"; do
-			if ! v=$(run "$side" "$m" "$n"); then ok=0; break 2; fi
-			printf '%s\n' "$v" >>"$tmp/$side"
-		done
-		paste "$tmp/shim" "$tmp/no-shim" | tail -n 1 | awk '{ printf "%.3f\n", $1 / $2 }' >>"$tmp/ratios"
-	done
 	[ -e "/dev/shm$shm" ] && ledger_seen=1
-	if [ $ok -eq 0 ]; then
-		printf '%-10s FAILED (iterations=%s): see above\n' "$m" "$n"
-		failed=1
-		continue
-	fi
-	a=$(median <"$tmp/no-shim")
-	b=$(median <"$tmp/shim")
-	# The rounds' own ratios (shim / no-shim of the same round): their
-	# median is a second estimate, their range shows the noise.
-	spread="$(median <"$tmp/ratios") $(sort -g "$tmp/ratios" | sed -n '1p;$p' | paste -s -d ' ')"
 	target=${TARGET[$m]:-}
 	# A policy's own cost has no target: it buys something.
 	[ "${BENCH_BASELINE:-}" = shim ] && target=
-	awk -v m="$m" -v n="$n" -v a="$a" -v b="$b" -v sp="$spread" -v t="$target" 'BEGIN {
-		split(sp, s, " ")
-		printf "%-10s no-shim %9.1f ns  shim %9.1f ns  ratio %.3f", m, a, b, b / a
-		if (t != "") printf "  (target %s)", t
-		printf "\n           iterations %d; rounds'"'"' ratios: median %.3f, range %.3f..%.3f\n", n, s[1], s[2], s[3] }'
+	summary "$m" "$target"
 	if [ "${BENCH_VERBOSE:-0}" = 1 ]; then
-		printf '           no-shim: %s\n' "$(paste -s -d ' ' "$tmp/no-shim")"
-		printf '           shim:    %s\n' "$(paste -s -d ' ' "$tmp/shim")"
-		printf '           ratios:  %s\n' "$(paste -s -d ' ' "$tmp/ratios")"
+		sed 's/^/           pair: /' "$tmp/pairs.$m"
 	fi
 done
 
 echo
 for m in "${modes[@]}"; do
 	if [ -s "$tmp/stderr.$m" ]; then
-		printf 'note: the %s runs wrote to stderr (first lines):\n' "$m"
+		printf 'note: the %s comparison wrote to stderr (first lines):\n' "$m"
 		head -n 6 "$tmp/stderr.$m" | sed 's/^/    /'
 	fi
 done
-if [ $ledger_seen -eq 0 ] && [[ " ${with[*]} " != *" TWSHIM_SHM=off "* ]]; then
+if [ $failed -eq 0 ] && [ $ledger_seen -eq 0 ] && [[ " ${with[*]} " != *" TWSHIM_SHM=off "* ]]; then
 	printf 'note: no ledger appeared at /dev/shm%s: the shim did not attach (inert, or not the real shim?), so these ratios may not measure it\n' "$shm"
 fi
-printf 'Ratios only: per-run noise on a shared or virtual machine is often several percent;\n'
-printf 'compare the per-round spread with the ratio before reading anything into it.\n'
+printf 'Ratios only. Noise shows in the interquartile range of the pairs'"'"' ratios: a ratio\n'
+printf 'inside that range of 1.000 is no measurable cost; repeat before trusting the third digit.\n'
 exit $failed
