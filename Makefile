@@ -74,9 +74,11 @@ TESTBIN  = $(BUILD)/tests/twshim-tests
 EXAMPLES = $(patsubst examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRC))
 BENCHES  = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 PROGS    = $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(PROG_SRC))
+# What the one system call the shim adds per connection costs alone (bench/run.sh).
+FLOOR    = $(BUILD)/bench/floor_peek.so
 
 .PHONY: all test check-san demo bench bench-doctor bench-policies install clean format
-all: $(LIB) $(CLI) $(EXAMPLES) $(BENCHES)
+all: $(LIB) $(CLI) $(EXAMPLES) $(BENCHES) $(FLOOR)
 
 $(BUILD)/pic/%.o: %.c Makefile
 	$(call msg,CC,$@)
@@ -115,6 +117,11 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o
 	$(call msg,LD,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALLCFLAGS) -o $@ $< -lpthread
+
+$(FLOOR): bench/floor/peek.c Makefile
+	$(call msg,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS) $(ALLCFLAGS) -fPIC -shared -fvisibility=hidden -o $@ $< -ldl
 
 # Programs the end-to-end tests run under the shim.
 $(BUILD)/tests/progs/%: $(BUILD)/obj/tests/progs/%.o

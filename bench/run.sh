@@ -35,6 +35,10 @@
 #   BENCH_SHIM_ENV="V=X .." extra variables for side B only, e.g.
 #                          BENCH_SHIM_ENV="TWSHIM_CLOSE=reset" to compare a
 #                          policy against observe-only
+#   BENCH_FLOOR=0          skip the floor: with client among the modes, client
+#                          is run once more with side B preloading only
+#                          BUILD_DIR/bench/floor_peek.so, the one system call
+#                          the shim adds per connection (bench/floor/peek.c)
 #   BENCH_VERBOSE=1        also print every block pair's ns/op
 set -u
 # ip lives in /usr/sbin; numbers are printed and sorted with a '.' decimal point.
@@ -60,6 +64,7 @@ declare -A TARGET=([devnull]='<= 1.02' [pipe]='<= 1.02' [client]='<= 1.05')
 build=$(cd "$1" && pwd) || die "$1: cannot enter"
 lib=$build/libtwshim.so
 bin=$build/bench/bench_ops
+floor=$build/bench/floor_peek.so
 [ -f "$lib" ] || die "$lib not found: the shim is not built, there is nothing to measure (make)"
 [ -x "$bin" ] || die "$bin not found: build it first (make)"
 
@@ -140,19 +145,21 @@ if [ "${BENCH_BASELINE:-}" = shim ]; then
 	without=("LD_PRELOAD=$lib" "TWSHIM_SHM=$shm-base" TWSHIM_LOG=off)
 fi
 
-# compare MODE: the block pairs of one mode into $tmp/pairs.MODE ("A B" ns/op
-# per line); its header into $tmp/head.MODE. Returns 1 saying why on failure.
+# compare NAME MODE VAR=VALUE...: the block pairs of MODE, side B with the
+# variables given, into $tmp/pairs.NAME ("A B" ns/op per line); the header
+# into $tmp/head.NAME. Returns 1 saying why on failure.
 compare() {
-	local m=$1 rc
-	"$bin" compare "$m" "$blocks" "$block_ms" A "${without[@]}" B "${with[@]}" \
-		>"$tmp/out.$m" 2>"$tmp/stderr.$m"
+	local n=$1 m=$2 rc
+	shift 2
+	"$bin" compare "$m" "$blocks" "$block_ms" A "${without[@]}" B "$@" \
+		>"$tmp/out.$n" 2>"$tmp/stderr.$n"
 	rc=$?
-	head -n 1 "$tmp/out.$m" >"$tmp/head.$m"
-	tail -n +2 "$tmp/out.$m" >"$tmp/pairs.$m"
-	if [ $rc -ne 0 ] || ! grep -q "^compare $m blocks=$blocks " "$tmp/head.$m" ||
-		[ "$(grep -cE '^[0-9]+\.[0-9]+ [0-9]+\.[0-9]+$' "$tmp/pairs.$m")" -ne "$blocks" ]; then
-		printf '%s: comparing %s failed (exit %d)\n' "$me" "$m" "$rc" >&2
-		sed 's/^/    /' "$tmp/stderr.$m" >&2
+	head -n 1 "$tmp/out.$n" >"$tmp/head.$n"
+	tail -n +2 "$tmp/out.$n" >"$tmp/pairs.$n"
+	if [ $rc -ne 0 ] || ! grep -q "^compare $m blocks=$blocks " "$tmp/head.$n" ||
+		[ "$(grep -cE '^[0-9]+\.[0-9]+ [0-9]+\.[0-9]+$' "$tmp/pairs.$n")" -ne "$blocks" ]; then
+		printf '%s: comparing %s failed (exit %d)\n' "$me" "$n" "$rc" >&2
+		sed 's/^/    /' "$tmp/stderr.$n" >&2
 		return 1
 	fi
 }
@@ -164,16 +171,17 @@ quartiles() {
 	END { printf "%.6f %.6f %.6f\n", q(.25), q(.5), q(.75) }'
 }
 
-# summary MODE TARGET: the medians of each side and of the pairs' ratios.
+# summary NAME TARGET [LABEL]: the medians of each side (B called LABEL,
+# "shim" by default) and of the pairs' ratios.
 summary() {
-	local p=$tmp/pairs.$1 k qa qb qr
+	local p=$tmp/pairs.$1 k qa qb qr label=${3:-shim}
 	k=$(sed -n 's/.* ops_per_block=\([0-9]*\).*/\1/p' "$tmp/head.$1")
 	qa=$(cut -d ' ' -f 1 "$p" | quartiles)
 	qb=$(cut -d ' ' -f 2 "$p" | quartiles)
 	qr=$(awk '{ printf "%.6f\n", $2 / $1 }' "$p" | quartiles)
-	awk -v m="$1" -v t="$2" -v n="$(wc -l <"$p")" -v k="$k" -v qa="$qa" -v qb="$qb" -v qr="$qr" 'BEGIN {
+	awk -v m="$1" -v t="$2" -v l="$label" -v n="$(wc -l <"$p")" -v k="$k" -v qa="$qa" -v qb="$qb" -v qr="$qr" 'BEGIN {
 		split(qa, a, " "); split(qb, b, " "); split(qr, r, " ")
-		printf "%-10s no-shim %9.1f ns  shim %9.1f ns  ratio %.3f", m, a[2], b[2], r[2]
+		printf "%-10s no-shim %9.1f ns  %-4s %9.1f ns  ratio %.3f", m, a[2], l, b[2], r[2]
 		if (t != "") printf "  (target %s)", t
 		printf "\n           %d block pairs of %d ops; pairs'"'"' ratios: interquartile %.3f..%.3f; ratio of medians %.3f\n",
 			n, k, r[1], r[3], b[2] / a[2] }'
@@ -200,7 +208,7 @@ echo
 failed=0
 ledger_seen=0
 for m in "${modes[@]}"; do
-	if ! compare "$m"; then
+	if ! compare "$m" "$m" "${with[@]}"; then
 		printf '%-10s FAILED: see above\n' "$m"
 		failed=1
 		rm -f "$tmp/stderr.$m" # shown already
@@ -216,8 +224,26 @@ for m in "${modes[@]}"; do
 	fi
 done
 
+# The floor: client again, side B preloading only floor_peek.so, the one
+# system call the shim adds per connection (bench/floor/peek.c). Not for a
+# policy's own cost, where both sides pay it.
+if [[ " ${modes[*]} " == *" client "* ]] && [ "${BENCH_FLOOR:-1}" != 0 ] &&
+	[ "${BENCH_BASELINE:-}" != shim ]; then
+	if [ ! -f "$floor" ]; then
+		printf 'floor      skipped: %s not found (make builds it)\n' "$floor"
+	elif compare floor client "LD_PRELOAD=$floor"; then
+		summary floor "" peek
+		printf '           (client with only the shim'"'"'s one added system call, a 1-byte peek before\n'
+		printf '           each close, preloaded alone: what that call costs on this machine)\n'
+	else
+		printf 'floor      FAILED: see above\n'
+		failed=1
+		rm -f "$tmp/stderr.floor"
+	fi
+fi
+
 echo
-for m in "${modes[@]}"; do
+for m in "${modes[@]}" floor; do
 	if [ -s "$tmp/stderr.$m" ]; then
 		printf 'note: the %s comparison wrote to stderr (first lines):\n' "$m"
 		head -n 6 "$tmp/stderr.$m" | sed 's/^/    /'

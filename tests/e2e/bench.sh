@@ -24,7 +24,9 @@ for m in $modes; do
 	grep -Eq "^$m +no-shim +[0-9]+\.[0-9] ns +shim +[0-9]+\.[0-9] ns +ratio [0-9]+\.[0-9]{3}" \
 		"$TMP/out" || fail "no ratio line for $m"
 done
-expect "modes with 6 block pairs" "$(grep -c '^ *6 block pairs of [0-9]* ops' "$TMP/out")" -eq 5
+grep -Eq "^floor +no-shim +[0-9]+\.[0-9] ns +peek +[0-9]+\.[0-9] ns +ratio [0-9]+\.[0-9]{3}" \
+	"$TMP/out" || fail "no floor line (client with only the peek preloaded)"
+expect "comparisons with 6 block pairs" "$(grep -c '^ *6 block pairs of [0-9]* ops' "$TMP/out")" -eq 6
 grep -q "no ledger appeared" "$TMP/out" && fail "the shim side never attached"
 expect "ledgers left in /dev/shm" "$(ls /dev/shm | grep -c '^twshim-bench-' || true)" -eq 0
 expect "bench_ops processes left" "$(pgrep -c bench_ops || true)" -eq 0
