@@ -2,7 +2,8 @@
  * Each scenario runs as pid 1 of new user, pid, mount and network
  * namespaces (unshare -rn -p -f -m --mount-proc --kill-child): the
  * processes, veth pairs and namespaces it makes die with it, even when it
- * is killed at its time limit. LD_PRELOAD is set by the scenario only in
+ * is killed at its time limit. The few that need real root (a second user,
+ * setuid files) get the same without the user namespace. LD_PRELOAD is set by the scenario only in
  * the environment of the programs it runs under the shim, never here.
  */
 #include "scenario.h"
@@ -57,7 +58,7 @@ static const char *slurp(const char *path)
 	return buf;
 }
 
-void tw_scenario(const char *name, int timeout_s, const char *const *env)
+static void run(const char *name, int timeout_s, const char *const *env, int userns)
 {
 	const char *src = getenv("TWSHIM_SRC"), *build = getenv("TWSHIM_BUILD");
 	char script[512], shm[128], out[] = "/tmp/twshim-e2e-XXXXXX", secs[16];
@@ -80,8 +81,8 @@ void tw_scenario(const char *name, int timeout_s, const char *const *env)
 		setenv("TWSHIM_SHM", shm, 1);
 		for (; env && *env; env++)
 			putenv((char *)*env);
-		execlp("timeout", "timeout", "-k", "5", secs, "unshare", "-rn", "-p", "-f", "-m",
-		       "--mount-proc", "--kill-child", "bash", script, (char *)NULL);
+		execlp("timeout", "timeout", "-k", "5", secs, "unshare", userns ? "-rn" : "-n", "-p",
+		       "-f", "-m", "--mount-proc", "--kill-child", "bash", script, (char *)NULL);
 		_exit(127);
 	}
 	close(fd);
@@ -93,4 +94,16 @@ void tw_scenario(const char *name, int timeout_s, const char *const *env)
 		cr_assert_fail("scenario %s: killed after %d s\n%s", name, timeout_s, text);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	          "scenario %s failed (status %d):\n%s", name, status, text);
+}
+
+void tw_scenario(const char *name, int timeout_s, const char *const *env)
+{
+	run(name, timeout_s, env, 1);
+}
+
+void tw_scenario_root(const char *name, int timeout_s, const char *const *env)
+{
+	if (geteuid() != 0)
+		cr_skip_test("scenario %s needs real root (CI runs as root): skipped", name);
+	run(name, timeout_s, env, 0);
 }

@@ -7,4 +7,8 @@
  * Extra environment: "VAR=VALUE" strings, NULL-terminated, may be NULL. */
 void tw_scenario(const char *name, int timeout_s, const char *const *env);
 
+/* The same as real root, without a user namespace (pid, mount and network
+ * namespaces still private); skipped, saying so, when not run as root. */
+void tw_scenario_root(const char *name, int timeout_s, const char *const *env);
+
 #endif
