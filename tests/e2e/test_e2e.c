@@ -120,6 +120,11 @@ Test(e2e, inert_in_setuid_and_setcap_programs, .timeout = 90)
 	tw_scenario_root("secure_exec", 80, NULL);
 }
 
+Test(e2e, cli_as_an_ordinary_user, .timeout = 90)
+{
+	tw_scenario_root("unprivileged", 80, NULL);
+}
+
 Test(e2e, bench_runs_every_mode_and_cleans_up, .timeout = 90)
 {
 	tw_scenario("bench", 80, NULL);
