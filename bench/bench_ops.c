@@ -583,8 +583,9 @@ static int compare(const struct mode *m, long blocks, long block_ms, int argc, c
 	for (int w = 0; w < 8; w++) {
 		uint64_t dt = 0;
 		for (int s = 0; s < 2; s++) {
-			uint64_t t = side_block(&sides[w % 2 ? 1 - s : s], k);
-			if (sides[w % 2 ? 1 - s : s].letter == 'A')
+			int j = w % 2 ? 1 - s : s;
+			uint64_t t = side_block(&sides[j], k);
+			if (j == 0)
 				dt = t;
 		}
 		if (w >= 4) {
