@@ -31,14 +31,17 @@ void tw_fmt_time(char *buf, size_t len, int64_t ms)
 		strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-void tw_fmt_connect_p50(char *buf, size_t len, const struct tw_snap_counters *c)
+void tw_fmt_us_le(char *buf, size_t len, uint64_t us)
 {
-	uint64_t p50 = tw_hist_quantile(c->connect_us_hist, 0.5);
-
-	if (p50)
-		snprintf(buf, len, "<=%lluus", (unsigned long long)p50);
+	if (us)
+		snprintf(buf, len, "<=%lluus", (unsigned long long)us);
 	else
 		snprintf(buf, len, "-");
+}
+
+void tw_fmt_connect_p50(char *buf, size_t len, const struct tw_snap_counters *c)
+{
+	tw_fmt_us_le(buf, len, tw_hist_quantile(c->connect_us_hist, 0.5));
 }
 
 void tw_fmt_errors(char *buf, size_t len, const struct tw_snap_counters *c)

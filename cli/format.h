@@ -11,6 +11,9 @@
 /* "2024-05-01T12:00:00Z" (UTC); "-" for ms <= 0. */
 void tw_fmt_time(char *buf, size_t len, int64_t ms);
 
+/* A time given as a histogram bucket's upper bound, "<=64us"; "-" for 0. */
+void tw_fmt_us_le(char *buf, size_t len, uint64_t us);
+
 /* The median connect() time as its bucket's upper bound, "<=64us"; "-"
  * when there is none. */
 void tw_fmt_connect_p50(char *buf, size_t len, const struct tw_snap_counters *c);

@@ -34,6 +34,7 @@ struct top_row {
 	const struct tw_snap_dest *d;	  /* TOP_DEST, TOP_HINT */
 	const struct tw_snap_counters *c; /* p's or d's */
 	double rate;			  /* connects/s over the last interval; < 0: not known */
+	uint64_t connect_p50;		  /* us, a bucket's bound: see tw_top_compare; 0: none */
 };
 
 #define TOP_MAX_ROWS (TW_SLOTS * (1 + 2 * TW_DESTS))
@@ -50,6 +51,8 @@ struct top_view {
 	 * reached an aggregate by folding rather than by connecting. */
 	double proc_rate[TW_SLOTS];
 	double dest_rate[TW_SLOTS][TW_DESTS];
+	uint64_t proc_p50[TW_SLOTS]; /* over the interval; 0: none made in it, or not known */
+	uint64_t dest_p50[TW_SLOTS][TW_DESTS];
 	uint64_t folded[TW_SLOTS];
 	uint64_t folded_dest[TW_SLOTS][TW_DESTS];
 };
@@ -74,7 +77,11 @@ int tw_top_read(struct top_feed *f);
 void tw_top_build(struct top_view *v, const struct top_feed *f, enum top_sort sort, int dests);
 
 /* The same from two snapshots: before (NULL if none) was read dt_s seconds
- * before now, and began at wall-clock before_ms. */
+ * before now, and began at wall-clock before_ms. A row's connect_p50 is the
+ * median time of the connect() calls it made in the interval, the early
+ * warning of ports filling, which a median since the process started would
+ * hide under hours of fast calls; for a row with none in the interval (or no
+ * interval: the first read, an aggregate), the median since it started. */
 void tw_top_compare(struct top_view *v, const struct tw_snapshot *now,
 		    const struct tw_snapshot *before, double dt_s, int64_t before_ms,
 		    enum top_sort sort, int dests);

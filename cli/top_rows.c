@@ -178,6 +178,22 @@ static double rate(uint64_t now, uint64_t then, uint64_t folded, double dt_s)
 	return (double)made / dt_s;
 }
 
+/* The median of the connect() times counted since then (NULL: all of
+ * them); 0 when there are none, or a bucket went back. */
+static uint64_t interval_p50(const struct tw_snap_counters *now,
+			     const struct tw_snap_counters *then)
+{
+	uint64_t made[TW_HIST_BUCKETS];
+
+	for (unsigned b = 0; b < TW_HIST_BUCKETS; b++) {
+		uint64_t was = then ? then->connect_us_hist[b] : 0;
+		if (now->connect_us_hist[b] < was)
+			return 0;
+		made[b] = now->connect_us_hist[b] - was;
+	}
+	return tw_hist_quantile(made, 0.5);
+}
+
 static void rates(struct top_view *v, const struct tw_snapshot *now,
 		  const struct tw_snapshot *before, double dt_s, int64_t before_ms)
 {
@@ -186,8 +202,11 @@ static void rates(struct top_view *v, const struct tw_snapshot *now,
 
 	for (int i = 0; i < now->nprocs; i++) {
 		v->proc_rate[i] = -1;
-		for (unsigned d = 0; d < TW_DESTS; d++)
+		v->proc_p50[i] = 0;
+		for (unsigned d = 0; d < TW_DESTS; d++) {
 			v->dest_rate[i][d] = -1;
+			v->dest_p50[i][d] = 0;
+		}
 	}
 	if (!before || dt_s <= 0 || before->created_ms != now->created_ms)
 		return;
@@ -212,13 +231,18 @@ static void rates(struct top_view *v, const struct tw_snapshot *now,
 		v->proc_rate[i] = rate(p->c.connects, q ? q->c.connects : 0, v->folded[i], dt_s);
 		if (v->proc_rate[i] < 0)
 			continue;
+		/* An aggregate's histogram also grows by what is folded in. */
+		if (!p->aggregate)
+			v->proc_p50[i] = interval_p50(&p->c, q ? &q->c : NULL);
 		for (int d = 0; d < p->ndests; d++) {
 			const struct tw_snap_dest *e = &p->dests[d];
 			int k = q ? find_dest(q, e->kind, e->addr) : -1;
+			const struct tw_snap_counters *was = k >= 0 ? &q->dests[k].c : NULL;
 
-			v->dest_rate[i][d] =
-			    rate(e->c.connects, k >= 0 ? q->dests[k].c.connects : 0,
-				 v->folded_dest[i][d], dt_s);
+			v->dest_rate[i][d] = rate(e->c.connects, was ? was->connects : 0,
+						  v->folded_dest[i][d], dt_s);
+			if (!p->aggregate)
+				v->dest_p50[i][d] = interval_p50(&e->c, was);
 		}
 	}
 }
@@ -262,19 +286,25 @@ static int by_sort(const void *a, const void *b, void *arg)
 	return c ? c : x->order - y->order;
 }
 
-static void key(struct top_key *k, const struct tw_snap_counters *c, double r, const char *name,
-		int pid, int order)
+/* The row's connect() median: over the interval if it connected in it. */
+static uint64_t row_p50(const struct tw_snap_counters *c, uint64_t interval)
+{
+	return interval ? interval : tw_hist_quantile(c->connect_us_hist, 0.5);
+}
+
+static void key(struct top_key *k, const struct tw_snap_counters *c, double r, uint64_t p50,
+		const char *name, int pid, int order)
 {
 	k->c = c;
 	k->rate = r;
-	k->p50 = tw_hist_quantile(c->connect_us_hist, 0.5);
+	k->p50 = p50;
 	k->name = name;
 	k->pid = pid;
 	k->order = order;
 }
 
 static void push(struct top_view *v, enum top_kind kind, const struct tw_snap_proc *p,
-		 const struct tw_snap_dest *d, double r)
+		 const struct tw_snap_dest *d, double r, uint64_t p50)
 {
 	struct top_row *row = &v->rows[v->nrows++];
 
@@ -283,6 +313,7 @@ static void push(struct top_view *v, enum top_kind kind, const struct tw_snap_pr
 	row->d = d;
 	row->c = d ? &d->c : &p->c;
 	row->rate = r;
+	row->connect_p50 = p50;
 }
 
 static void list_dests(struct top_view *v, const struct tw_snap_proc *p, int pi, enum top_sort sort)
@@ -290,13 +321,14 @@ static void list_dests(struct top_view *v, const struct tw_snap_proc *p, int pi,
 	struct top_key keys[TW_DESTS];
 
 	for (int d = 0; d < p->ndests; d++)
-		key(&keys[d], &p->dests[d].c, v->dest_rate[pi][d], p->dests[d].addr, 0, d);
+		key(&keys[d], &p->dests[d].c, v->dest_rate[pi][d],
+		    row_p50(&p->dests[d].c, v->dest_p50[pi][d]), p->dests[d].addr, 0, d);
 	qsort_r(keys, (size_t)p->ndests, sizeof(keys[0]), by_sort, &sort);
 	for (int i = 0; i < p->ndests; i++) {
 		int d = keys[i].order;
-		push(v, TOP_DEST, p, &p->dests[d], v->dest_rate[pi][d]);
+		push(v, TOP_DEST, p, &p->dests[d], v->dest_rate[pi][d], keys[i].p50);
 		if (p->dests[d].hint.at_ms > 0)
-			push(v, TOP_HINT, p, &p->dests[d], -1);
+			push(v, TOP_HINT, p, &p->dests[d], -1, 0);
 	}
 }
 
@@ -325,14 +357,15 @@ void tw_top_compare(struct top_view *v, const struct tw_snapshot *now,
 			v->rate = (v->rate < 0 ? 0 : v->rate) + r;
 		/* stat's choice, and whoever connected in the interval. */
 		if (p->alive || p->c.time_wait > 0 || p->c.open_now > 0 || r > 0)
-			key(&keys[n++], &p->c, r, p->comm, p->pid, i);
+			key(&keys[n++], &p->c, r, row_p50(&p->c, v->proc_p50[i]), p->comm, p->pid,
+			    i);
 	}
 	/* order is the index here, which follows the slot: ties fall as in stat. */
 	qsort_r(keys, (size_t)n, sizeof(keys[0]), by_sort, &sort);
 	v->listed = n;
 	for (int k = 0; k < n; k++) {
 		int i = keys[k].order;
-		push(v, TOP_PROC, &now->procs[i], NULL, v->proc_rate[i]);
+		push(v, TOP_PROC, &now->procs[i], NULL, v->proc_rate[i], keys[k].p50);
 		if (dests)
 			list_dests(v, &now->procs[i], i, sort);
 	}
@@ -396,7 +429,7 @@ void tw_top_line(char *buf, size_t len, const struct top_row *r)
 		snprintf(rt, sizeof(rt), "%.1f", r->rate);
 	snprintf(tw, sizeof(tw), "%llu", (unsigned long long)r->c->time_wait);
 	snprintf(errs, sizeof(errs), "%llu", (unsigned long long)r->c->connect_errors_total);
-	tw_fmt_connect_p50(lat, sizeof(lat), r->c);
+	tw_fmt_us_le(lat, sizeof(lat), r->connect_p50);
 	tw_fmt_actions(acts, sizeof(acts), r->c);
 	snprintf(buf, len, TOP_COLUMNS, pid, name, r->kind == TOP_PROC ? r->p->state : "", rt, tw,
 		 errs, top_errno(r->c), lat, advice(adv), acts);

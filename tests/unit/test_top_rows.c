@@ -71,6 +71,12 @@ static void connects(int slot, int d, int n)
 		tw_count_connect(&tw_ledger->slots[slot], d, 0, 20);
 }
 
+static void connects_us(int slot, int d, int n, uint64_t us)
+{
+	for (int i = 0; i < n; i++)
+		tw_count_connect(&tw_ledger->slots[slot], d, 0, us);
+}
+
 static void active_closes(int slot, int d, int n)
 {
 	for (int i = 0; i < n; i++)
@@ -255,4 +261,45 @@ Test(top_rows, sort_orders_and_keys, .init = setup, .fini = teardown)
 	tw_top_totals(line, sizeof(line), &v);
 	cr_expect(strstr(line, "0 alive, 3 exited") && strstr(line, "33 TIME_WAIT, 7 errors"), "%s",
 		  line);
+}
+
+/* CONNECT follows the interval: a thousand fast calls before it do not
+ * hide fifty slow ones in it (ports filling), and latency sorts on that. */
+Test(top_rows, connect_median_over_the_interval, .init = setup, .fini = teardown)
+{
+	int s = claim(getpid(), self_ticks(), "client", 1000);
+	int a = dest(s, 1, 80), b = dest(s, 2, 80);
+	int o = claim(4243, 9, "other", 1000);
+	int oa = dest(o, 3, 80);
+	const struct top_row *p;
+	char line[512];
+
+	connects_us(s, a, 1000, 20); /* bucket (16, 32] us */
+	connects_us(s, b, 10, 20);
+	connects_us(o, oa, 100, 2000); /* (1024, 2048] */
+	active_closes(o, oa, 5); /* listed while it holds TIME_WAIT, though pid 4243 is gone */
+	snap(&before);
+	connects_us(s, a, 50, 3000); /* (2048, 4096] */
+	connects_us(o, oa, 10, 20);
+	snap(&now);
+	tw_top_compare(&v, &now, &before, 1.0, 2000, TOP_BY_LATENCY, 1);
+
+	p = row_of(getpid(), NULL);
+	cr_assert_not_null(p);
+	cr_expect_eq(p->connect_p50, 4096, "the interval's median, not the lifetime's 32");
+	cr_expect_eq(dest_row(getpid(), "10.0.0.1:80")->connect_p50, 4096);
+	/* No call to .2 in the interval: its median since the start. */
+	cr_expect_eq(dest_row(getpid(), "10.0.0.2:80")->connect_p50, 32);
+	cr_expect_eq(row_of(4243, NULL)->connect_p50, 32);
+	tw_top_line(line, sizeof(line), p);
+	cr_expect(strstr(line, " <=4096us "), "%s", line);
+	/* By latency: ours (4096 now) before the other (2048 since its start, 32 now). */
+	cr_expect_eq(v.rows[0].kind, TOP_PROC);
+	cr_expect_eq(v.rows[0].p->pid, getpid());
+
+	/* No earlier read: the medians since the start, and the order flips. */
+	tw_top_compare(&v, &now, NULL, 0, 0, TOP_BY_LATENCY, 1);
+	cr_expect_eq(row_of(getpid(), NULL)->connect_p50, 32);
+	cr_expect_eq(row_of(4243, NULL)->connect_p50, 2048);
+	cr_expect_eq(v.rows[0].p->pid, 4243);
 }
