@@ -92,6 +92,9 @@ void tw_policies_closed(const struct tw_fd *v, enum tw_close_class cls);
 /* sources.c, for retry.c: bind c's socket to the next-best source address
  * not tried yet. 1 if it did. */
 int tw_sources_next(struct tw_connect_ctx *c);
+/* Whether a policy that is on has an at_close hook: when none has, close()
+ * skips preparing its context. */
+int tw_policies_at_close_wanted(void);
 enum tw_close_verdict tw_policies_at_close(struct tw_close_ctx *c);
 void tw_policies_after_fork_child(void);
 void tw_policies_at_exit(void);

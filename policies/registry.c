@@ -19,8 +19,9 @@ static const struct tw_policy *const all[] = {
 #define NPOLICIES (sizeof(all) / sizeof(all[0]))
 
 static int on[NPOLICIES];
-/* Whether connect() has anything to ask: the scope check costs a lookup. */
-static int any_before_connect;
+/* Whether a hook has anyone to call: connect()'s scope check costs a
+ * lookup, and close() runs both of its hooks on every connection. */
+static int any_before_connect, any_at_close, any_closed;
 
 int tw_parse_switch(const char *name, const char *v, int dflt, int *out, char *err,
                     size_t errlen)
@@ -67,7 +68,7 @@ int tw_policies_configure(tw_getenv_fn get)
 		tw_err("%s; every policy stays off", err);
 		return strict ? -1 : 0;
 	}
-	any_before_connect = 0;
+	any_before_connect = any_at_close = any_closed = 0;
 	for (size_t i = 0; i < NPOLICIES; i++) {
 		int rc = all[i]->configure(get, err, sizeof(err));
 		on[i] = rc > 0;
@@ -77,6 +78,10 @@ int tw_policies_configure(tw_getenv_fn get)
 		}
 		if (on[i] && all[i]->before_connect)
 			any_before_connect = 1;
+		if (on[i] && all[i]->at_close)
+			any_at_close = 1;
+		if (on[i] && all[i]->closed)
+			any_closed = 1;
 	}
 	return strict && bad ? -1 : 0;
 }
@@ -116,9 +121,16 @@ int tw_policies_retry_connect(struct tw_connect_ctx *c)
 
 void tw_policies_closed(const struct tw_fd *v, enum tw_close_class cls)
 {
+	if (!any_closed)
+		return;
 	for (size_t i = 0; i < NPOLICIES; i++)
 		if (on[i] && all[i]->closed)
 			all[i]->closed(v, cls);
+}
+
+int tw_policies_at_close_wanted(void)
+{
+	return any_at_close;
 }
 
 enum tw_close_verdict tw_policies_at_close(struct tw_close_ctx *c)

@@ -90,8 +90,9 @@ struct closing {
 	enum tw_close_class cls;
 	enum tw_close_verdict verdict;
 	struct tw_slot *s;          /* where the close is counted */
+	struct tw_slot *owner;      /* where the connection was counted as open */
 	int dest;
-	int placed;                 /* s and dest are set */
+	int placed;                 /* s, owner and dest are set */
 	uint64_t cookie;            /* SO_COOKIE, for sockets others may hold */
 };
 
@@ -154,6 +155,7 @@ static void close_place(struct closing *c)
 	struct tw_addr key;
 
 	c->placed = 1;
+	c->owner = owner;
 	c->s = tw_slot_acquire(TW_SLOT_EXISTING);
 	if (!c->s)
 		c->s = owner;
@@ -183,7 +185,8 @@ static void close_decide(int fd, struct closing *c, int policies)
 		c->connected_late = 1;
 	}
 	c->cls = tw_classify(c->tcp_state, c->v.flags, c->unread);
-	if ((c->v.flags & TW_F_SHARED) || c->v.state == TW_CS_CONNECTING || !policies)
+	if ((c->v.flags & TW_F_SHARED) || c->v.state == TW_CS_CONNECTING || !policies ||
+	    !tw_policies_at_close_wanted())
 		return;
 	close_place(c);
 	ctx = (struct tw_close_ctx){ .fd = fd, .v = &c->v, .cls = c->cls, .slot = c->s,
@@ -205,8 +208,6 @@ void tw_count_end(struct tw_slot *s, int dest, const struct tw_fd *v, enum tw_cl
 /* Counts the close once the fd is gone. */
 static void close_finish(struct closing *c)
 {
-	struct tw_slot *owner = tw_entry_slot(&c->v);
-
 	if (c->v.state == TW_CS_NEW || c->v.state == TW_CS_LISTENING)
 		return;
 	/* Others hold the socket: their close is the one that counts. When the
@@ -223,8 +224,8 @@ static void close_finish(struct closing *c)
 	/* A connection the closer took is counted when it really ends. */
 	if (c->verdict != TW_CLOSE_TAKEN && c->s)
 		tw_count_end(c->s, c->dest, &c->v, c->cls);
-	if (owner)
-		tw_count_open(owner, c->v.dest, -1);
+	if (c->owner)
+		tw_count_open(c->owner, c->v.dest, -1);
 }
 
 int tw_close(int fd)
