@@ -30,13 +30,9 @@ rounds=${BENCH_ROUNDS:-11}
 [[ $rounds =~ ^[1-9][0-9]?$ ]] || die "BENCH_ROUNDS='$rounds' is not a number of rounds from 1 to 99"
 
 if [ -z "${_TWSHIM_DOCTOR_NETNS:-}" ]; then
-	if unshare -rn true 2>/dev/null; then
-		ns=(unshare -rn)
-	elif [ "$(id -u)" -eq 0 ] && unshare -n true 2>/dev/null; then
-		ns=(unshare -n)
-	else
+	. "$(dirname "$0")/ns.sh"
+	bench_ns -n ||
 		die "cannot make a network namespace (unshare -rn failed); the entries must be made in one of our own"
-	fi
 	_TWSHIM_DOCTOR_NETNS=1 exec "${ns[@]}" -- "$BASH" "$0" "$@"
 fi
 

@@ -15,11 +15,9 @@ export PATH=$PATH:/usr/sbin:/sbin LC_ALL=C
 if [ "$$" != 1 ] || [ "${TWFACTS_IN_NS:-}" != 1 ]; then  # not yet pid 1 of our namespaces
 	TWFACTS_UID=$(id -u)
 	export TWFACTS_IN_NS=1 TWFACTS_UID
-	ns=(unshare -rn -p -f -m --mount-proc --kill-child)
-	if ! "${ns[@]}" true 2>/dev/null; then
-		[ "$(id -u)" = 0 ] || { echo "facts.sh: user namespaces are not allowed here" >&2; exit 1; }
-		ns=(unshare -n -p -f -m --mount-proc --kill-child)
-	fi
+	. "$(dirname "$(readlink -f "$0")")/ns.sh"
+	bench_ns -n -p -f -m --mount-proc --kill-child ||
+		{ echo "facts.sh: user namespaces are not allowed here, and this is not root" >&2; exit 1; }
 	# timeout kills unshare; --kill-child then kills our pid 1, and with it the ns.
 	exec timeout -k 5 300 "${ns[@]}" bash "$(readlink -f "$0")"
 fi

@@ -93,13 +93,9 @@ done
 if [ -z "${_TWSHIM_BENCH_NETNS:-}" ]; then
 	shm=/twshim-bench-$$
 	trap 'rm -f "/dev/shm$shm" "/dev/shm$shm-base"' EXIT
-	if unshare -rn true 2>/dev/null; then
-		ns=(unshare -rn)
-	elif [ "$(id -u)" -eq 0 ] && unshare -n true 2>/dev/null; then
-		ns=(unshare -n)
-	else
+	. "$(dirname "$0")/ns.sh"
+	bench_ns -n ||
 		die "cannot make a network namespace (unshare -rn failed: are unprivileged user namespaces disabled?); the benchmark only runs inside one of its own"
-	fi
 	# In the background, so that a signal to this shell (timeout, make on
 	# Ctrl-C) is passed on at once rather than after the whole benchmark.
 	_TWSHIM_BENCH_NETNS="${ns[*]}" _TWSHIM_BENCH_SHM=$shm "${ns[@]}" -- "$BASH" "$0" "$@" &
