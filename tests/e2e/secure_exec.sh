@@ -16,16 +16,12 @@ if [ -n "${SAN:-}" ]; then
 	note "SAN=$SAN: secure execution is checked in the plain build's suite"
 	exit 0
 fi
-[ "$(id -u)" = 0 ] || fail "needs root"
-[ "$(awk '{ print $1, $2 }' /proc/self/uid_map)" = "0 0" ] || fail "needs real root, not a user namespace"
 command -v setcap >/dev/null || fail "setcap is needed (Debian package libcap2-bin)"
-command -v setpriv >/dev/null || fail "setpriv is needed (Debian package util-linux)"
-NOBODY=65534
+real_root_private_shm
 
 loopback_ns 40000 40999 0
 # The mounts first go, then lib.sh's cleanup removes $TMP.
 trap 'umount -l /etc "$SD" 2>/dev/null || true; cleanup' EXIT
-mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 # A directory the unprivileged user can read, on a file system that honours
 # setuid bits and keeps file capabilities.
 SD=$TMP/secure
@@ -48,7 +44,7 @@ start_server "$EX/ka_server" -l 127.0.0.1 -p 8080
 probe() {
 	local name=$1 user=$2 rc
 	local -a as=()
-	[ "$user" = nobody ] && as=(setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups)
+	[ "$user" = nobody ] && as=(as_nobody)
 	set +e
 	TWSHIM_SHM=$LEDGER-$name TWSHIM_LOG=stderr "${as[@]}" "$SD/$name" 8080 20 \
 		> "$TMP/$name.out" 2> "$TMP/$name.err"

@@ -9,14 +9,8 @@
 # /dev/shm.
 . "$(dirname "$0")/lib.sh"
 
-[ "$(id -u)" = 0 ] || fail "needs root"
-[ "$(awk '{ print $1, $2 }' /proc/self/uid_map)" = "0 0" ] || fail "needs real root, not a user namespace"
-command -v setpriv >/dev/null || fail "setpriv is needed (Debian package util-linux)"
-NOBODY=65534
-as_nobody() { setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups "$@"; }
-
+real_root_private_shm
 loopback_ns 40000 40999 0
-mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 # The build must be reachable by nobody: a copy where it may read it.
 UB=$TMP/build
 mkdir -p "$UB/examples"
