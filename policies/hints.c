@@ -45,21 +45,17 @@ static void hist_copy(uint64_t *out, const _Atomic uint64_t *h)
 		out[i] = atomic_load_explicit(&h[i], memory_order_relaxed);
 }
 
-void tw_hints_after_connect(struct tw_slot *s, int dest, uint64_t now_ns)
+/* A look at destination d, at most ten times a second: whether it churns,
+ * and if so the hint. Apart from the throttle below, which every connect()
+ * passes through, so that its buffers weigh nothing there. */
+static __attribute__((noinline)) void look(struct tw_dest *d, uint64_t now_ms)
 {
-	uint64_t now_ms = now_ns / 1000000u, look, tw, recent, per_min;
+	uint64_t tw, recent, per_min;
 	uint64_t hist[TW_HIST_BUCKETS], life, conn, eta = 0;
-	struct tw_dest *d;
 	uint32_t q = tw_quantum(now_ms);
 	char ip[INET6_ADDRSTRLEN] = "?", when[96];
 	int64_t real_ms;
 
-	if (!hints_on || !s || dest < 0 || dest >= (int)TW_DESTS - 1)
-		return;
-	look = atomic_load(&next_look_ms[dest]);
-	if (now_ms < look || !atomic_compare_exchange_strong(&next_look_ms[dest], &look, now_ms + 100))
-		return;
-	d = &s->dests[dest];
 	real_ms = tw_realtime_ms();
 	if (real_ms - atomic_load(&d->hint.at_ms) < 60000)
 		return;
@@ -106,6 +102,19 @@ void tw_hints_after_connect(struct tw_slot *s, int dest, uint64_t now_ns)
 	        d->family == 6 ? "[" : "", ip, d->family == 6 ? "]" : "", d->port,
 	        (unsigned long long)per_min, (unsigned long long)life, (unsigned long long)tw,
 	        range_ports, (unsigned long long)conn, when);
+}
+
+void tw_hints_after_connect(struct tw_slot *s, int dest, uint64_t now_ns)
+{
+	uint64_t now_ms = now_ns / 1000000u, next;
+
+	if (!hints_on || !s || dest < 0 || dest >= (int)TW_DESTS - 1)
+		return;
+	next = atomic_load_explicit(&next_look_ms[dest], memory_order_relaxed);
+	if (now_ms < next ||
+	    !atomic_compare_exchange_strong(&next_look_ms[dest], &next, now_ms + 100))
+		return;
+	look(&s->dests[dest], now_ms);
 }
 
 const struct tw_policy tw_policy_hints = {

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 struct tw_real tw_real;
+_Atomic int tw_real_bound;
 
 static int sys_socket(int d, int t, int p) { return (int)syscall(SYS_socket, d, t, p); }
 static int sys_connect(int fd, const struct sockaddr *a, socklen_t l) { return (int)syscall(SYS_connect, fd, a, l); }
@@ -74,13 +75,14 @@ static void bind_all(void)
 	BIND(fcntl, fcntl);
 	BIND(close_range, close_range);
 	BIND(closefrom, closefrom);
+	atomic_store_explicit(&tw_real_bound, 1, memory_order_release);
 }
 
 static pthread_once_t bound = PTHREAD_ONCE_INIT;
 
 /* Called from the constructor, and by any wrapper that runs before it (another
  * library's constructor may open sockets first). */
-void tw_real_bind(void)
+void tw_real_bind_once(void)
 {
 	pthread_once(&bound, bind_all);
 }

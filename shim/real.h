@@ -2,6 +2,7 @@
 #ifndef TW_REAL_H
 #define TW_REAL_H
 
+#include <stdatomic.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -27,7 +28,15 @@ struct tw_real {
  * once bound: a symbol that cannot be found, or that resolves to ourselves,
  * is replaced by a direct system call. */
 extern struct tw_real tw_real;
+extern _Atomic int tw_real_bound;
 
-void tw_real_bind(void);
+void tw_real_bind_once(void);
+
+/* Every wrapper's first step: one load once bound, no call into libc. */
+static inline void tw_real_bind(void)
+{
+	if (!atomic_load_explicit(&tw_real_bound, memory_order_acquire))
+		tw_real_bind_once();
+}
 
 #endif

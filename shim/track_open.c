@@ -77,9 +77,13 @@ struct tw_slot *tw_entry_slot(const struct tw_fd *v)
  * socket()/accept()/dup(). How it closed cannot be known now. */
 void tw_drop_stale(struct tw_fd *e)
 {
-	uint32_t kind = atomic_exchange(&e->kind, TW_FD_NONE);
+	uint32_t kind;
 	struct tw_slot *s;
 
+	/* The usual case, the number's last close seen: no locked instruction. */
+	if (atomic_load_explicit(&e->kind, memory_order_relaxed) == TW_FD_NONE)
+		return;
+	kind = atomic_exchange(&e->kind, TW_FD_NONE);
 	if (kind != TW_FD_TCP || e->state == TW_CS_NEW || e->state == TW_CS_LISTENING)
 		return;
 	s = tw_entry_slot(e);
