@@ -6,7 +6,8 @@
 # the shim (A) and one with LD_PRELOAD=BUILD_DIR/libtwshim.so (B), taking
 # turns in blocks of BENCH_BLOCK_MS milliseconds (ABBA order), and this script
 # reports each side's median ns/op and the ratio B / A: the median of the
-# ratios of the blocks paired in time, with their interquartile range.
+# ratios of the blocks paired in time, with a 95% confidence interval for
+# that median and the pairs' interquartile range.
 # Blocks milliseconds apart see the same machine, where whole runs seconds
 # apart do not (bench_ops.c says why). Absolute timings mean nothing from one
 # machine to the next; only the ratio, measured side by side in one run, is
@@ -167,17 +168,29 @@ quartiles() {
 	END { printf "%.6f %.6f %.6f\n", q(.25), q(.5), q(.75) }'
 }
 
+# median_ci: a 95% confidence interval for the median of the numbers on
+# stdin, distribution-free: the order statistics n/2 -+ 0.98 sqrt(n) (the
+# binomial's normal approximation). How far the ratio itself may be off,
+# where the interquartile range says how much single pairs scatter.
+median_ci() {
+	sort -g | awk '{ v[NR] = $1 }
+	END { h = 0.98 * sqrt(NR); j = int(NR / 2 - h); k = int(NR / 2 + 1 + h + 0.999999)
+		if (j < 1) j = 1; if (k > NR) k = NR
+		printf "%.6f %.6f\n", v[j], v[k] }'
+}
+
 # summary NAME TARGET [LABEL]: the medians of each side (B called LABEL,
 # "shim" by default) and of the pairs' ratios.
 summary() {
-	local p=$tmp/pairs.$1 k qa qb qr label=${3:-shim}
+	local p=$tmp/pairs.$1 k qa qb qr ci label=${3:-shim}
 	k=$(sed -n 's/.* ops_per_block=\([0-9]*\).*/\1/p' "$tmp/head.$1")
 	qa=$(cut -d ' ' -f 1 "$p" | quartiles)
 	qb=$(cut -d ' ' -f 2 "$p" | quartiles)
 	qr=$(awk '{ printf "%.6f\n", $2 / $1 }' "$p" | quartiles)
-	awk -v m="$1" -v t="$2" -v l="$label" -v n="$(wc -l <"$p")" -v k="$k" -v qa="$qa" -v qb="$qb" -v qr="$qr" 'BEGIN {
-		split(qa, a, " "); split(qb, b, " "); split(qr, r, " ")
-		printf "%-10s no-shim %9.1f ns  %-4s %9.1f ns  ratio %.3f", m, a[2], l, b[2], r[2]
+	ci=$(awk '{ printf "%.6f\n", $2 / $1 }' "$p" | median_ci)
+	awk -v m="$1" -v t="$2" -v l="$label" -v n="$(wc -l <"$p")" -v k="$k" -v qa="$qa" -v qb="$qb" -v qr="$qr" -v ci="$ci" 'BEGIN {
+		split(qa, a, " "); split(qb, b, " "); split(qr, r, " "); split(ci, c, " ")
+		printf "%-10s no-shim %9.1f ns  %-4s %9.1f ns  ratio %.3f (95%% CI %.3f..%.3f)", m, a[2], l, b[2], r[2], c[1], c[2]
 		if (t != "") printf "  (target %s)", t
 		printf "\n           %d block pairs of %d ops; pairs'"'"' ratios: interquartile %.3f..%.3f; ratio of medians %.3f\n",
 			n, k, r[1], r[3], b[2] / a[2] }'
@@ -248,6 +261,7 @@ done
 if [ $failed -eq 0 ] && [ $ledger_seen -eq 0 ] && [[ " ${with[*]} " != *" TWSHIM_SHM=off "* ]]; then
 	printf 'note: no ledger appeared at /dev/shm%s: the shim did not attach (inert, or not the real shim?), so these ratios may not measure it\n' "$shm"
 fi
-printf 'Ratios only. Noise shows in the interquartile range of the pairs'"'"' ratios: a ratio\n'
-printf 'inside that range of 1.000 is no measurable cost; repeat before trusting the third digit.\n'
+printf 'Ratios only. The 95%% CI is how far this run'"'"'s median may be off; the interquartile\n'
+printf 'range, how much single pairs scatter. Whole runs can differ by more than their CIs\n'
+printf 'say: repeat, and compare the runs'"'"' medians.\n'
 exit $failed

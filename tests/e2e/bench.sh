@@ -26,6 +26,13 @@ for m in $modes; do
 done
 grep -Eq "^floor +no-shim +[0-9]+\.[0-9] ns +peek +[0-9]+\.[0-9] ns +ratio [0-9]+\.[0-9]{3}" \
 	"$TMP/out" || fail "no floor line (client with only the peek preloaded)"
+# The median's confidence interval brackets the median it is for.
+awk '/ ratio [0-9.]+ \(95% CI [0-9.]+\.\.[0-9.]+\)/ {
+	for (i = 1; i <= NF; i++) if ($i == "ratio") r = $(i + 1)
+	split($0, a, /\(95% CI /); split(a[2], b, /[.][.]|\)/)
+	n++; if (b[1] + 0 > r + 0 || b[2] + 0 < r + 0) { print "CI does not hold the ratio: " $0; bad = 1 } }
+	END { if (n != 6) { print n + 0 " lines with a 95% CI, expected 6"; bad = 1 }; exit bad }' \
+	"$TMP/out" || fail "the ratios' confidence intervals are missing or wrong"
 expect "comparisons with 6 block pairs" "$(grep -c '^ *6 block pairs of [0-9]* ops' "$TMP/out")" -eq 6
 grep -q "no ledger appeared" "$TMP/out" && fail "the shim side never attached"
 expect "ledgers left in /dev/shm" "$(ls /dev/shm | grep -c '^twshim-bench-' || true)" -eq 0
