@@ -436,6 +436,44 @@ static char **side_env(char **extra, int nextra)
 	return env;
 }
 
+/* This program's own path, read once: execve("/proc/self/exe") would run
+ * whatever runs us, valgrind's tool under callgrind, instead of us. */
+static char g_self[4096] = "/proc/self/exe";
+
+static void self_find(void)
+{
+	ssize_t n = readlink("/proc/self/exe", g_self, sizeof(g_self) - 1);
+
+	if (n > 0)
+		g_self[n] = '\0';
+	else
+		strcpy(g_self, "/proc/self/exe");
+}
+
+/* The loopback server must still be serving when the ops end: if it is
+ * gone, the connections were queued and never accepted, and what was timed
+ * is not the mode. Ends it; 0 if it had been serving to the end. */
+static int server_end(pid_t server)
+{
+	int status;
+	pid_t w = waitpid(server, &status, WNOHANG);
+
+	if (w == 0) {
+		kill(server, SIGKILL);
+		waitpid(server, NULL, 0);
+		return 0;
+	}
+	fprintf(stderr, "bench_ops: %s: the loopback server (pid %d) ", g_mode, (int)server);
+	if (w == server && WIFSIGNALED(status))
+		fprintf(stderr, "was killed by signal %d", WTERMSIG(status));
+	else if (w == server)
+		fprintf(stderr, "exited with status %d", WEXITSTATUS(status));
+	else
+		fprintf(stderr, "cannot be waited for");
+	fprintf(stderr, " before the end: nothing accepted the connections, the timings are void\n");
+	return -1;
+}
+
 /* Runs this program as argv in env, with fd3 at CMD_FD and fd4 at ANS_FD
  * (-1: none). Any of them may already sit at 3 or 4, and all are CLOEXEC:
  * they go out of the way first, then to their places without CLOEXEC. */
@@ -456,7 +494,7 @@ static pid_t spawn(char **argv, char **env, int fd3, int fd4)
 		if ((fd3 >= 0 && (a < 0 || dup2(a, CMD_FD) < 0)) ||
 		    (fd4 >= 0 && (b < 0 || dup2(b, ANS_FD) < 0)))
 			_exit(126);
-		execve("/proc/self/exe", argv, env);
+		execve(g_self, argv, env);
 		_exit(127);
 	}
 	return pid;
@@ -610,10 +648,8 @@ static int compare(const struct mode *m, long blocks, long block_ms, int argc, c
 	}
 	for (int s = 0; s < 2; s++)
 		side_stop(&sides[s]);
-	if (server > 0) {
-		kill(server, SIGKILL);
-		waitpid(server, NULL, 0);
-	}
+	if (server > 0 && server_end(server) < 0)
+		return 1;
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "bench_ops: writing stdout failed\n");
 		return 1;
@@ -642,10 +678,8 @@ static int single(const struct mode *m, uint64_t n)
 	t0 = now_ns();
 	m->loop(n);
 	t1 = now_ns();
-	if (server > 0) {
-		kill(server, SIGKILL);
-		waitpid(server, NULL, 0);
-	}
+	if (server > 0 && server_end(server) < 0)
+		return 1;
 	printf("%s iterations=%" PRIu64 " ns_per_op=%.2f\n", m->name, n,
 	       (double)(t1 - t0) / (double)n);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
@@ -660,6 +694,7 @@ int main(int argc, char **argv)
 	const struct mode *m;
 
 	cpus_pick();
+	self_find();
 	if (argc == 3 && strcmp(argv[1], "serve") == 0) {
 		pin(g_cpu_serve);
 		serve((int)parse_count("FD", argv[2], 0, 1 << 20));
