@@ -12,6 +12,7 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -66,7 +67,12 @@ int tw_diag_still_open(uint8_t family, const struct tw_addr *local, const struct
 	} else if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY &&
 	           h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg))) {
 		const struct inet_diag_msg *m = NLMSG_DATA(h);
-		rc = m->idiag_inode != 0;
+		/* No socket of that 4-tuple left: the kernel's lookup then finds
+		 * the listener on the local port, which is not this connection. */
+		if (m->idiag_state == TCP_LISTEN || m->id.idiag_dport != htons(remote->port))
+			rc = 0;
+		else
+			rc = m->idiag_inode != 0;
 	}
 done:
 	tw_real.close(fd);

@@ -25,6 +25,7 @@
 #include "policy.h"
 
 __thread int tw_guard __attribute__((tls_model("initial-exec")));
+__thread int tw_vfork_pid __attribute__((tls_model("initial-exec")));
 _Atomic int tw_run_state;
 struct tw_config tw_cfg;
 
@@ -39,8 +40,11 @@ static const char *env(const char *name)
 static void activate_once(void)
 {
 	char err[512];
-	int st = TW_ST_INERT;
+	int st = TW_ST_INERT, cancel;
 
+	/* shm_open, fopen of sysctls...: cancellation points, and a thread
+	 * cancelled half way would leave a mapping or an fd behind. */
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
 	tw_guard++;
 	if (tw_config_load(&tw_cfg, env, err, sizeof(err)) < 0) {
 		tw_log_cfg = tw_cfg.log;
@@ -61,6 +65,7 @@ static void activate_once(void)
 done:
 	atomic_store_explicit(&tw_run_state, st, memory_order_release);
 	tw_guard--;
+	pthread_setcancelstate(cancel, NULL);
 }
 
 int tw_activate(void)
@@ -83,6 +88,28 @@ static void mark_shared(int fd, struct tw_fd *e, void *arg)
 static void before_fork(void)
 {
 	tw_fd_foreach(0, ~0u, mark_shared, NULL);
+}
+
+/* Called by the vfork wrapper (wrappers.c) just before the real vfork(),
+ * on the caller's stack: see guard.h. A vfork child that execs may keep the
+ * sockets, as a fork child may: they are marked shared in the same way. */
+void tw_vfork_prepare(void)
+{
+	tw_real_bind();
+	if (tw_inert() || tw_vfork_pid != 0)
+		return; /* inert; or a vfork child, or no call since the last vfork: guard up */
+	before_fork();
+	tw_vfork_pid = (int)getpid();
+	tw_guard++;
+}
+
+/* The first call into the shim after a vfork, or any call in the child. */
+void tw_vfork_end(void)
+{
+	if ((int)getpid() != tw_vfork_pid)
+		return; /* the child: everything passes through */
+	tw_vfork_pid = 0;
+	tw_guard--;
 }
 
 static void after_fork_child(void)

@@ -13,6 +13,9 @@ extern struct tw_config tw_cfg;
 
 int tw_activate(void);
 
+/* For the vfork wrapper: before the real vfork() (see guard.h). */
+void tw_vfork_prepare(void);
+
 /* 1 when tracking is on. The first call (the first TCP socket) reads the
  * configuration and opens the ledger; a failure makes the shim inert. */
 static inline int tw_active(void)

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -172,14 +173,19 @@ static __attribute__((noinline, cold)) struct tw_slot *slot_claim_first(int st, 
 {
 	char comm[TW_COMM_LEN] = "?";
 	uint64_t ticks = 0;
-	int ppid = 0, idx, expected = 0;
+	int ppid = 0, idx, expected = 0, cancel;
 
 	if (st == 3 || tw_ledger == NULL || mode == TW_SLOT_EXISTING)
 		return NULL;
 	if (st == 0 && atomic_compare_exchange_strong(&slot_state, &expected, 1)) {
+		/* Reading /proc passes cancellation points: a thread cancelled
+		 * there would leave the claim half made, and every other thread
+		 * waiting on it for good. */
+		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
 		tw_read_stat(0, comm, sizeof(comm), &ppid, &ticks, tw_real.close);
 		idx = tw_slot_claim(tw_ledger, (int)getpid(), ppid, ticks, comm, tw_realtime_ms(),
 		                    tw_quantum(tw_now_ns() / 1000000u));
+		pthread_setcancelstate(cancel, NULL);
 		if (idx < 0) {
 			atomic_store_explicit(&slot_state, 3, memory_order_release);
 			return NULL;

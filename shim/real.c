@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 struct tw_real tw_real;
+void *tw_vfork_real;
 _Atomic int tw_real_bound;
 
 static int sys_socket(int d, int t, int p) { return (int)syscall(SYS_socket, d, t, p); }
@@ -75,6 +76,10 @@ static void bind_all(void)
 	BIND(fcntl, fcntl);
 	BIND(close_range, close_range);
 	BIND(closefrom, closefrom);
+	/* No system call can stand in for vfork from C; fork() may, by POSIX. */
+	tw_vfork_real = dlsym(RTLD_NEXT, "vfork");
+	if (tw_vfork_real == NULL)
+		tw_vfork_real = (void *)fork;
 	atomic_store_explicit(&tw_real_bound, 1, memory_order_release);
 }
 

@@ -28,6 +28,8 @@ struct tw_real {
  * once bound: a symbol that cannot be found, or that resolves to ourselves,
  * is replaced by a direct system call. */
 extern struct tw_real tw_real;
+/* The next vfork() (glibc's), for the vfork wrapper; fork() if none. */
+extern void *tw_vfork_real;
 extern _Atomic int tw_real_bound;
 
 void tw_real_bind_once(void);

@@ -236,7 +236,7 @@ int tw_close(int fd)
 
 	/* The pass-through path: two loads. Files, pipes, UNIX sockets. */
 	e = tw_fd_get(fd);
-	if (tw_fd_kind(e) == TW_FD_NONE || tw_guard) {
+	if (tw_fd_kind(e) == TW_FD_NONE || tw_guarded()) {
 		if (!tw_real.close)
 			tw_real_bind();
 		return tw_real.close(fd);
@@ -305,7 +305,8 @@ static void dup_entry(int oldfd, int newfd)
 	if (!n)
 		return;
 	tw_drop_stale(n);
-	if (kind == TW_FD_NONE)
+	/* A copy of one of the closer's fds is the program's own: untracked. */
+	if (kind == TW_FD_NONE || kind == TW_FD_HELD)
 		return;
 	if (kind == TW_FD_TCP)
 		o->flags |= TW_F_SHARED;
@@ -318,7 +319,7 @@ int tw_dup(int fd)
 
 	tw_real_bind();
 	nfd = tw_real.dup(fd);
-	if (nfd < 0 || tw_guard || tw_inert())
+	if (nfd < 0 || tw_guarded() || tw_inert())
 		return nfd;
 	err = errno;
 	tw_guard++;
@@ -336,14 +337,17 @@ int tw_dup3(int oldfd, int newfd, int flags, int is_dup2)
 	int rc, err, closing = 0, saved = errno;
 
 	tw_real_bind();
-	if (tw_guard || tw_inert() || oldfd == newfd)
+	if (tw_guarded() || tw_inert() || oldfd == newfd)
 		return is_dup2 ? tw_real.dup2(oldfd, newfd) : tw_real.dup3(oldfd, newfd, flags);
 	tw_guard++;
 	e = tw_fd_get(newfd);
 	if (tw_fd_kind(e) == TW_FD_HELD)
 		tw_closer_evict(newfd);
 	else if (tw_fd_kind(e) != TW_FD_NONE && (closing = close_prepare(newfd, e, &c)))
-		close_decide(newfd, &c, 1);
+		/* No policy: what one does before the fd goes (SO_LINGER {1,0},
+		 * a copy for the closer) cannot be undone if the call then fails
+		 * (EBADF, EINVAL) and newfd stays the program's. */
+		close_decide(newfd, &c, 0);
 	errno = saved;
 	rc = is_dup2 ? tw_real.dup2(oldfd, newfd) : tw_real.dup3(oldfd, newfd, flags);
 	err = errno;
@@ -367,7 +371,7 @@ int tw_fcntl(int fd, int cmd, void *arg)
 
 	tw_real_bind();
 	rc = tw_real.fcntl(fd, cmd, arg);
-	if (rc < 0 || (cmd != F_DUPFD && cmd != F_DUPFD_CLOEXEC) || tw_guard || tw_inert())
+	if (rc < 0 || (cmd != F_DUPFD && cmd != F_DUPFD_CLOEXEC) || tw_guarded() || tw_inert())
 		return rc;
 	err = errno;
 	tw_guard++;
@@ -447,7 +451,7 @@ int tw_close_range(unsigned lo, unsigned hi, int flags)
 	 * fd table, so closing ours one by one would touch others': let both be.
 	 * Unknown flags, or a kernel without close_range (before 5.9): the call
 	 * fails, and then nothing may have been closed by us either. */
-	if (tw_guard || tw_inert() || lo > hi || flags != 0 || !close_range_works())
+	if (tw_guarded() || tw_inert() || lo > hi || flags != 0 || !close_range_works())
 		return tw_real.close_range(lo, hi, flags);
 	tw_guard++;
 	/* The guard is up: close_one's own closes pass straight through. */
@@ -462,7 +466,7 @@ void tw_closefrom(int lowfd)
 	int saved = errno, held = 0;
 
 	tw_real_bind();
-	if (lowfd >= 0 && !tw_guard && !tw_inert()) {
+	if (lowfd >= 0 && !tw_guarded() && !tw_inert()) {
 		tw_guard++;
 		tw_fd_foreach((unsigned)lowfd, ~0u, close_one, &held);
 		tw_guard--;

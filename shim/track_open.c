@@ -114,7 +114,7 @@ int tw_socket(int domain, int type, int protocol)
 	int fd, err, tcp, saved = errno;
 
 	tw_real_bind();
-	if (tw_guard || tw_inert() || (domain != AF_INET && domain != AF_INET6))
+	if (tw_guarded() || tw_inert() || (domain != AF_INET && domain != AF_INET6))
 		return tw_real.socket(domain, type, protocol);
 	tcp = is_tcp(domain, type, protocol);
 	if (tcp && !tw_active()) {
@@ -200,7 +200,7 @@ int tw_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	int rc, err, dest, counted = 0, retried = 0, saved = errno;
 
 	tw_real_bind();
-	if (tw_guard || tw_inert() || tw_addr_from(&remote, addr, len) < 0)
+	if (tw_guarded() || tw_inert() || tw_addr_from(&remote, addr, len) < 0)
 		return tw_real.connect(fd, addr, len);
 	tw_guard++;
 	e = tcp_entry(fd);
@@ -303,7 +303,7 @@ int tw_bind(int fd, const struct sockaddr *addr, socklen_t len)
 	int rc, err, saved = errno;
 
 	tw_real_bind();
-	if (tw_guard || tw_inert() || !addr || (addr->sa_family != AF_INET &&
+	if (tw_guarded() || tw_inert() || !addr || (addr->sa_family != AF_INET &&
 	                                       addr->sa_family != AF_INET6))
 		return tw_real.bind(fd, addr, len);
 	tw_guard++;
@@ -338,7 +338,7 @@ int tw_accept(int fd, struct sockaddr *addr, socklen_t *alen, int flags, int use
 	int nfd, err, saved = errno;
 
 	tw_real_bind();
-	if (tw_guard || tw_inert())
+	if (tw_guarded() || tw_inert())
 		goto passthrough;
 	tw_guard++;
 	l = tcp_entry(fd);
@@ -389,7 +389,7 @@ int tw_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 
 	tw_real_bind();
 	rc = tw_real.setsockopt(fd, level, name, val, len);
-	if (rc == 0 && !tw_guard && level == SOL_SOCKET && name == SO_LINGER && val &&
+	if (rc == 0 && !tw_guarded() && level == SOL_SOCKET && name == SO_LINGER && val &&
 	    len >= sizeof(struct linger) && tw_fd_kind(e = tw_fd_get(fd)) == TW_FD_TCP) {
 		const struct linger *lg = val;
 		if (lg->l_onoff && lg->l_linger == 0)
@@ -409,7 +409,7 @@ int tw_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 
 	tw_real_bind();
 	rc = tw_real.getsockopt(fd, level, name, val, len);
-	if (rc != 0 || tw_guard || level != SOL_SOCKET || name != SO_ERROR || !val || !len ||
+	if (rc != 0 || tw_guarded() || level != SOL_SOCKET || name != SO_ERROR || !val || !len ||
 	    *len < sizeof(int) || tw_fd_kind(e = tw_fd_get(fd)) != TW_FD_TCP ||
 	    e->state != TW_CS_CONNECTING)
 		return rc;
@@ -440,7 +440,7 @@ int tw_shutdown(int fd, int how)
 	int st, saved = errno;
 
 	tw_real_bind();
-	if (tw_guard || tw_fd_kind(e = tw_fd_get(fd)) != TW_FD_TCP)
+	if (tw_guarded() || tw_fd_kind(e = tw_fd_get(fd)) != TW_FD_TCP)
 		return tw_real.shutdown(fd, how);
 	if (how == SHUT_RD || how == SHUT_RDWR)
 		e->flags |= TW_F_SHUT_RD;

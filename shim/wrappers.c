@@ -107,3 +107,27 @@ TW_EXPORT void closefrom(int lowfd)
 {
 	tw_closefrom(lowfd);
 }
+
+/*
+ * vfork() cannot be wrapped by a C function: the child returns through the
+ * wrapper's frame, which the parent needs afterwards. This one calls
+ * tw_vfork_prepare() (guard.h says why) with the stack as it found it, then
+ * jumps to the real vfork, which returns straight to the caller. x86_64 only;
+ * elsewhere vfork is not interposed (the limit the README states).
+ */
+#if defined(__x86_64__)
+__asm__(".text\n"
+        ".globl vfork\n"
+        ".type vfork, @function\n"
+        "vfork:\n"
+        ".cfi_startproc\n"
+        "\tendbr64\n"
+        "\tsubq $8, %rsp\n"
+        ".cfi_adjust_cfa_offset 8\n"
+        "\tcall tw_vfork_prepare\n"
+        "\taddq $8, %rsp\n"
+        ".cfi_adjust_cfa_offset -8\n"
+        "\tjmp *tw_vfork_real(%rip)\n"
+        ".cfi_endproc\n"
+        ".size vfork, .-vfork\n");
+#endif

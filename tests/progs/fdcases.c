@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -34,16 +35,12 @@ static struct sockaddr_in server;
 
 /* A connection that made one request and read the whole answer, so that
  * close() is a clean active close (unread data would make it an RST). */
-static int request(void)
+static void ask(int fd)
 {
 	static const char req[] = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
 	char buf[512];
 	ssize_t n, got = 0;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
-	CHECK(fd >= 0, "socket: %s", strerror(errno));
-	CHECK(connect(fd, (struct sockaddr *)&server, sizeof(server)) == 0, "connect: %s",
-	      strerror(errno));
 	CHECK(write(fd, req, sizeof(req) - 1) == (ssize_t)sizeof(req) - 1, "write");
 	/* ka_server answers with a 3-byte body: the response ends in "ok\n". */
 	while ((n = read(fd, buf + got, sizeof(buf) - 1 - (size_t)got)) > 0) {
@@ -53,7 +50,28 @@ static int request(void)
 			break;
 	}
 	CHECK(n > 0, "read: %s", n < 0 ? strerror(errno) : "EOF");
+}
+
+static int request(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	CHECK(fd >= 0, "socket: %s", strerror(errno));
+	CHECK(connect(fd, (struct sockaddr *)&server, sizeof(server)) == 0, "connect: %s",
+	      strerror(errno));
+	ask(fd);
 	return fd;
+}
+
+/* The socket's SO_LINGER is what the program left: off. */
+static void check_no_linger(int fd, const char *after)
+{
+	struct linger lg = { 7, 7 };
+	socklen_t len = sizeof(lg);
+
+	CHECK(getsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, &len) == 0, "getsockopt");
+	CHECK(lg.l_onoff == 0, "SO_LINGER {%d,%d} after %s: set behind the program", lg.l_onoff,
+	      lg.l_linger, after);
 }
 
 /* errno is the caller's: untouched on success, the real call's on failure.
@@ -337,6 +355,114 @@ static void case_exit_noclose(void)
 	exit(0);
 }
 
+/* Regression: a dup2/dup3 that failed, leaving newfd open, had already run
+ * the close policy on it (TWSHIM_CLOSE=reset: SO_LINGER {1,0}). Run with
+ * that policy on; the connection must still serve a second request. */
+static void case_dup2_fail(void)
+{
+	int fd = request(), other = request(), none = 4000;
+
+	CHECK(fcntl(none, F_GETFD) < 0, "fd %d is open", none);
+	errno = 0;
+	CHECK(dup2(none, fd) == -1 && errno == EBADF, "dup2 from a closed fd: %s", strerror(errno));
+	check_no_linger(fd, "a failed dup2");
+	CHECK(dup3(other, fd, ~O_CLOEXEC) == -1 && errno == EINVAL, "dup3 with bad flags: %s",
+	      strerror(errno));
+	check_no_linger(fd, "a failed dup3");
+	ask(fd);
+	CHECK(close(other) == 0 && close(fd) == 0, "close");
+}
+
+/* Regression: vfork's child ran the shim's close bookkeeping, and the close
+ * policy, on the parent's sockets (Python's subprocess: close_range in the
+ * child before exec). Run with TWSHIM_CLOSE=reset. */
+static void case_vfork(void)
+{
+	int fd = request(), st;
+	pid_t p = vfork();
+
+	CHECK(p >= 0, "vfork: %s", strerror(errno));
+	if (p == 0) {
+		close_range(3, ~0u, 0);
+		_exit(0);
+	}
+	CHECK(waitpid(p, &st, 0) == p && WIFEXITED(st) && WEXITSTATUS(st) == 0, "child failed");
+	check_no_linger(fd, "vfork");
+	ask(fd);
+	CHECK(close(fd) == 0, "close");
+}
+
+/* Regression: an fd copied from one of the closer's (found by scanning
+ * the fd table) could not be closed: close said EBADF and left it open.
+ * Run with TWSHIM_CLOSE=peer-first, and a wait longer than the case. */
+static void case_dup_held(void)
+{
+	struct rlimit rl;
+	int found = 0;
+
+	close(request()); /* the closer holds it now, at an fd of its own */
+	CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0, "getrlimit");
+	for (int n = 3; n < (int)rl.rlim_cur && n < (1 << 20); n++) {
+		int d;
+		if (fcntl(n, F_GETFD) < 0)
+			continue;
+		found++;
+		d = dup(n);
+		CHECK(d >= 0, "dup(%d): %s", n, strerror(errno));
+		CHECK(close(d) == 0, "close(dup of %d): %s", n, strerror(errno));
+		CHECK(fcntl(d, F_GETFD) < 0 && errno == EBADF, "fd %d still open after close", d);
+	}
+	CHECK(found > 0, "no fd the program did not open: is TWSHIM_CLOSE=peer-first set?");
+}
+
+/* Regression: after fork, the accepted side's passive close went uncounted:
+ * asked whether anyone still held the closed connection, the kernel's
+ * lookup found the listener on the same port, and the shim believed it. */
+static void case_fork_accepted(void)
+{
+	struct sockaddr_in a;
+	int l = own_listener(&a, 8), c, s, st;
+	char b;
+	pid_t p;
+
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(connect(c, (struct sockaddr *)&a, sizeof(a)) == 0, "connect");
+	s = accept(l, NULL, NULL);
+	CHECK(s >= 0, "accept");
+	p = fork();
+	CHECK(p >= 0, "fork");
+	if (p == 0)
+		_exit(0); /* its copies go with it */
+	CHECK(waitpid(p, &st, 0) == p, "waitpid");
+	CHECK(close(c) == 0, "close client");
+	CHECK(read(s, &b, 1) == 0, "no EOF on the accepted side");
+	CHECK(close(s) == 0 && close(l) == 0, "close");
+}
+
+/* Regression: a thread cancelled while the process's first connect() was
+ * claiming its ledger slot (reading /proc passes cancellation points) left
+ * the claim half made: nothing was counted afterwards, and every later
+ * connect() waited ~30 ms for the claim to finish. */
+static void *cancelled_connect(void *arg)
+{
+	pthread_cancel(pthread_self()); /* pending: acted on at the next cancellation point */
+	connect(*(int *)arg, (struct sockaddr *)&server, sizeof(server));
+	return NULL;
+}
+
+static void case_cancel(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	void *ret;
+	pthread_t t;
+
+	CHECK(fd >= 0, "socket");
+	CHECK(pthread_create(&t, NULL, cancelled_connect, &fd) == 0, "pthread_create");
+	CHECK(pthread_join(t, &ret) == 0 && ret == PTHREAD_CANCELED, "the thread was not cancelled");
+	close(fd);
+	close(request());
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -347,7 +473,9 @@ static const struct {
 	{ "shutdown_first", case_shutdown_first }, { "passive", case_passive },
 	{ "shut_rd", case_shut_rd }, { "longjmp", case_longjmp }, { "dup_ended", case_dup_ended },
 	{ "reset_shared", case_reset_shared }, { "close_range_einval", case_close_range_einval },
-	{ "exit_noclose", case_exit_noclose },
+	{ "exit_noclose", case_exit_noclose }, { "dup2_fail", case_dup2_fail },
+	{ "vfork", case_vfork }, { "dup_held", case_dup_held },
+	{ "fork_accepted", case_fork_accepted }, { "cancel", case_cancel },
 };
 
 int main(int argc, char **argv)
