@@ -127,6 +127,7 @@ __attribute__((constructor)) static void tw_init(void)
 		atomic_store(&tw_run_state, TW_ST_INERT);
 		return;
 	}
+	tw_log_note_stderr();
 	pthread_atfork(before_fork, NULL, after_fork_child);
 	/* TWSHIM_STRICT=1: read the configuration now, and refuse to run the
 	 * program at all with a bad value, rather than run it without the fix

@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -22,6 +23,34 @@
 struct tw_log_config tw_log_cfg = { .sink = TW_SINK_STDERR, .level = TW_LOG_WARN };
 
 static const char *const level_name[] = { "error", "warning", "info", "debug" };
+
+/* What fd 2 was when the program started. A daemon that closes its stderr
+ * may find the number reused by its next open() or socket(): a line written
+ * to "stderr" then lands in its data. Lines go to fd 2 only while it is the
+ * file it was at the start. */
+static struct { int noted, open; dev_t dev; ino_t ino; } stderr_at_start;
+
+void tw_log_note_stderr(void)
+{
+	struct stat st;
+
+	stderr_at_start.noted = 1;
+	stderr_at_start.open = fstat(STDERR_FILENO, &st) == 0;
+	if (stderr_at_start.open) {
+		stderr_at_start.dev = st.st_dev;
+		stderr_at_start.ino = st.st_ino;
+	}
+}
+
+static int stderr_is_ours(void)
+{
+	struct stat st;
+
+	if (!stderr_at_start.noted) /* a line before our constructor ran */
+		tw_log_note_stderr();
+	return stderr_at_start.open && fstat(STDERR_FILENO, &st) == 0 &&
+	       st.st_dev == stderr_at_start.dev && st.st_ino == stderr_at_start.ino;
+}
 
 void tw_log_at(enum tw_log_level level, const char *func, const char *fmt, ...)
 {
@@ -67,7 +96,7 @@ void tw_log_at(enum tw_log_level level, const char *func, const char *fmt, ...)
 		}
 		break;
 	default:
-		if (write(STDERR_FILENO, buf, n) < 0) {
+		if (stderr_is_ours() && write(STDERR_FILENO, buf, n) < 0) {
 			/* stderr closed: the host does not want to hear */
 		}
 		break;

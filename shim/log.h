@@ -13,6 +13,10 @@ struct tw_log_config {
 
 extern struct tw_log_config tw_log_cfg;
 
+/* At start: remember what fd 2 is, so that lines never go to whatever
+ * takes the number later. */
+void tw_log_note_stderr(void);
+
 void tw_log_at(enum tw_log_level level, const char *func, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -73,6 +73,14 @@ expect "stderr lines (error to file)" "$(wc -l < "$TMP/err")" -eq 0
 grep -q "TWSHIM_SHM='bad'" "$TMP/tw.log" || fail "the error did not reach the log file"
 rm -f "/dev/shm$TWSHIM_SHM"
 
+# A program whose fd 2 is no longer its stderr (closed, the number reused
+# by a data file): the shim's line goes nowhere rather than into the data.
+env TWSHIM_CLOSE=bogus "$TW" run -- "$PY" "$HERE/stderr_reused.py" "$TMP/data" ||
+	fail "stderr_reused.py failed under the shim"
+printf 'RECORD-1\nRECORD-2\n' | cmp -s - "$TMP/data" ||
+	fail "the program's data file holds more than its records: $(cat "$TMP/data")"
+echo "ok: nothing written into a file that took fd 2"
+
 # And working as usual: no line at all.
 under
 expect "stderr lines (good configuration)" "$(wc -l < "$TMP/err")" -eq 0
