@@ -40,6 +40,7 @@ static int sys_dup2(int o, int n)
 static int sys_dup3(int o, int n, int f) { return (int)syscall(SYS_dup3, o, n, f); }
 static int sys_close_range(unsigned int a, unsigned int b, int f) { return (int)syscall(SYS_close_range, a, b, f); }
 static void sys_closefrom(int lo) { syscall(SYS_close_range, (unsigned)lo, ~0u, 0); }
+static ssize_t sys_sendmsg(int fd, const struct msghdr *m, int f) { return syscall(SYS_sendmsg, fd, m, f); }
 static int sys_fcntl(int fd, int cmd, ...)
 {
 	va_list ap;
@@ -76,6 +77,7 @@ static void bind_all(void)
 	BIND(fcntl, fcntl);
 	BIND(close_range, close_range);
 	BIND(closefrom, closefrom);
+	BIND(sendmsg, sendmsg);
 	/* No system call can stand in for vfork from C; fork() may, by POSIX. */
 	tw_vfork_real = dlsym(RTLD_NEXT, "vfork");
 	if (tw_vfork_real == NULL)

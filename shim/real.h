@@ -22,6 +22,7 @@ struct tw_real {
 	int (*fcntl)(int, int, ...);
 	int (*close_range)(unsigned int, unsigned int, int);
 	void (*closefrom)(int);
+	ssize_t (*sendmsg)(int, const struct msghdr *, int);
 };
 
 /* Filled by tw_real_bind() before any wrapper runs its own logic. Never NULL

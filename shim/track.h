@@ -20,6 +20,7 @@ int tw_getsockopt(int fd, int level, int name, void *val, socklen_t *len);
 int tw_shutdown(int fd, int how);
 
 int tw_close(int fd);
+ssize_t tw_sendmsg(int fd, const struct msghdr *msg, int flags);
 int tw_dup(int fd);
 int tw_dup3(int oldfd, int newfd, int flags, int is_dup2);
 int tw_fcntl(int fd, int cmd, void *arg);

@@ -313,6 +313,41 @@ static void dup_entry(int oldfd, int newfd)
 	tw_fd_publish(n, o);
 }
 
+/* A socket sent to another process (SCM_RIGHTS) is held there too, as a
+ * dup'd one is here: the close here may not be the last, and no close
+ * policy may change what the other holder still uses. */
+ssize_t tw_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	ssize_t rc;
+	int err;
+
+	tw_real_bind();
+	rc = tw_real.sendmsg(fd, msg, flags);
+	if (rc < 0 || !msg || !msg->msg_control || msg->msg_controllen == 0 || tw_guarded() ||
+	    tw_inert())
+		return rc;
+	err = errno;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(msg); cm;
+	     cm = CMSG_NXTHDR((struct msghdr *)msg, cm)) {
+		size_t n;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+		    cm->cmsg_len < CMSG_LEN(0))
+			continue;
+		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			struct tw_fd *e;
+			int sent;
+
+			memcpy(&sent, CMSG_DATA(cm) + i * sizeof(int), sizeof(sent));
+			if (tw_fd_kind(e = tw_fd_get(sent)) == TW_FD_TCP)
+				e->flags |= TW_F_SHARED;
+		}
+	}
+	errno = err;
+	return rc;
+}
+
 int tw_dup(int fd)
 {
 	int nfd, err;

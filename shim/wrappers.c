@@ -58,6 +58,11 @@ TW_EXPORT int close(int fd)
 	return tw_close(fd);
 }
 
+TW_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	return tw_sendmsg(fd, msg, flags);
+}
+
 TW_EXPORT int dup(int fd)
 {
 	return tw_dup(fd);

@@ -89,4 +89,16 @@ fi
 run_case fork_accepted 1 1 0 0 1
 expect "fork_accepted accepts" "$(statq accepts --comm fdcases)" -eq 1
 expect "fork_accepted passive closes" "$(statq passive_closes --comm fdcases)" -eq 1
+# A socket sent over SCM_RIGHTS: closing the sender's copy leaves it alone
+# (no reset), and is not counted, the receiver's copy being open still.
+# The receiver's copy is a number the shim never saw made: its close goes
+# uncounted, and the connection stays "open" in the ledger.
+export TWSHIM_SHM=$BASE-scm_rights
+env TWSHIM_CLOSE=reset "$TW" run -- "$B/tests/progs/fdcases" scm_rights 127.0.0.1 8080 ||
+	fail "scm_rights: the program failed under the shim"
+stat_json
+expect "scm_rights connects" "$(statq connects --comm fdcases)" -eq 1
+expect "scm_rights reset_closes" "$(statq reset_closes --comm fdcases)" -eq 0
+expect "scm_rights active_closes" "$(statq active_closes --comm fdcases)" -eq 0
+rm -f "/dev/shm$TWSHIM_SHM"
 echo "fdcases: all cases hold"
