@@ -12,24 +12,14 @@
 
 extern __thread int tw_guard __attribute__((tls_model("initial-exec")));
 
-/*
- * vfork(): the child runs in the parent's memory, on the calling thread's
- * stack and TLS, until it execs or exits. Whatever it closes or dups before
- * that must leave the parent's fd table, ledger and sockets alone (Python's
- * subprocess calls close_range() there). The vfork wrapper (wrappers.c)
- * raises this thread's guard and notes the parent's pid; the child, seeing
- * another pid, passes everything through; the parent, at its next call into
- * the shim, sees its own pid and lowers the guard.
- */
-extern __thread int tw_vfork_pid __attribute__((tls_model("initial-exec")));
-void tw_vfork_end(void);
-
-/* Whether this thread is inside the shim's own work (or a vfork child):
- * every wrapper passes straight through then. */
+/* Whether this thread is inside the shim's own work, or is a vfork child
+ * running on its parent's stack and TLS until it execs or exits: the vfork
+ * wrapper (wrappers.c) raises the guard around its system call. Whatever
+ * the child closes or dups must leave the parent's fd table, ledger and
+ * sockets alone (Python's subprocess calls close_range() there). Every
+ * wrapper passes straight through while the guard is up. */
 static inline int tw_guarded(void)
 {
-	if (__builtin_expect(tw_vfork_pid != 0, 0))
-		tw_vfork_end();
 	return tw_guard != 0;
 }
 

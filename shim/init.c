@@ -25,7 +25,6 @@
 #include "policy.h"
 
 __thread int tw_guard __attribute__((tls_model("initial-exec")));
-__thread int tw_vfork_pid __attribute__((tls_model("initial-exec")));
 _Atomic int tw_run_state;
 struct tw_config tw_cfg;
 
@@ -90,26 +89,27 @@ static void before_fork(void)
 	tw_fd_foreach(0, ~0u, mark_shared, NULL);
 }
 
-/* Called by the vfork wrapper (wrappers.c) just before the real vfork(),
- * on the caller's stack: see guard.h. A vfork child that execs may keep the
- * sockets, as a fork child may: they are marked shared in the same way. */
+/* The vfork wrapper (wrappers.c) calls this just before its system call,
+ * and tw_vfork_after() in the parent once the child has exec'd or exited.
+ * The guard stays up in between: the child runs on this thread's TLS, and
+ * whatever it closes or dups must pass through (guard.h). A child that
+ * execs may keep the sockets, as a fork child may: they are marked shared
+ * in the same way. */
 void tw_vfork_prepare(void)
 {
-	tw_real_bind();
-	if (tw_inert() || tw_vfork_pid != 0)
-		return; /* inert; or a vfork child, or no call since the last vfork: guard up */
-	before_fork();
-	tw_vfork_pid = (int)getpid();
 	tw_guard++;
+	if (!tw_inert())
+		before_fork();
 }
 
-/* The first call into the shim after a vfork, or any call in the child. */
-void tw_vfork_end(void)
+long tw_vfork_after(long rc)
 {
-	if ((int)getpid() != tw_vfork_pid)
-		return; /* the child: everything passes through */
-	tw_vfork_pid = 0;
 	tw_guard--;
+	if (rc < 0 && rc > -4096) {
+		errno = (int)-rc;
+		return -1;
+	}
+	return rc;
 }
 
 static void after_fork_child(void)
@@ -144,6 +144,10 @@ __attribute__((constructor)) static void tw_init(void)
 
 __attribute__((destructor)) static void tw_fini(void)
 {
+	/* A vfork child that calls exit() runs this in its parent's memory:
+	 * the slot and the held connections are the parent's. */
+	if (tw_guard)
+		return;
 	if (atomic_load(&tw_run_state) == TW_ST_ACTIVE) {
 		tw_policies_at_exit(); /* held connections end as their policy wants */
 		tw_count_exit_closes();

@@ -13,8 +13,9 @@ extern struct tw_config tw_cfg;
 
 int tw_activate(void);
 
-/* For the vfork wrapper: before the real vfork() (see guard.h). */
+/* For the vfork wrapper (wrappers.c): around its system call. */
 void tw_vfork_prepare(void);
+long tw_vfork_after(long rc);
 
 /* 1 when tracking is on. The first call (the first TCP socket) reads the
  * configuration and opens the ledger; a failure makes the shim inert. */

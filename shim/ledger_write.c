@@ -185,14 +185,13 @@ static __attribute__((noinline, cold)) struct tw_slot *slot_claim_first(int st, 
 		tw_read_stat(0, comm, sizeof(comm), &ppid, &ticks, tw_real.close);
 		idx = tw_slot_claim(tw_ledger, (int)getpid(), ppid, ticks, comm, tw_realtime_ms(),
 		                    tw_quantum(tw_now_ns() / 1000000u));
+		if (idx >= 0)
+			my_slot = &tw_ledger->slots[idx];
+		atomic_store_explicit(&slot_state, idx >= 0 ? 2 : 3, memory_order_release);
+		/* Only now: with asynchronous cancellation, enabling it again
+		 * acts on a pending cancel at once. */
 		pthread_setcancelstate(cancel, NULL);
-		if (idx < 0) {
-			atomic_store_explicit(&slot_state, 3, memory_order_release);
-			return NULL;
-		}
-		my_slot = &tw_ledger->slots[idx];
-		atomic_store_explicit(&slot_state, 2, memory_order_release);
-		return my_slot;
+		return idx >= 0 ? my_slot : NULL;
 	}
 	/* Another thread is claiming: the claim takes microseconds. */
 	for (int i = 0; i < 100000; i++) {

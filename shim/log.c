@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -24,32 +25,69 @@ struct tw_log_config tw_log_cfg = { .sink = TW_SINK_STDERR, .level = TW_LOG_WARN
 
 static const char *const level_name[] = { "error", "warning", "info", "debug" };
 
-/* What fd 2 was when the program started. A daemon that closes its stderr
- * may find the number reused by its next open() or socket(): a line written
- * to "stderr" then lands in its data. Lines go to fd 2 only while it is the
- * file it was at the start. */
-static struct { int noted, open; dev_t dev; ino_t ino; } stderr_at_start;
+/* What fd 2 is, for the shim: the file it was when the program started,
+ * or the one the program put there since with dup2(), dup3() or
+ * freopen(stderr). A daemon that closes its stderr may find the number
+ * reused by its next open() or socket(): a line written to "stderr" then
+ * lands in its data. Lines go to fd 2 only while it is that file.
+ * state: 0 not noted yet, 1 noted, 2 none (closed, or a socket the program
+ * put there: inetd-style, its connection). Relaxed atomics: a torn read
+ * drops a line at worst. */
+static struct {
+	_Atomic int state;
+	_Atomic dev_t dev;
+	_Atomic ino_t ino;
+} err_file;
 
-void tw_log_note_stderr(void)
+static void note(int accept_socket)
 {
 	struct stat st;
+	int ok = fstat(STDERR_FILENO, &st) == 0 && (accept_socket || !S_ISSOCK(st.st_mode));
 
-	stderr_at_start.noted = 1;
-	stderr_at_start.open = fstat(STDERR_FILENO, &st) == 0;
-	if (stderr_at_start.open) {
-		stderr_at_start.dev = st.st_dev;
-		stderr_at_start.ino = st.st_ino;
+	if (ok) {
+		atomic_store_explicit(&err_file.dev, st.st_dev, memory_order_relaxed);
+		atomic_store_explicit(&err_file.ino, st.st_ino, memory_order_relaxed);
 	}
+	atomic_store_explicit(&err_file.state, ok ? 1 : 2, memory_order_release);
+}
+
+/* At start a socket is the program's stderr as given (journald's stream). */
+void tw_log_note_stderr(void)
+{
+	note(1);
+}
+
+void tw_log_stderr_replaced(void)
+{
+	int saved = errno;
+
+	note(0);
+	errno = saved;
 }
 
 static int stderr_is_ours(void)
 {
 	struct stat st;
+	int state = atomic_load_explicit(&err_file.state, memory_order_acquire);
 
-	if (!stderr_at_start.noted) /* a line before our constructor ran */
+	if (state == 0) { /* a line before our constructor ran */
 		tw_log_note_stderr();
-	return stderr_at_start.open && fstat(STDERR_FILENO, &st) == 0 &&
-	       st.st_dev == stderr_at_start.dev && st.st_ino == stderr_at_start.ino;
+		state = atomic_load_explicit(&err_file.state, memory_order_acquire);
+	}
+	return state == 1 && fstat(STDERR_FILENO, &st) == 0 &&
+	       st.st_dev == atomic_load_explicit(&err_file.dev, memory_order_relaxed) &&
+	       st.st_ino == atomic_load_explicit(&err_file.ino, memory_order_relaxed);
+}
+
+FILE *tw_freopen(const char *path, const char *mode, FILE *stream, int is64)
+{
+	FILE *f;
+
+	tw_real_bind();
+	f = is64 ? tw_real.freopen64(path, mode, stream) : tw_real.freopen(path, mode, stream);
+	if (f != NULL && f == stderr && !tw_guarded())
+		tw_log_stderr_replaced();
+	return f;
 }
 
 void tw_log_at(enum tw_log_level level, const char *func, const char *fmt, ...)

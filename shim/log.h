@@ -13,9 +13,16 @@ struct tw_log_config {
 
 extern struct tw_log_config tw_log_cfg;
 
+#include <stdio.h>
+
 /* At start: remember what fd 2 is, so that lines never go to whatever
  * takes the number later. */
 void tw_log_note_stderr(void);
+/* The program put another file on fd 2 (dup2, dup3, freopen): lines go
+ * there from now on, unless it is a socket. Keeps errno. */
+void tw_log_stderr_replaced(void);
+/* The freopen() and freopen64() wrappers. */
+FILE *tw_freopen(const char *path, const char *mode, FILE *stream, int is64);
 
 void tw_log_at(enum tw_log_level level, const char *func, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

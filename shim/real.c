@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 struct tw_real tw_real;
-void *tw_vfork_real;
 _Atomic int tw_real_bound;
 
 static int sys_socket(int d, int t, int p) { return (int)syscall(SYS_socket, d, t, p); }
@@ -60,6 +59,17 @@ static int sys_fcntl(int fd, int cmd, ...)
 		*(void **)&tw_real.name = p;                           \
 	} while (0)
 
+/* freopen has no system call to fall back on: glibc's own, by name. */
+#define BIND_LIBC(name, ours)                                          \
+	do {                                                           \
+		void *p = dlsym(RTLD_NEXT, #name), *libc;              \
+		if (p == NULL || p == (void *)(ours)) {                \
+			libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD); \
+			p = libc ? dlsym(libc, #name) : NULL;          \
+		}                                                      \
+		*(void **)&tw_real.name = p;                           \
+	} while (0)
+
 static void bind_all(void)
 {
 	BIND(socket, socket);
@@ -78,10 +88,8 @@ static void bind_all(void)
 	BIND(close_range, close_range);
 	BIND(closefrom, closefrom);
 	BIND(sendmsg, sendmsg);
-	/* No system call can stand in for vfork from C; fork() may, by POSIX. */
-	tw_vfork_real = dlsym(RTLD_NEXT, "vfork");
-	if (tw_vfork_real == NULL)
-		tw_vfork_real = (void *)fork;
+	BIND_LIBC(freopen, freopen);
+	BIND_LIBC(freopen64, freopen64);
 	atomic_store_explicit(&tw_real_bound, 1, memory_order_release);
 }
 

@@ -3,6 +3,7 @@
 #define TW_REAL_H
 
 #include <stdatomic.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -23,14 +24,14 @@ struct tw_real {
 	int (*close_range)(unsigned int, unsigned int, int);
 	void (*closefrom)(int);
 	ssize_t (*sendmsg)(int, const struct msghdr *, int);
+	FILE *(*freopen)(const char *, const char *, FILE *);
+	FILE *(*freopen64)(const char *, const char *, FILE *);
 };
 
 /* Filled by tw_real_bind() before any wrapper runs its own logic. Never NULL
  * once bound: a symbol that cannot be found, or that resolves to ourselves,
  * is replaced by a direct system call. */
 extern struct tw_real tw_real;
-/* The next vfork() (glibc's), for the vfork wrapper; fork() if none. */
-extern void *tw_vfork_real;
 extern _Atomic int tw_real_bound;
 
 void tw_real_bind_once(void);

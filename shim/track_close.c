@@ -21,6 +21,7 @@
 
 #include "guard.h"
 #include "init.h"
+#include "log.h"
 #include "real.h"
 #include "track.h"
 #include "closer.h"
@@ -316,6 +317,13 @@ static void dup_entry(int oldfd, int newfd)
 /* A socket sent to another process (SCM_RIGHTS) is held there too, as a
  * dup'd one is here: the close here may not be the last, and no close
  * policy may change what the other holder still uses. */
+/* A TCP socket sent with SCM_RIGHTS is held by the receiver too: marked
+ * shared, as after fork. rc == 0 counts: a datagram or seqpacket socket
+ * delivers the fds with an empty message (a stream socket drops them, and
+ * a socket wrongly taken for shared only costs its close a kernel query,
+ * where the other mistake would reset the receiver's connection). The
+ * kernel accepted the control data, so each header fits in it; the count
+ * is bounded by what is left of the buffer all the same. */
 ssize_t tw_sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	ssize_t rc;
@@ -329,12 +337,15 @@ ssize_t tw_sendmsg(int fd, const struct msghdr *msg, int flags)
 	err = errno;
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR(msg); cm;
 	     cm = CMSG_NXTHDR((struct msghdr *)msg, cm)) {
+		size_t left = msg->msg_controllen - (size_t)((char *)CMSG_DATA(cm) -
+		                                             (char *)msg->msg_control);
 		size_t n;
 
 		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
 		    cm->cmsg_len < CMSG_LEN(0))
 			continue;
-		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		n = cm->cmsg_len - CMSG_LEN(0);
+		n = (n < left ? n : left) / sizeof(int);
 		for (size_t i = 0; i < n; i++) {
 			struct tw_fd *e;
 			int sent;
@@ -390,6 +401,8 @@ int tw_dup3(int oldfd, int newfd, int flags, int is_dup2)
 		if (closing)
 			close_finish(&c);
 		dup_entry(oldfd, newfd);
+		if (newfd == STDERR_FILENO)
+			tw_log_stderr_replaced();
 	} else if (closing) {
 		/* newfd was not replaced: it is still open and still ours. */
 		atomic_store(&c.v.kind, TW_FD_TCP);

@@ -1,6 +1,6 @@
 /*
  * The exported symbols: the only code the host program calls into. Each is
- * one line; what they do is in track_open.c and track_close.c.
+ * one line; what they do is in track_open.c, track_close.c and log.c.
  *
  * glibc (with _GNU_SOURCE) declares the sockaddr arguments as transparent
  * unions: __SOCKADDR_ARG and __CONST_SOCKADDR_ARG.
@@ -8,10 +8,14 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 
+#include "log.h"
 #include "track.h"
 
 #define TW_EXPORT __attribute__((visibility("default")))
+#define TW_STR_(x) #x
+#define TW_STR(x) TW_STR_(x)
 
 TW_EXPORT int socket(int domain, int type, int protocol)
 {
@@ -103,6 +107,16 @@ TW_EXPORT int fcntl64(int fd, int cmd, ...)
 	return tw_fcntl(fd, cmd, arg);
 }
 
+TW_EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream)
+{
+	return tw_freopen(path, mode, stream, 0);
+}
+
+TW_EXPORT FILE *freopen64(const char *path, const char *mode, FILE *stream)
+{
+	return tw_freopen(path, mode, stream, 1);
+}
+
 TW_EXPORT int close_range(unsigned int lo, unsigned int hi, int flags)
 {
 	return tw_close_range(lo, hi, flags);
@@ -115,10 +129,17 @@ TW_EXPORT void closefrom(int lowfd)
 
 /*
  * vfork() cannot be wrapped by a C function: the child returns through the
- * wrapper's frame, which the parent needs afterwards. This one calls
- * tw_vfork_prepare() (guard.h says why) with the stack as it found it, then
- * jumps to the real vfork, which returns straight to the caller. x86_64 only;
- * elsewhere vfork is not interposed (the limit the README states).
+ * wrapper's frame, which the parent needs afterwards. So this makes the
+ * system call itself, as glibc's vfork does: the return address waits in
+ * %rdi, which the kernel keeps per task, and never on the shared stack.
+ *
+ * tw_vfork_prepare() raises this thread's guard before the call, so the
+ * child, which runs on the parent's TLS, passes everything through (see
+ * guard.h); tw_vfork_after() lowers it in the parent once the child has
+ * exec'd or exited, and turns an error into errno. The child leaves by a
+ * jump, not by ret: with a shadow stack it must not pop the entry that the
+ * parent's ret will need. x86_64 only; elsewhere vfork is not interposed
+ * (the limit the README states).
  */
 #if defined(__x86_64__)
 __asm__(".text\n"
@@ -132,7 +153,25 @@ __asm__(".text\n"
         "\tcall tw_vfork_prepare\n"
         "\taddq $8, %rsp\n"
         ".cfi_adjust_cfa_offset -8\n"
-        "\tjmp *tw_vfork_real(%rip)\n"
+        "\tpopq %rdi\n"
+        ".cfi_adjust_cfa_offset -8\n"
+        ".cfi_register %rip, %rdi\n"
+        "\tmovl $" TW_STR(SYS_vfork) ", %eax\n"
+        "\tsyscall\n"
+        "\ttestq %rax, %rax\n"
+        "\tjnz 1f\n"
+        "\tjmp *%rdi\n" /* the child */
+        "1:\n"
+        "\tpushq %rdi\n" /* the parent, or no child */
+        ".cfi_adjust_cfa_offset 8\n"
+        ".cfi_rel_offset %rip, 0\n"
+        "\tsubq $8, %rsp\n"
+        ".cfi_adjust_cfa_offset 8\n"
+        "\tmovq %rax, %rdi\n"
+        "\tcall tw_vfork_after\n"
+        "\taddq $8, %rsp\n"
+        ".cfi_adjust_cfa_offset -8\n"
+        "\tret\n"
         ".cfi_endproc\n"
         ".size vfork, .-vfork\n");
 #endif

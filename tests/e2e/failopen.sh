@@ -81,6 +81,21 @@ printf 'RECORD-1\nRECORD-2\n' | cmp -s - "$TMP/data" ||
 	fail "the program's data file holds more than its records: $(cat "$TMP/data")"
 echo "ok: nothing written into a file that took fd 2"
 
+# A program that puts its own log on fd 2 (dup2, or freopen of stderr):
+# the shim's line goes there too, as the program's own lines do. One that
+# puts a socket there (inetd-style: its client's connection): no line.
+for how in dup2 freopen; do
+	rm -f "$TMP/moved.log"
+	env TWSHIM_CLOSE=bogus "$TW" run -- "$PY" "$HERE/stderr_moved.py" $how "$TMP/moved.log" ||
+		fail "stderr_moved.py $how failed under the shim"
+	grep -q "TWSHIM_CLOSE='bogus'" "$TMP/moved.log" ||
+		fail "stderr moved by $how: the shim's line did not follow it: $(cat "$TMP/moved.log")"
+	echo "ok: the shim's line followed stderr moved by $how"
+done
+env TWSHIM_CLOSE=bogus "$TW" run -- "$PY" "$HERE/stderr_moved.py" socket "$TMP/moved.sock" ||
+	fail "stderr_moved.py socket failed under the shim"
+expect "bytes written into a socket on fd 2" "$(wc -c < "$TMP/moved.sock")" -eq 0
+
 # And working as usual: no line at all.
 under
 expect "stderr lines (good configuration)" "$(wc -l < "$TMP/err")" -eq 0

@@ -71,6 +71,30 @@ CASE_ENV=TWSHIM_CLOSE=reset run_case dup2_fail 2 0 2 0 1
 # inherited by what the child would exec, is shared now: no policy, an
 # active close counted once, in the parent's slot only.
 CASE_ENV=TWSHIM_CLOSE=reset run_case vfork 1 1 0 0 1
+# A fork() right after a vfork: the fork child's shim is on, and resets.
+CASE_ENV=TWSHIM_CLOSE=reset run_case vfork_fork 1 0 1 0 1
+# A vfork child that calls exit(): the parent, still running, is alive in
+# the ledger; then its connection counts as any other.
+export TWSHIM_SHM=$BASE-vfork_exit
+mkfifo "$TMP/vfork_exit.in"
+"$TW" run -- "$B/tests/progs/fdcases" vfork_exit 127.0.0.1 8080 \
+	< "$TMP/vfork_exit.in" > "$TMP/vfork_exit.out" &
+VFE=$!
+exec 7> "$TMP/vfork_exit.in"
+for _ in $(seq 100); do
+	grep -q ready "$TMP/vfork_exit.out" && break
+	kill -0 $VFE 2> /dev/null || break
+	sleep 0.1
+done
+grep -q ready "$TMP/vfork_exit.out" || fail "vfork_exit: the program never got ready"
+stat_json
+exec 7>&-
+wait $VFE || fail "vfork_exit: the program failed under the shim"
+expect "vfork_exit: the parent is alive after its child's exit()" \
+	"$(statq alive --comm fdcases)" -eq 1
+stat_json
+expect "vfork_exit active_closes" "$(statq active_closes --comm fdcases)" -eq 1
+rm -f "/dev/shm$TWSHIM_SHM"
 # The closer holds the connection until the wait runs out (the keep-alive
 # server never closes), then resets it; the program's copy of the held fd
 # closed like any other fd.

@@ -392,6 +392,54 @@ static void case_vfork(void)
 	CHECK(close(fd) == 0, "close");
 }
 
+/* Regression: after a vfork, a fork() before any other call into the shim
+ * left the fork child's shim switched off for good (it inherited the guard
+ * raised for the vfork child): its connections went uncounted, and its
+ * close policy never ran. Run with TWSHIM_CLOSE=reset: the fork child's
+ * connection, its own, is reset. */
+static void case_vfork_fork(void)
+{
+	pid_t p = vfork();
+	int st;
+
+	CHECK(p >= 0, "vfork: %s", strerror(errno));
+	if (p == 0)
+		_exit(0);
+	CHECK(waitpid(p, &st, 0) == p && WIFEXITED(st), "vfork child failed");
+	p = fork();
+	CHECK(p >= 0, "fork: %s", strerror(errno));
+	if (p == 0) {
+		CHECK(close(request()) == 0, "close in the fork child");
+		exit(0);
+	}
+	CHECK(waitpid(p, &st, 0) == p && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	      "fork child failed");
+}
+
+/* Regression: a vfork child that called exit() ran the shim's exit
+ * handler in its parent's memory: the parent's ledger slot was marked
+ * exited while it ran on. The parent prints "ready" and waits for its
+ * stdin to close, so that fdcases.sh can read the ledger meanwhile. */
+static void case_vfork_exit(void)
+{
+	int fd = request(), st;
+	char c;
+	pid_t p = vfork();
+
+	CHECK(p >= 0, "vfork: %s", strerror(errno));
+	if (p == 0)
+		exit(0);
+	CHECK(waitpid(p, &st, 0) == p && WIFEXITED(st), "vfork child failed");
+	printf("ready\n");
+	fflush(stdout);
+	alarm(30); /* fdcases.sh gone: end, and fail */
+	while (read(0, &c, 1) > 0)
+		;
+	alarm(0);
+	ask(fd);
+	CHECK(close(fd) == 0, "close");
+}
+
 /* Regression: an fd copied from one of the closer's (found by scanning
  * the fd table) could not be closed: close said EBADF and left it open.
  * Run with TWSHIM_CLOSE=peer-first, and a wait longer than the case. */
@@ -512,7 +560,8 @@ static const struct {
 	{ "exit_noclose", case_exit_noclose }, { "dup2_fail", case_dup2_fail },
 	{ "vfork", case_vfork }, { "dup_held", case_dup_held },
 	{ "fork_accepted", case_fork_accepted }, { "cancel", case_cancel },
-	{ "scm_rights", case_scm_rights },
+	{ "scm_rights", case_scm_rights }, { "vfork_fork", case_vfork_fork },
+	{ "vfork_exit", case_vfork_exit },
 };
 
 int main(int argc, char **argv)
