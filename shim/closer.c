@@ -1,34 +1,53 @@
 /*
  * The closer thread (see closer.h).
  *
- * Hand-over from close() is lock-free and async-signal-safe: a slot in a
- * fixed array is claimed by compare-and-swap, the socket is duplicated to a
- * reserved fd number high above the program's, registered with epoll, and
- * the thread woken through an eventfd. The thread polls the held sockets
- * every few milliseconds while it holds any, and sleeps otherwise.
+ * Its fds live in an fd table of its own: as it starts, the thread leaves
+ * the process's table (close_range(CLOSE_RANGE_UNSHARE), or unshare(
+ * CLONE_FILES)) and keeps nothing of it but its end of the hand-over
+ * socket. The connections it holds, its epoll, whatever it opens, are
+ * numbers no other thread can see, close, dup over or be given by the
+ * kernel: a program that closes or dup2s "every fd" cannot touch them, and
+ * they take none of its RLIMIT_NOFILE.
  *
- * HAZARD: our fds live in the program's fd table. The program may close,
- * close_range or dup2 over numbers it never opened (daemons close "all"
- * fds): our fds are marked TW_FD_HELD in the fd table, and those wrappers
- * leave them alone or move them first (tw_closer_evict), so the program sees what it would
- * without us: EBADF for a number it never opened.
+ * Hand-over from close() is lock-free and async-signal-safe: a slot in a
+ * fixed array is claimed by compare-and-swap and filled, then the socket
+ * goes to the thread in one SCM_RIGHTS message over a socket pair; the
+ * kernel carries the reference from the program's table into the thread's
+ * before the program's close() drops its own.
+ *
+ * HAZARD: the sending end is the one fd the shim keeps in the program's
+ * table, marked TW_FD_HELD there. The wrappers leave it alone (close says
+ * EBADF, close_range goes around it) or move it out of the way first
+ * (tw_closer_evict), so that the program sees what it would without us:
+ * EBADF for a number it never opened.
+ *
+ * The thread's private numbers mean nothing in the fd table (fdtable.c),
+ * which is the program's: it never marks them, and it makes its calls as
+ * raw system calls, so that no wrapper, and no sanitizer, takes one of its
+ * numbers for the program's fd of the same number.
  */
 #include "closer.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <linux/sockios.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "guard.h"
 #include "log.h"
 #include "real.h"
 #include "track.h"
@@ -36,12 +55,16 @@
 #define HOLD_MAX  4096
 #define TICK_MS   5
 #define WAKE_ID   UINT32_MAX
+#define DRAIN_MAX 64            /* reads of 4 KiB per readiness, at most */
 
-enum { H_FREE = 0, H_FILLING, H_HELD, H_CLOSING };
+/* FREE -> FILLING (close(), claimed) -> SENT (message on its way) ->
+ * HELD (the thread has the socket) -> FREE (ended, counted). Past SENT
+ * only the thread touches an entry. */
+enum { H_FREE = 0, H_FILLING, H_SENT, H_HELD };
 
 struct held {
 	_Atomic int state;
-	int fd;
+	int fd;                 /* in the thread's own table */
 	int mode;               /* enum tw_hold_mode */
 	uint64_t deadline;      /* CLOCK_MONOTONIC ns */
 	struct tw_fd v;         /* the program's entry, for counting */
@@ -54,9 +77,18 @@ int tw_closer_wanted;
 
 static struct held held[HOLD_MAX];
 static _Atomic int nheld, hiwater;
-static _Atomic int running;     /* 0 no, 1 starting, 2 running */
-static _Atomic int epfd = -1, evfd = -1;
+static _Atomic int running;     /* 0 no, 1 starting, 2 running, 3 stopped for good */
+static _Atomic int ending;      /* at exit: end what is held, now */
+static _Atomic int tx = -1;     /* the sending end, in the program's table */
+static _Atomic int tx_users;    /* threads about to use tx's number */
 static int fd_floor = 3;
+
+/* The thread's start: 0 waiting, 1 ready, -1 failed. */
+static _Atomic int thread_ready;
+static int rx_at_start;         /* the receiving end's number, both tables */
+static ino_t rx_ino;
+
+static long sys_close(int fd) { return syscall(SYS_close, fd); }
 
 static void mark(int fd, uint32_t kind)
 {
@@ -64,18 +96,6 @@ static void mark(int fd, uint32_t kind)
 
 	if (e)
 		atomic_store_explicit(&e->kind, kind, memory_order_release);
-}
-
-/* Our fds go high, out of the way of a program that expects open() to
- * return the lowest free number. */
-static int reserve(int fd)
-{
-	int r = tw_real.fcntl(fd, F_DUPFD_CLOEXEC, (void *)(intptr_t)fd_floor);
-
-	tw_real.close(fd);
-	if (r >= 0)
-		mark(r, TW_FD_HELD);
-	return r;
 }
 
 void tw_closer_count(const struct tw_fd *v, enum tw_close_class cls, int act)
@@ -93,7 +113,74 @@ int tw_unacked(int fd)
 {
 	int n = 0;
 
-	return ioctl(fd, SIOCOUTQ, &n) == 0 ? n : -1;
+	return syscall(SYS_ioctl, fd, SIOCOUTQ, &n) == 0 ? n : -1;
+}
+
+/* ---- the thread ---- */
+
+/* Closes every fd of this thread's (private) table but keep. */
+static int close_all_but(int keep)
+{
+	char buf[4096];
+	long n;
+	int dir;
+
+	if ((keep == 0 || syscall(SYS_close_range, 0u, (unsigned)keep - 1, 0u) == 0) &&
+	    syscall(SYS_close_range, (unsigned)keep + 1, ~0u, 0u) == 0)
+		return 0;
+	/* Before Linux 5.9: the numbers in use, from /proc, a batch at a time. */
+	dir = (int)syscall(SYS_openat, AT_FDCWD, "/proc/thread-self/fd",
+	                   O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return -1;
+	for (int closed = 1; closed;) { /* until a pass closes nothing */
+		closed = 0;
+		syscall(SYS_lseek, dir, 0, SEEK_SET);
+		while ((n = syscall(SYS_getdents64, dir, buf, sizeof(buf))) > 0) {
+			for (long off = 0; off < n;) {
+				struct dirent64 *d = (struct dirent64 *)(buf + off);
+				char *end;
+				long fd = strtol(d->d_name, &end, 10);
+
+				off += d->d_reclen;
+				if (*end == '\0' && end != d->d_name && fd != keep && fd != dir &&
+				    sys_close((int)fd) == 0)
+					closed++;
+			}
+		}
+		if (n < 0)
+			break;
+	}
+	sys_close(dir);
+	return n < 0 ? -1 : 0;
+}
+
+/* Leaves the process's fd table for one of our own, holding only rx. */
+static int private_table(int rx)
+{
+	struct stat st;
+
+	/* Copies the numbers up to rx only, then the rest goes: the program's
+	 * files below rx stay referenced here for the microseconds until
+	 * close_all_but(). POSIX locks are owned by the table: closing our
+	 * copies leaves the program's locks alone. */
+	if (syscall(SYS_close_range, (unsigned)rx + 1, ~0u, (unsigned)CLOSE_RANGE_UNSHARE) != 0 &&
+	    unshare(CLONE_FILES) != 0)
+		return -1;
+	if (close_all_but(rx) < 0)
+		return -1;
+	/* The program may have put a file of its own on rx's number before we
+	 * copied the table: then it is not ours to read. */
+	if (syscall(SYS_fstat, rx, &st) != 0 || !S_ISSOCK(st.st_mode) || st.st_ino != rx_ino)
+		return -1;
+	return 0;
+}
+
+static void release(struct held *h, enum tw_close_class cls, int act)
+{
+	tw_closer_count(&h->v, cls, act);
+	atomic_store(&h->state, H_FREE);
+	atomic_fetch_sub(&nheld, 1);
 }
 
 /* Ends a held connection: with RST (SO_LINGER {1,0}) or FIN, and counts. */
@@ -101,73 +188,57 @@ static void finish(struct held *h, int rst, enum tw_close_class cls, int act)
 {
 	struct linger lg = { 1, 0 };
 
-	mark(h->fd, TW_FD_NONE);
 	if (rst)
-		tw_real.setsockopt(h->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	tw_real.close(h->fd);
-	tw_closer_count(&h->v, cls, act);
-	atomic_store(&h->state, H_FREE);
-	atomic_fetch_sub(&nheld, 1);
-}
-
-static int claim(struct held *h)
-{
-	int expected = H_HELD;
-
-	return atomic_compare_exchange_strong(&h->state, &expected, H_CLOSING);
+		syscall(SYS_setsockopt, h->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	sys_close(h->fd);
+	release(h, cls, act);
 }
 
 /* Reads whatever the peer still sends (the program has closed: nobody
- * wants it) until its FIN. Returns 1 at the FIN, -1 on a reset, 0 else. */
+ * wants it) until its FIN. Returns 1 at the FIN, -1 on a reset, 0 else
+ * (nothing more now, or a peer that keeps sending: the next readiness
+ * reads on). */
 static int drain_input(int fd)
 {
 	char buf[4096];
 
-	for (;;) {
-		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	for (int i = 0; i < DRAIN_MAX; i++) {
+		long n = syscall(SYS_recvfrom, fd, buf, sizeof(buf), MSG_DONTWAIT, NULL, NULL);
 		if (n > 0)
 			continue;
 		if (n == 0)
 			return 1;
 		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
 	}
+	return 0;
 }
 
 static void readable(struct held *h)
 {
 	int r;
 
-	if (h->mode != TW_HOLD_PEER_FIRST || !claim(h))
+	if (atomic_load(&h->state) != H_HELD || h->mode != TW_HOLD_PEER_FIRST)
 		return;
 	r = drain_input(h->fd);
 	if (r == 1)        /* the peer's FIN came first: the TIME_WAIT is the peer's */
 		finish(h, 0, TW_CLOSE_PASSIVE, TW_ACT_PEER_FIRST);
 	else if (r < 0)    /* reset by the peer: nobody holds TIME_WAIT */
 		finish(h, 0, TW_CLOSE_OTHER, -1);
-	else
-		atomic_store(&h->state, H_HELD);
 }
 
 static void tick(struct held *h, uint64_t now)
 {
-	int q;
+	int q = tw_unacked(h->fd);
 
-	if (!claim(h))
-		return;
-	q = tw_unacked(h->fd);
 	if (h->mode == TW_HOLD_DRAIN_RESET) {
 		if (q == 0)
 			finish(h, 1, TW_CLOSE_RESET, TW_ACT_RESET_DRAINED);
 		else if (now >= h->deadline || q < 0)
 			finish(h, 0, TW_CLOSE_ACTIVE, TW_ACT_RESET_FIN); /* never lose data */
-		else
-			atomic_store(&h->state, H_HELD);
 		return;
 	}
-	if (now < h->deadline) {
-		atomic_store(&h->state, H_HELD);
+	if (now < h->deadline)
 		return;
-	}
 	/* The peer did not close in time. A reset only with nothing unacknowledged. */
 	if (tw_closer_cfg.fallback_reset && q == 0)
 		finish(h, 1, TW_CLOSE_RESET, TW_ACT_PEER_TIMEOUT);
@@ -175,39 +246,117 @@ static void tick(struct held *h, uint64_t now)
 		finish(h, 0, TW_CLOSE_ACTIVE, TW_ACT_PEER_TIMEOUT);
 }
 
+/* The messages waiting on rx: one connection each, or a wake-up. Returns
+ * -1 once every sending end is closed (a start that gave up on us). */
+static int receive(int rx, int ep)
+{
+	for (;;) {
+		union {
+			char buf[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} cbuf;
+		uint32_t idx;
+		struct iovec iov = { &idx, sizeof(idx) };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
+		                    .msg_controllen = sizeof(cbuf.buf) };
+		struct cmsghdr *cm;
+		struct held *h;
+		struct epoll_event ev = { 0 };
+		int fd = -1;
+		long n = syscall(SYS_recvmsg, rx, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+
+		if (n <= 0)
+			return n == 0 ? -1 : 0;
+		cm = CMSG_FIRSTHDR(&m);
+		if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+		    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
+		if (n != sizeof(idx) || idx >= HOLD_MAX || atomic_load(&held[idx].state) != H_SENT) {
+			if (fd >= 0) /* a wake-up carries none; anything else is not ours */
+				sys_close(fd);
+			continue;
+		}
+		h = &held[idx];
+		if (fd < 0) { /* no number left in our table: the kernel closed it, with FIN */
+			release(h, TW_CLOSE_ACTIVE, TW_ACT_HOLD_FULL);
+			continue;
+		}
+		h->fd = fd;
+		ev.events = h->mode == TW_HOLD_PEER_FIRST ? EPOLLIN | EPOLLRDHUP : 0;
+		ev.data.u32 = idx;
+		if (syscall(SYS_epoll_ctl, ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+			/* Still polled by the ticks; only the peer's FIN is seen later. */
+		}
+		atomic_store(&h->state, H_HELD);
+	}
+}
+
 static void *closer_main(void *arg)
 {
-	struct epoll_event ev[64];
+	struct epoll_event ev[64], wake = { .events = EPOLLIN, .data.u32 = WAKE_ID };
+	int rx = rx_at_start, ep = -1, orphan = 0;
 
 	(void)arg;
+	tw_guard++; /* nothing this thread does is the program's */
+	if (private_table(rx) == 0)
+		ep = (int)syscall(SYS_epoll_create1, EPOLL_CLOEXEC);
+	if (ep < 0 || syscall(SYS_epoll_ctl, ep, EPOLL_CTL_ADD, rx, &wake) != 0) {
+		atomic_store(&thread_ready, -1);
+		return NULL; /* our table, and what is in it, go with the thread */
+	}
+	atomic_store(&thread_ready, 1);
 	for (;;) {
-		int n = epoll_wait(atomic_load(&epfd), ev, 64, atomic_load(&nheld) ? TICK_MS : -1);
+		long n = syscall(SYS_epoll_wait, ep, ev, 64, atomic_load(&nheld) ? TICK_MS : -1);
 		uint64_t now;
+		int end = atomic_load(&ending);
 
-		for (int i = 0; i < n; i++) {
-			if (ev[i].data.u32 == WAKE_ID) {
-				uint64_t x;
-				if (read(atomic_load(&evfd), &x, sizeof(x)) < 0) {
-					/* nothing pending: fine */
-				}
-			} else if (ev[i].data.u32 < HOLD_MAX) {
+		for (long i = 0; i < n; i++) {
+			if (ev[i].data.u32 == WAKE_ID && receive(rx, ep) < 0) {
+				syscall(SYS_epoll_ctl, ep, EPOLL_CTL_DEL, rx, NULL);
+				orphan = 1;
+			} else if (ev[i].data.u32 < HOLD_MAX)
 				readable(&held[ev[i].data.u32]);
-			}
 		}
+		if (orphan && atomic_load(&nheld) == 0)
+			return NULL; /* nothing held, nothing to come: our table goes with us */
 		now = tw_now_ns();
-		for (int i = 0, hi = atomic_load(&hiwater); i < hi && atomic_load(&nheld); i++)
-			if (atomic_load(&held[i].state) == H_HELD)
-				tick(&held[i], now);
+		for (int i = 0, hi = atomic_load(&hiwater); i < hi && atomic_load(&nheld); i++) {
+			struct held *h = &held[i];
+
+			if (atomic_load(&h->state) != H_HELD)
+				continue;
+			if (end) /* at exit, past the wait: FIN, the kernel delivers what is queued */
+				finish(h, 0, TW_CLOSE_ACTIVE,
+				       h->mode == TW_HOLD_PEER_FIRST ? TW_ACT_PEER_TIMEOUT
+				                                     : TW_ACT_RESET_FIN);
+			else
+				tick(h, now);
+		}
 	}
 	return NULL;
 }
 
+/* ---- the program's side ---- */
+
+/* Our one fd in the program's table goes high, out of the way of a program
+ * that expects open() to return the lowest free number. */
+static int reserve(int fd)
+{
+	int r = tw_real.fcntl(fd, F_DUPFD_CLOEXEC, (void *)(intptr_t)fd_floor);
+
+	tw_real.close(fd);
+	if (r >= 0)
+		mark(r, TW_FD_HELD);
+	return r;
+}
+
 void tw_closer_start(void)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = WAKE_ID };
-	int expected = 0, ep, efd;
+	int expected = 0, sp[2] = { -1, -1 }, t = -1, err = 0;
+	struct timespec pause = { 0, 1000000 };
 	sigset_t all, old;
 	struct rlimit rl;
+	struct stat st;
 	pthread_t th;
 
 	if (atomic_load(&running) == 2 || !atomic_compare_exchange_strong(&running, &expected, 1))
@@ -216,20 +365,26 @@ void tw_closer_start(void)
 		fd_floor = rl.rlim_cur > 2048 ? (int)rl.rlim_cur - 1024 : (int)rl.rlim_cur / 2;
 	if (fd_floor < 3)
 		fd_floor = 3;
-	/* Raw system calls, like every other fd the shim makes (tw_real): a
-	 * sanitizer interposing epoll_create1 would see the low number made
-	 * here and closed by reserve() without seeing the close, and take the
-	 * program's next socket() on that number for a race. */
-	ep = (int)syscall(SYS_epoll_create1, EPOLL_CLOEXEC);
-	efd = (int)syscall(SYS_eventfd2, 0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (ep >= 0)
-		ep = reserve(ep);
-	if (efd >= 0)
-		efd = reserve(efd);
-	if (ep < 0 || efd < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev) < 0)
+	/* A raw system call, like every other fd the shim makes (tw_real): a
+	 * sanitizer interposing socketpair would see the low number made here
+	 * and closed by reserve() without seeing the close. */
+	if (syscall(SYS_socketpair, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sp) != 0 ||
+	    syscall(SYS_fstat, sp[1], &st) != 0) {
+		err = 1;
 		goto fail;
-	atomic_store(&epfd, ep);
-	atomic_store(&evfd, efd);
+	}
+	rx_ino = st.st_ino;
+	/* Room for hundreds of hand-overs in flight (the kernel caps it). */
+	syscall(SYS_setsockopt, sp[0], SOL_SOCKET, SO_SNDBUF, &(int){ 1 << 20 }, sizeof(int));
+	rx_at_start = sp[1];
+	mark(sp[1], TW_FD_HELD);
+	t = reserve(sp[0]);
+	sp[0] = -1;
+	if (t < 0) {
+		err = 1;
+		goto fail;
+	}
+	atomic_store(&thread_ready, 0);
 	/* The program's signals are not for us: block them all in our thread. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -239,30 +394,82 @@ void tw_closer_start(void)
 		goto fail;
 	pthread_setname_np(th, "twshim-closer");
 	pthread_detach(th);
+	/* It copies our table as it starts; rx is its own once it says so. */
+	for (int i = 0; i < 2100 && atomic_load(&thread_ready) == 0; i++) {
+		if (i < 100)
+			sched_yield();
+		else
+			nanosleep(&pause, NULL);
+	}
+	if (atomic_load(&thread_ready) != 1) {
+		err = 2;
+		goto fail;
+	}
+	mark(sp[1], TW_FD_NONE);
+	tw_real.close(sp[1]);
+	atomic_store(&tx, t);
 	atomic_store(&running, 2);
 	return;
 fail:
 	tw_warn("cannot start the closer thread (%s): close policies fall back to the "
-	        "kernel's close", expected ? "pthread_create" : "epoll/eventfd");
-	if (ep >= 0) {
-		mark(ep, TW_FD_NONE);
-		tw_real.close(ep);
+	        "kernel's close", err == 1 ? "socketpair" : err == 2 ? "its own fd table" :
+	                                                     "pthread_create");
+	/* A thread that failed has gone with its table; one that did not
+	 * answer in 2 s never reads rx again: closing ours ends its copy's use. */
+	if (sp[1] >= 0) {
+		mark(sp[1], TW_FD_NONE);
+		tw_real.close(sp[1]);
 	}
-	if (efd >= 0) {
-		mark(efd, TW_FD_NONE);
-		tw_real.close(efd);
+	if (t >= 0) {
+		mark(t, TW_FD_NONE);
+		tw_real.close(t);
 	}
-	atomic_store(&epfd, -1);
-	atomic_store(&evfd, -1);
-	atomic_store(&running, 0);
+	atomic_store(&running, 3); /* one line, not one per connect() */
+}
+
+/* The number of tx, for one use: tw_closer_evict waits for the users of an
+ * old number before the program may have it. */
+static int tx_get(void)
+{
+	atomic_fetch_add(&tx_users, 1);
+	return atomic_load(&tx);
+}
+
+static void tx_put(void)
+{
+	atomic_fetch_sub(&tx_users, 1);
+}
+
+static long send_one(uint32_t idx, int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov = { &idx, sizeof(idx) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+	long rc;
+
+	if (fd >= 0) {
+		memset(&cbuf, 0, sizeof(cbuf));
+		m.msg_control = cbuf.buf;
+		m.msg_controllen = sizeof(cbuf.buf);
+		cm = CMSG_FIRSTHDR(&m);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	rc = syscall(SYS_sendmsg, tx_get(), &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+	tx_put();
+	return rc;
 }
 
 int tw_closer_take(int fd, enum tw_hold_mode mode, const struct tw_fd *v)
 {
-	struct epoll_event ev = { 0 };
-	uint64_t one = 1;
 	struct held *h = NULL;
-	int nfd;
+	int saved = errno;
 
 	if (atomic_load(&running) != 2 || atomic_load(&nheld) >= tw_closer_cfg.max_held)
 		return -1;
@@ -277,104 +484,80 @@ int tw_closer_take(int fd, enum tw_hold_mode mode, const struct tw_fd *v)
 	}
 	if (!h)
 		return -1;
-	nfd = tw_real.fcntl(fd, F_DUPFD_CLOEXEC, (void *)(intptr_t)fd_floor);
-	if (nfd < 0) {
-		atomic_store(&h->state, H_FREE);
-		return -1;
-	}
-	mark(nfd, TW_FD_HELD);
-	h->fd = nfd;
 	h->mode = mode;
 	h->deadline = tw_now_ns() + tw_closer_cfg.wait_ns;
 	h->v = *v;
-	ev.events = mode == TW_HOLD_PEER_FIRST ? EPOLLIN | EPOLLRDHUP : 0;
-	ev.data.u32 = (uint32_t)(h - held);
 	atomic_fetch_add(&nheld, 1);
-	atomic_store(&h->state, H_HELD);
-	if (epoll_ctl(atomic_load(&epfd), EPOLL_CTL_ADD, nfd, &ev) < 0) {
-		/* Still polled by the ticks; only the peer's FIN is seen later. */
+	atomic_store(&h->state, H_SENT);
+	/* Full (the thread is behind by thousands), or the thread is gone. */
+	if (send_one((uint32_t)(h - held), fd) != sizeof(uint32_t)) {
+		atomic_fetch_sub(&nheld, 1);
+		atomic_store(&h->state, H_FREE);
+		errno = saved;
+		return -1;
 	}
-	if (write(atomic_load(&evfd), &one, sizeof(one)) < 0) {
-		/* The counter is full of wake-ups already. */
-	}
+	errno = saved;
 	return 0;
 }
 
 int tw_closer_evict(int fd)
 {
-	struct epoll_event ev = { 0 };
+	int nfd;
 
-	for (int i = 0, hi = atomic_load(&hiwater); i < hi; i++) {
-		struct held *h = &held[i];
-		int nfd;
-
-		if (h->fd != fd || !claim(h))
-			continue;
-		nfd = tw_real.fcntl(fd, F_DUPFD_CLOEXEC, (void *)(intptr_t)fd_floor);
-		if (nfd < 0) {           /* nowhere to go: end it now, safely */
-			finish(h, 0, TW_CLOSE_ACTIVE, -1);
-			return -1;
-		}
-		epoll_ctl(atomic_load(&epfd), EPOLL_CTL_DEL, fd, NULL);
-		mark(fd, TW_FD_NONE);
-		mark(nfd, TW_FD_HELD);
-		h->fd = nfd;
-		ev.events = h->mode == TW_HOLD_PEER_FIRST ? EPOLLIN | EPOLLRDHUP : 0;
-		ev.data.u32 = (uint32_t)i;
-		epoll_ctl(atomic_load(&epfd), EPOLL_CTL_ADD, nfd, &ev);
-		atomic_store(&h->state, H_HELD);
+	if (fd != atomic_load(&tx))
 		return 0;
-	}
-	/* Our epoll or eventfd: move it, the thread reads the numbers anew. */
-	if (fd == atomic_load(&epfd) || fd == atomic_load(&evfd)) {
-		int nfd = tw_real.fcntl(fd, F_DUPFD_CLOEXEC, (void *)(intptr_t)fd_floor);
-		if (nfd < 0)
-			return -1;
-		mark(fd, TW_FD_NONE);
+	nfd = tw_real.fcntl(fd, F_DUPFD_CLOEXEC, (void *)(intptr_t)fd_floor);
+	if (nfd >= 0) {
 		mark(nfd, TW_FD_HELD);
-		atomic_store(fd == atomic_load(&epfd) ? &epfd : &evfd, nfd);
+	} else {
+		/* No number left to move to: no more hand-overs. What the thread
+		 * holds ends as before; new closes fall back to the kernel's. */
+		atomic_store(&running, 3);
 	}
-	return 0;
+	atomic_store(&tx, nfd);
+	mark(fd, TW_FD_NONE);
+	/* A close() in another thread may be sending on the old number. */
+	while (atomic_load(&tx_users) > 0)
+		sched_yield();
+	return nfd < 0 ? -1 : 0;
 }
 
-/* The child has copies of our fds and no thread. Closing the copies sends
- * nothing: the parent still holds every one of those sockets. */
+/* The child has a copy of tx and no thread; what the thread held is in the
+ * parent's thread's table, not in the child's. */
 void tw_closer_after_fork_child(void)
 {
-	for (int i = 0, hi = atomic_load(&hiwater); i < hi; i++) {
-		if (atomic_load(&held[i].state) == H_FREE)
-			continue;
-		mark(held[i].fd, TW_FD_NONE);
-		tw_real.close(held[i].fd);
+	int t = atomic_load(&tx);
+
+	for (int i = 0, hi = atomic_load(&hiwater); i < hi; i++)
 		atomic_store(&held[i].state, H_FREE);
-	}
 	atomic_store(&nheld, 0);
 	atomic_store(&hiwater, 0);
-	if (atomic_load(&running) == 2) {
-		mark(atomic_load(&epfd), TW_FD_NONE);
-		mark(atomic_load(&evfd), TW_FD_NONE);
-		tw_real.close(atomic_load(&epfd));
-		tw_real.close(atomic_load(&evfd));
+	atomic_store(&tx_users, 0);
+	if (t >= 0) {
+		mark(t, TW_FD_NONE);
+		tw_real.close(t);
 	}
-	atomic_store(&epfd, -1);
-	atomic_store(&evfd, -1);
+	atomic_store(&tx, -1);
 	atomic_store(&running, 0);
 }
 
 /* At exit: give what is held its bound to end as the policy wants, then
- * close the rest with FIN (the kernel delivers queued data: nothing lost). */
+ * have the rest closed with FIN (the kernel delivers queued data: nothing
+ * lost). Whatever the thread has not closed when the process ends, the
+ * kernel closes with FIN too, uncounted. */
 void tw_closer_drain_at_exit(void)
 {
-	uint64_t end = tw_now_ns() + tw_closer_cfg.wait_ns + 50u * 1000000u;
+	uint64_t now = tw_now_ns(), end = now + tw_closer_cfg.wait_ns + 50u * 1000000u;
 	struct timespec tick = { 0, TICK_MS * 1000000L };
 
-	if (atomic_load(&running) != 2)
+	if (atomic_load(&running) < 2)
 		return;
-	while (atomic_load(&nheld) > 0 && tw_now_ns() < end)
+	while (atomic_load(&nheld) > 0 && (now = tw_now_ns()) < end)
 		nanosleep(&tick, NULL);
-	for (int i = 0, hi = atomic_load(&hiwater); i < hi; i++)
-		if (atomic_load(&held[i].state) == H_HELD && claim(&held[i]))
-			finish(&held[i], 0, TW_CLOSE_ACTIVE,
-			       held[i].mode == TW_HOLD_PEER_FIRST ? TW_ACT_PEER_TIMEOUT
-			                                          : TW_ACT_RESET_FIN);
+	if (atomic_load(&nheld) == 0)
+		return;
+	atomic_store(&ending, 1);
+	send_one(UINT32_MAX, -1); /* a wake-up */
+	for (end = tw_now_ns() + 100u * 1000000u; atomic_load(&nheld) > 0 && tw_now_ns() < end;)
+		nanosleep(&tick, NULL);
 }

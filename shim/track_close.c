@@ -314,9 +314,6 @@ static void dup_entry(int oldfd, int newfd)
 	tw_fd_publish(n, o);
 }
 
-/* A socket sent to another process (SCM_RIGHTS) is held there too, as a
- * dup'd one is here: the close here may not be the last, and no close
- * policy may change what the other holder still uses. */
 /* A TCP socket sent with SCM_RIGHTS is held by the receiver too: marked
  * shared, as after fork. rc == 0 counts: a datagram or seqpacket socket
  * delivers the fds with an empty message (a stream socket drops them, and

@@ -80,8 +80,10 @@ void tw_drop_stale(struct tw_fd *e)
 	uint32_t kind;
 	struct tw_slot *s;
 
-	/* The usual case, the number's last close seen: no locked instruction. */
-	if (atomic_load_explicit(&e->kind, memory_order_relaxed) == TW_FD_NONE)
+	/* The usual case, the number's last close seen: no locked instruction.
+	 * Acquire: that close (another thread's, maybe) claimed the entry by
+	 * exchange after its last writes to it, and the caller writes next. */
+	if (atomic_load_explicit(&e->kind, memory_order_acquire) == TW_FD_NONE)
 		return;
 	kind = atomic_exchange(&e->kind, TW_FD_NONE);
 	if (kind != TW_FD_TCP || e->state == TW_CS_NEW || e->state == TW_CS_LISTENING)

@@ -12,9 +12,9 @@ under() {
 	local name=$1 port=$2 field=$3 want=$4
 	shift 4
 	export TWSHIM_SHM=$LEDGER-$name
-	"$TW" run "$@" -- "$EX/legacy_client" -q --nonblock -t 2 -n 200 127.0.0.1 "$port" \
+	"$TW" run "$@" -- "$EX/legacy_client" --nonblock -t 2 -n 200 127.0.0.1 "$port" \
 		> "$TMP/out" 2> "$TMP/err" || fail "$name: $(cat "$TMP/out" "$TMP/err")"
-	grep -q 'ok=200 failed=0' "$TMP/out" || fail "$name: $(cat "$TMP/out")"
+	grep -q 'ok=200 failed=0' "$TMP/out" || fail "$name: $(cat "$TMP/out" "$TMP/err")"
 	stat_json
 	expect "$name: $field" "$(statq "$field" --comm legacy_client)" -eq "$want"
 }

@@ -96,8 +96,8 @@ stat_json
 expect "vfork_exit active_closes" "$(statq active_closes --comm fdcases)" -eq 1
 rm -f "/dev/shm$TWSHIM_SHM"
 # The closer holds the connection until the wait runs out (the keep-alive
-# server never closes), then resets it; the program's copy of the held fd
-# closed like any other fd.
+# server never closes), then resets it; the program's copy of the shim's
+# one fd in its table (the hand-over socket) closed like any other fd.
 CASE_ENV="TWSHIM_CLOSE=peer-first TWSHIM_CLOSE_WAIT_MS=5000" run_case dup_held 1 0 1 0 1
 # The cancelled thread's connect() never reached the kernel; the request
 # after it is counted (without the fix: no slot, nothing counted).
@@ -124,5 +124,23 @@ stat_json
 expect "scm_rights connects" "$(statq connects --comm fdcases)" -eq 1
 expect "scm_rights reset_closes" "$(statq reset_closes --comm fdcases)" -eq 0
 expect "scm_rights active_closes" "$(statq active_closes --comm fdcases)" -eq 0
+rm -f "/dev/shm$TWSHIM_SHM"
+# A thread dup2s over and closes the numbers where the shim keeps its fd,
+# while the closer takes and ends connections: the program's fds stay its
+# own, and nothing of the shim's is written into them.
+export TWSHIM_SHM=$BASE-held_race
+env TWSHIM_CLOSE=peer-first TWSHIM_CLOSE_WAIT_MS=10 "$TW" run -- \
+	"$B/tests/progs/fdcases" held_race 127.0.0.1 8080 ||
+	fail "held_race: the program failed under the shim"
+for _ in $(seq 50); do # the last holds end 10 ms after the program's exit
+	stat_json
+	[ "$(statq open --comm fdcases)" -eq 0 ] && break
+	sleep 0.1
+done
+stat_json
+expect "held_race open" "$(statq open --comm fdcases)" -eq 0
+expect "held_race: every connection ended once" \
+	"$(( $(statq reset_closes --comm fdcases) + $(statq active_closes --comm fdcases) ))" \
+	-eq "$(statq connects --comm fdcases)"
 rm -f "/dev/shm$TWSHIM_SHM"
 echo "fdcases: all cases hold"

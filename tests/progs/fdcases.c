@@ -12,12 +12,15 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *name;
@@ -463,6 +466,66 @@ static void case_dup_held(void)
 	CHECK(found > 0, "no fd the program did not open: is TWSHIM_CLOSE=peer-first set?");
 }
 
+/* Regression: the closer's fds live in the program's fd table, high up.
+ * A program thread that dup2s over numbers up there, and closes them, while
+ * the closer takes, moves and ends connections must get what it would
+ * without the shim: its fd stays its own, never closed, replaced or written
+ * into by the closer. Run with TWSHIM_CLOSE=peer-first and a short wait:
+ * the keep-alive server never closes, so each connection is held, then
+ * ended by the closer, while another thread races over the numbers. */
+static _Atomic int race_stop;
+static int race_lo, race_hi, race_pipe[2];
+
+static void *racer(void *arg)
+{
+	struct stat want, st;
+
+	(void)arg;
+	CHECK(fstat(race_pipe[1], &want) == 0, "fstat");
+	while (!atomic_load(&race_stop)) {
+		for (int n = race_lo; n < race_hi; n++) {
+			CHECK(dup2(race_pipe[1], n) == n, "dup2(pipe, %d): %s", n, strerror(errno));
+			sched_yield();
+			CHECK(fstat(n, &st) == 0 && st.st_ino == want.st_ino,
+			      "fd %d is no longer the program's pipe (%s)", n,
+			      errno == EBADF ? "closed" : "replaced");
+			CHECK(close(n) == 0, "close(%d): %s", n, strerror(errno));
+		}
+		CHECK(close_range((unsigned)race_lo, (unsigned)race_hi - 1, 0) == 0,
+		      "close_range: %s", strerror(errno));
+	}
+	return NULL;
+}
+
+static void case_held_race(void)
+{
+	struct rlimit rl;
+	struct timespec t0, t;
+	pthread_t th;
+	char b;
+
+	CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur >= 256, "getrlimit");
+	/* Where the closer puts its fds (closer.c), and a little above. */
+	race_lo = rl.rlim_cur > 2048 ? (int)rl.rlim_cur - 1024 : (int)rl.rlim_cur / 2;
+	race_hi = race_lo + 24;
+	CHECK(pipe2(race_pipe, O_NONBLOCK | O_CLOEXEC) == 0, "pipe2");
+	close(request()); /* the closer is running and holds one */
+	CHECK(pthread_create(&th, NULL, racer, NULL) == 0, "pthread_create");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < 400; i++) {
+		close(request());
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec >= 2)
+			break;
+	}
+	atomic_store(&race_stop, 1);
+	CHECK(pthread_join(th, NULL) == 0, "pthread_join");
+	CHECK(read(race_pipe[0], &b, 1) < 0 && errno == EAGAIN,
+	      "the program's pipe holds bytes it never wrote");
+	close(race_pipe[0]);
+	close(race_pipe[1]);
+}
+
 /* Regression: after fork, the accepted side's passive close went uncounted:
  * asked whether anyone still held the closed connection, the kernel's
  * lookup found the listener on the same port, and the shim believed it. */
@@ -561,7 +624,7 @@ static const struct {
 	{ "vfork", case_vfork }, { "dup_held", case_dup_held },
 	{ "fork_accepted", case_fork_accepted }, { "cancel", case_cancel },
 	{ "scm_rights", case_scm_rights }, { "vfork_fork", case_vfork_fork },
-	{ "vfork_exit", case_vfork_exit },
+	{ "vfork_exit", case_vfork_exit }, { "held_race", case_held_race },
 };
 
 int main(int argc, char **argv)
