@@ -40,6 +40,8 @@ struct tw_connect_ctx {
 	int err;                    /* the last attempt's errno */
 	uint64_t started_ns;        /* the first attempt */
 	uint64_t tried;             /* sources.c: addresses already tried, a bit each */
+	int spread_port;            /* sources.c: the port the spread bound, 0 none */
+	int spread_waits;           /* sources.c: ms waited for that port */
 };
 
 enum tw_close_verdict {

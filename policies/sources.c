@@ -17,6 +17,12 @@
  * TIME_WAIT at once when TCP timestamps are on (DOMAIN fact 10). A port
  * taken by explicit bind is skipped by every other program's automatic
  * choice while it is in TIME_WAIT: keep LO-HI in ip_local_reserved_ports.
+ * SO_REUSEADDR also lets a port be bound again while a live connection of
+ * ours holds it, and then connect() to that connection's destination fails
+ * (EADDRNOTAVAIL): the spread skips the ports our open sockets hold. A port
+ * whose last connection is closed but not yet in TIME_WAIT (the peer has
+ * not sent its FIN) fails the same way until it is: a blocking connect()
+ * waits for that, briefly.
  *
  * TWSHIM_SOURCE_PORTS=LO-HI: this process's automatic ports come from
  * LO-HI only (IP_LOCAL_PORT_RANGE, Linux 6.3), so that operators can give
@@ -27,10 +33,12 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "policy.h"
@@ -41,12 +49,19 @@
 #endif
 
 #define SRC_MAX 64
+#define SPREAD_WAITS 20                /* of 1 ms: a peer's FIN is that late at most */
 
 static struct tw_addr srcs[SRC_MAX];   /* family 4 or 6; port 0 */
 static int nsrcs;
 static unsigned port_lo, port_hi;      /* 0: TWSHIM_SOURCE_PORTS unset */
 static _Atomic int ports_refused;
 static int spread;                     /* TWSHIM_SPREAD=reuse */
+
+/* The socket that took each port of the spread: 1 + its fd << 32 | its fd
+ * entry's seq then (0: none yet). The port is held while that entry is
+ * still the same socket: a close, a dup2 over it or a new socket on the
+ * number bump the seq. Indexed by port - port_lo. */
+static _Atomic uint64_t port_owner[65536];
 
 /* TIME_WAIT per source address and destination entry, as the ledger counts
  * per destination: active closes in the last 60 s. */
@@ -212,9 +227,19 @@ bad:
 	return -1;
 }
 
+/* Whether the socket that took a port (port_owner) still holds it. */
+static int port_held(uint64_t owner)
+{
+	struct tw_fd *e = owner ? tw_fd_get((int)(owner >> 32) - 1) : NULL;
+
+	return e && tw_fd_kind(e) == TW_FD_TCP &&
+	       atomic_load_explicit(&e->seq, memory_order_relaxed) == (uint32_t)owner;
+}
+
 /* Binds c's socket to the next port of LO-HI (and the chosen source
- * address, if any) with SO_REUSEADDR. Ports held by live connections are
- * refused by bind(): the next one is tried, once round the range at most. */
+ * address, if any) with SO_REUSEADDR, passing over the ports our open
+ * sockets hold, and those bind() refuses (a listener, a socket of another
+ * program's without SO_REUSEADDR). */
 static void spread_bind(struct tw_connect_ctx *c)
 {
 	static _Atomic unsigned next_port;
@@ -234,13 +259,22 @@ static void spread_bind(struct tw_connect_ctx *c)
 		in6->sin6_family = AF_INET6, len = sizeof(*in6);
 	if (tw_real.setsockopt(c->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
 		return;
-	for (unsigned k = 0; k < n; k++) {
-		uint16_t port = htons((uint16_t)(port_lo + atomic_fetch_add(&next_port, 1) % n));
+	/* Once round skipping the ports our open sockets hold; if all are
+	 * held, once more taking whatever bind() allows. */
+	for (unsigned k = 0; k < 2 * n; k++) {
+		unsigned i = atomic_fetch_add(&next_port, 1) % n;
+		uint16_t port = htons((uint16_t)(port_lo + i));
+
+		if (k < n && port_held(atomic_load(&port_owner[i])))
+			continue;
 		if (c->e->family == 4)
 			in->sin_port = port;
 		else
 			in6->sin6_port = port;
 		if (tw_real.bind(c->fd, (struct sockaddr *)&ss, len) == 0) {
+			atomic_store(&port_owner[i], (uint64_t)(c->fd + 1) << 32 |
+			                             atomic_load(&c->e->seq));
+			c->spread_port = (int)(port_lo + i);
 			if (c->slot)
 				tw_count_action(c->slot, c->dest, TW_ACT_SPREAD);
 			return;
@@ -248,6 +282,26 @@ static void spread_bind(struct tw_connect_ctx *c)
 		if (errno != EADDRINUSE)
 			return;
 	}
+}
+
+/* A spread port whose last connection to this destination is closed but
+ * not in TIME_WAIT yet (FIN_WAIT2: the peer has not closed) refuses the
+ * four-tuple; it takes the TIME_WAIT over once the peer's FIN arrives. A
+ * blocking connect() waits for that, up to SPREAD_WAITS ms; a non-blocking
+ * one never sleeps (its event loop must not stall): it gets the error. */
+static int retry_connect(struct tw_connect_ctx *c)
+{
+	struct timespec ms = { 0, 1000000 };
+	int fl;
+
+	if (!c->spread_port || c->err != EADDRNOTAVAIL || c->spread_waits >= SPREAD_WAITS)
+		return 0;
+	fl = tw_real.fcntl(c->fd, F_GETFL);
+	if (fl < 0 || (fl & O_NONBLOCK))
+		return 0;
+	c->spread_waits++;
+	nanosleep(&ms, NULL);
+	return 1;
 }
 
 /* The source's form for this socket: IPv4 destinations on an IPv6 socket
@@ -362,6 +416,7 @@ const struct tw_policy tw_policy_sources = {
 	.name = "sources",
 	.configure = configure,
 	.before_connect = before_connect,
+	.retry_connect = retry_connect,
 	.closed = closed,
 	.after_fork_child = after_fork_child,
 };

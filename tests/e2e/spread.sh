@@ -34,3 +34,32 @@ expect "TIME_WAIT in the reserved range (the spread's own, nobody else's)" \
 	"$(ss -Htan state time-wait '( sport >= :50000 and sport <= :50099 )' | wc -l)" -le 100
 expect "TIME_WAIT outside it (the first run's 100, the other program's 500)" \
 	"$(ss -Htan state time-wait '( sport >= :40000 and sport <= :40999 )' | wc -l)" -eq 600
+
+# A port that a live connection of the program's holds: binding it again
+# succeeds (SO_REUSEADDR on both), and connect() to the same destination
+# would fail with EADDRNOTAVAIL. The spread passes over it: two ports, one
+# held by a connection kept open, 20 requests through the other.
+export TWSHIM_SHM=$LEDGER-keep
+"$TW" run --source-ports 50000-50001 --spread reuse -- "$PY" "$HERE/http_client.py" \
+	127.0.0.1 8080 20 keep > "$TMP/keep.out" || fail "keep: $(cat "$TMP/keep.out")"
+note "2 ports, one held open: $(cat "$TMP/keep.out")"
+grep -q 'ok=20 eaddrnotavail=0 other=0' "$TMP/keep.out" ||
+	fail "a port held by an open connection was spread onto: $(cat "$TMP/keep.out")"
+
+# A port whose last connection is closed but not yet in TIME_WAIT: the
+# server closes 5 ms after the client, so the client's socket waits in
+# FIN_WAIT2 and the four-tuple is refused until then. A blocking connect()
+# waits for it (one port: every connection after the first does).
+rm -f "$TMP/ready"
+"$PY" "$HERE/lingering_server.py" 8090 5 "$TMP/ready" > /dev/null 2>&1 &
+for _ in $(seq 200); do [ -s "$TMP/ready" ] && break; sleep 0.02; done
+[ -s "$TMP/ready" ] || fail "lingering_server.py did not start"
+export TWSHIM_SHM=$LEDGER-linger
+"$TW" run --source-ports 50010-50010 --spread reuse -- "$EX/legacy_client" -n 20 \
+	127.0.0.1 8090 > "$TMP/linger.out" 2>&1 || fail "linger: $(cat "$TMP/linger.out")"
+note "1 port, a peer that closes 5 ms late: $(cat "$TMP/linger.out")"
+grep -q 'ok=20 failed=0' "$TMP/linger.out" ||
+	fail "a connect() on a port in FIN_WAIT2 failed: $(cat "$TMP/linger.out")"
+stat_json
+expect "EADDRNOTAVAIL attempts waited out (counted)" \
+	"$(statq connect_errors.EADDRNOTAVAIL --comm legacy_client)" -ge 1
