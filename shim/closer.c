@@ -19,7 +19,13 @@
  * table, marked TW_FD_HELD there. The wrappers leave it alone (close says
  * EBADF, close_range goes around it) or move it out of the way first
  * (tw_closer_evict), so that the program sees what it would without us:
- * EBADF for a number it never opened.
+ * EBADF for a number it never opened. While the thread starts, the pair's
+ * ends also sit at the numbers socketpair() gave: marked the same way,
+ * and a dup2() onto one waits until the start lets it go (pending[]).
+ * What no mark can cover is the instant between a system call that makes
+ * one of our fds and the mark: a program thread's dup2() or close() on
+ * that very number then goes straight through. The start checks its fds
+ * after marking them and leaves alone any that is not its own any more.
  *
  * The thread's private numbers mean nothing in the fd table (fdtable.c),
  * which is the program's: it never marks them, and it makes its calls as
@@ -86,16 +92,27 @@ static int fd_floor = 3;
 /* The thread's start: 0 waiting, 1 ready, -1 failed. */
 static _Atomic int thread_ready;
 static int rx_at_start;         /* the receiving end's number, both tables */
-static ino_t rx_ino;
+static ino_t rx_ino, tx_ino;
 
 static long sys_close(int fd) { return syscall(SYS_close, fd); }
 
-static void mark(int fd, uint32_t kind)
+/* Marks fd as the shim's in the fd table (the program never opened it). */
+static void mark_held(int fd)
 {
-	struct tw_fd *e = kind == TW_FD_NONE ? tw_fd_get(fd) : tw_fd_get_alloc(fd);
+	struct tw_fd *e = tw_fd_get_alloc(fd);
 
 	if (e)
-		atomic_store_explicit(&e->kind, kind, memory_order_release);
+		atomic_store_explicit(&e->kind, TW_FD_HELD, memory_order_release);
+}
+
+/* Clears fd's TW_FD_HELD mark, unless the number is another's already. */
+static void unmark(int fd)
+{
+	struct tw_fd *e = tw_fd_get(fd);
+	uint32_t held_kind = TW_FD_HELD;
+
+	if (e)
+		atomic_compare_exchange_strong(&e->kind, &held_kind, TW_FD_NONE);
 }
 
 void tw_closer_count(const struct tw_fd *v, enum tw_close_class cls, int act)
@@ -213,12 +230,19 @@ static int drain_input(int fd)
 	return 0;
 }
 
-static void readable(struct held *h)
+static void readable(struct held *h, uint32_t events)
 {
 	int r;
 
-	if (atomic_load(&h->state) != H_HELD || h->mode != TW_HOLD_PEER_FIRST)
+	if (atomic_load(&h->state) != H_HELD)
 		return;
+	if (h->mode != TW_HOLD_PEER_FIRST) {
+		/* Draining, registered for nothing: epoll still says when the
+		 * peer reset it (EPOLLHUP, EPOLLERR), and says so until it goes. */
+		if (events & (EPOLLHUP | EPOLLERR))
+			finish(h, 0, TW_CLOSE_OTHER, -1);
+		return;
+	}
 	r = drain_input(h->fd);
 	if (r == 1)        /* the peer's FIN came first: the TIME_WAIT is the peer's */
 		finish(h, 0, TW_CLOSE_PASSIVE, TW_ACT_PEER_FIRST);
@@ -315,7 +339,7 @@ static void *closer_main(void *arg)
 				syscall(SYS_epoll_ctl, ep, EPOLL_CTL_DEL, rx, NULL);
 				orphan = 1;
 			} else if (ev[i].data.u32 < HOLD_MAX)
-				readable(&held[ev[i].data.u32]);
+				readable(&held[ev[i].data.u32], ev[i].events);
 		}
 		if (orphan && atomic_load(&nheld) == 0)
 			return NULL; /* nothing held, nothing to come: our table goes with us */
@@ -338,21 +362,79 @@ static void *closer_main(void *arg)
 
 /* ---- the program's side ---- */
 
-/* Our one fd in the program's table goes high, out of the way of a program
- * that expects open() to return the lowest free number. */
-static int reserve(int fd)
-{
-	int r = tw_real.fcntl(fd, F_DUPFD_CLOEXEC, (void *)(intptr_t)fd_floor);
+/* The fds the start makes in the program's table before the thread has
+ * its own: the pair's ends at the numbers socketpair() gave (sp[0] until
+ * its high copy is made, sp[1] until the thread has copied it). Marked
+ * TW_FD_HELD like tx: a close() of one says EBADF, and a dup2() onto one
+ * waits in tw_closer_evict until the start has let it go. */
+#define PENDING 2
+static _Atomic int pending[PENDING] = { -1, -1 };
 
+/* Closes a pending fd of ours. Closed, then unmarked, then no longer
+ * pending: until the last step a dup2() onto the number waits, so that it
+ * can never replace our fd and then have its own closed by us. */
+static void pending_release(int i)
+{
+	int fd = atomic_load(&pending[i]);
+
+	if (fd < 0)
+		return;
 	tw_real.close(fd);
-	if (r >= 0)
-		mark(r, TW_FD_HELD);
-	return r;
+	unmark(fd);
+	atomic_store(&pending[i], -1);
+}
+
+/* Waits (bounded) while fd is one of the start's pending fds. */
+static void pending_wait(int fd)
+{
+	struct timespec pause = { 0, 1000000 };
+
+	for (int n = 0; n < 3000; n++) {
+		int hit = 0;
+
+		for (int i = 0; i < PENDING; i++)
+			hit |= atomic_load(&pending[i]) == fd;
+		if (!hit)
+			return;
+		if (n < 100)
+			sched_yield();
+		else
+			nanosleep(&pause, NULL);
+	}
+}
+
+/* Whether fd is still an end of the socket pair the start made: a
+ * non-blocking UNIX seqpacket socket, which no program file is likely to
+ * be by chance. */
+static int our_pair_end(int fd)
+{
+	int type = 0;
+	socklen_t len = sizeof(type);
+	long fl = syscall(SYS_fcntl, fd, F_GETFL);
+
+	return fl >= 0 && (fl & O_NONBLOCK) &&
+	       syscall(SYS_getsockopt, fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 &&
+	       type == SOCK_SEQPACKET;
+}
+
+static void start_failed(const char *what)
+{
+	int t = atomic_exchange(&tx, -1);
+
+	tw_warn("cannot start the closer thread (%s): close policies fall back to the "
+	        "kernel's close", what);
+	for (int i = 0; i < PENDING; i++)
+		pending_release(i);
+	if (t >= 0) {
+		tw_real.close(t);
+		unmark(t);
+	}
+	atomic_store(&running, 3); /* one line, not one per connect() */
 }
 
 void tw_closer_start(void)
 {
-	int expected = 0, sp[2] = { -1, -1 }, t = -1, err = 0;
+	int expected = 0, sp[2], t;
 	struct timespec pause = { 0, 1000000 };
 	sigset_t all, old;
 	struct rlimit rl;
@@ -366,32 +448,71 @@ void tw_closer_start(void)
 	if (fd_floor < 3)
 		fd_floor = 3;
 	/* A raw system call, like every other fd the shim makes (tw_real): a
-	 * sanitizer interposing socketpair would see the low number made here
-	 * and closed by reserve() without seeing the close. */
-	if (syscall(SYS_socketpair, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sp) != 0 ||
-	    syscall(SYS_fstat, sp[1], &st) != 0) {
-		err = 1;
-		goto fail;
+	 * sanitizer interposing socketpair would see the numbers made here and
+	 * closed by us without seeing the closes. */
+	if (syscall(SYS_socketpair, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0,
+	            sp) != 0) {
+		start_failed("socketpair");
+		return;
 	}
-	rx_ino = st.st_ino;
+	for (int i = 0; i < PENDING; i++) {
+		mark_held(sp[i]);
+		atomic_store(&pending[i], sp[i]);
+	}
+	/* Until marked, a program thread's dup2() or close() on a number
+	 * passes straight through: in that instant one may have put its own
+	 * file on ours. Then it is not ours to use, or to close. */
+	for (int i = 0; i < PENDING; i++) {
+		if (!our_pair_end(sp[i])) {
+			unmark(sp[i]);
+			atomic_store(&pending[i], -1);
+		}
+	}
+	if (atomic_load(&pending[0]) < 0 || atomic_load(&pending[1]) < 0 ||
+	    syscall(SYS_fstat, sp[0], &st) != 0) {
+		start_failed("its socket pair was taken");
+		return;
+	}
+	tx_ino = st.st_ino;
 	/* Room for hundreds of hand-overs in flight (the kernel caps it). */
 	syscall(SYS_setsockopt, sp[0], SOL_SOCKET, SO_SNDBUF, &(int){ 1 << 20 }, sizeof(int));
-	rx_at_start = sp[1];
-	mark(sp[1], TW_FD_HELD);
-	t = reserve(sp[0]);
-	sp[0] = -1;
-	if (t < 0) {
-		err = 1;
-		goto fail;
+	/* The sending end goes high, out of the way of a program that expects
+	 * open() to return the lowest free number; once marked and published,
+	 * a dup2() onto it moves it (tw_closer_evict). The same instant as
+	 * above: checked, and another number taken if need be. */
+	for (int tries = 0; tries < 8; tries++) {
+		int cur;
+
+		t = tw_real.fcntl(sp[0], F_DUPFD_CLOEXEC, (void *)(intptr_t)fd_floor);
+		if (t < 0)
+			break;
+		mark_held(t);
+		atomic_store(&tx, t);
+		if (syscall(SYS_fstat, t, &st) == 0 && st.st_ino == tx_ino)
+			break;
+		cur = t;
+		if (!atomic_compare_exchange_strong(&tx, &cur, -1))
+			break; /* tw_closer_evict moved it meanwhile, and checked it */
+		unmark(t);
+		t = -1;
 	}
+	pending_release(0);
+	if (atomic_load(&tx) < 0 || syscall(SYS_fstat, sp[1], &st) != 0) {
+		start_failed("no fd number left");
+		return;
+	}
+	rx_ino = st.st_ino;
+	rx_at_start = sp[1];
 	atomic_store(&thread_ready, 0);
 	/* The program's signals are not for us: block them all in our thread. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	expected = pthread_create(&th, NULL, closer_main, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (expected != 0)
-		goto fail;
+	if (expected != 0) {
+		start_failed("pthread_create");
+		return;
+	}
 	pthread_setname_np(th, "twshim-closer");
 	pthread_detach(th);
 	/* It copies our table as it starts; rx is its own once it says so. */
@@ -402,29 +523,14 @@ void tw_closer_start(void)
 			nanosleep(&pause, NULL);
 	}
 	if (atomic_load(&thread_ready) != 1) {
-		err = 2;
-		goto fail;
+		/* A thread that failed has gone with its table; one that did not
+		 * answer in 2 s finds rx gone or not ours, or reads it never again
+		 * (its peer, tx, is closed): either way it ends. */
+		start_failed("its own fd table");
+		return;
 	}
-	mark(sp[1], TW_FD_NONE);
-	tw_real.close(sp[1]);
-	atomic_store(&tx, t);
+	pending_release(1);
 	atomic_store(&running, 2);
-	return;
-fail:
-	tw_warn("cannot start the closer thread (%s): close policies fall back to the "
-	        "kernel's close", err == 1 ? "socketpair" : err == 2 ? "its own fd table" :
-	                                                     "pthread_create");
-	/* A thread that failed has gone with its table; one that did not
-	 * answer in 2 s never reads rx again: closing ours ends its copy's use. */
-	if (sp[1] >= 0) {
-		mark(sp[1], TW_FD_NONE);
-		tw_real.close(sp[1]);
-	}
-	if (t >= 0) {
-		mark(t, TW_FD_NONE);
-		tw_real.close(t);
-	}
-	atomic_store(&running, 3); /* one line, not one per connect() */
 }
 
 /* The number of tx, for one use: tw_closer_evict waits for the users of an
@@ -502,42 +608,65 @@ int tw_closer_take(int fd, enum tw_hold_mode mode, const struct tw_fd *v)
 
 int tw_closer_evict(int fd)
 {
-	int nfd;
+	struct timespec pause = { 0, 1000000 };
+	struct stat st;
+	int nfd, cur = fd;
 
+	pending_wait(fd);
 	if (fd != atomic_load(&tx))
 		return 0;
-	nfd = tw_real.fcntl(fd, F_DUPFD_CLOEXEC, (void *)(intptr_t)fd_floor);
-	if (nfd >= 0) {
-		mark(nfd, TW_FD_HELD);
+	if (syscall(SYS_fstat, fd, &st) != 0 || st.st_ino != tx_ino) {
+		/* Not our socket any more: replaced where nothing could see it
+		 * (a raw system call). No more hand-overs, and nothing to move. */
+		nfd = -1;
 	} else {
+		nfd = tw_real.fcntl(fd, F_DUPFD_CLOEXEC, (void *)(intptr_t)fd_floor);
+	}
+	if (nfd >= 0)
+		mark_held(nfd);
+	if (!atomic_compare_exchange_strong(&tx, &cur, nfd)) {
+		/* Another thread's dup2() onto the same number moved it first. */
+		if (nfd >= 0) {
+			tw_real.close(nfd);
+			unmark(nfd);
+		}
+		nfd = 0;
+	} else if (nfd < 0) {
 		/* No number left to move to: no more hand-overs. What the thread
 		 * holds ends as before; new closes fall back to the kernel's. */
 		atomic_store(&running, 3);
 	}
-	atomic_store(&tx, nfd);
-	mark(fd, TW_FD_NONE);
-	/* A close() in another thread may be sending on the old number. */
-	while (atomic_load(&tx_users) > 0)
-		sched_yield();
+	unmark(fd);
+	/* A close() in another thread may be sending on the old number. Its
+	 * send takes microseconds; bounded all the same, for a thread that
+	 * left a signal handler by longjmp from the middle of one. */
+	for (int n = 0; n < 1100 && atomic_load(&tx_users) > 0; n++) {
+		if (n < 100)
+			sched_yield();
+		else
+			nanosleep(&pause, NULL);
+	}
 	return nfd < 0 ? -1 : 0;
 }
 
-/* The child has a copy of tx and no thread; what the thread held is in the
- * parent's thread's table, not in the child's. */
+/* The child has copies of tx and of whatever a start left pending, and no
+ * thread; what the thread held is in the parent's thread's table, not in
+ * the child's. */
 void tw_closer_after_fork_child(void)
 {
-	int t = atomic_load(&tx);
+	int t = atomic_exchange(&tx, -1);
 
 	for (int i = 0, hi = atomic_load(&hiwater); i < hi; i++)
 		atomic_store(&held[i].state, H_FREE);
 	atomic_store(&nheld, 0);
 	atomic_store(&hiwater, 0);
 	atomic_store(&tx_users, 0);
+	for (int i = 0; i < PENDING; i++)
+		pending_release(i);
 	if (t >= 0) {
-		mark(t, TW_FD_NONE);
 		tw_real.close(t);
+		unmark(t);
 	}
-	atomic_store(&tx, -1);
 	atomic_store(&running, 0);
 }
 

@@ -38,10 +38,12 @@ expect "TIME_WAIT outside it (the first run's 100, the other program's 500)" \
 # A port that a live connection of the program's holds: binding it again
 # succeeds (SO_REUSEADDR on both), and connect() to the same destination
 # would fail with EADDRNOTAVAIL. The spread passes over it: two ports, one
-# held by a connection kept open, 20 requests through the other.
+# held by a connection kept open, 20 requests through the other. Blocking
+# sockets: each request comes round to the same port as the server may
+# still be closing the last one (FIN_WAIT2, see below).
 export TWSHIM_SHM=$LEDGER-keep
 "$TW" run --source-ports 50000-50001 --spread reuse -- "$PY" "$HERE/http_client.py" \
-	127.0.0.1 8080 20 keep > "$TMP/keep.out" || fail "keep: $(cat "$TMP/keep.out")"
+	127.0.0.1 8080 20 keep blocking > "$TMP/keep.out" || fail "keep: $(cat "$TMP/keep.out")"
 note "2 ports, one held open: $(cat "$TMP/keep.out")"
 grep -q 'ok=20 eaddrnotavail=0 other=0' "$TMP/keep.out" ||
 	fail "a port held by an open connection was spread onto: $(cat "$TMP/keep.out")"
