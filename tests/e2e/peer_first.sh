@@ -69,3 +69,21 @@ expect "the program's fds after closerange" "$held" -eq 5
 stat_json
 expect "peer_timeout fallbacks (after closerange)" \
 	"$(statq policy_actions.peer_timeout --comm python3)" -eq 20
+
+# The closer's own table has the process's RLIMIT_NOFILE: with 64, room
+# for 62 connections beside its epoll and its end of the hand-over socket.
+# Past that, a connection handed over is closed by the kernel at once
+# (FIN) and counted as hold_full; the program sees nothing of it.
+export TWSHIM_SHM=$LEDGER-nofile
+in_client sh -c 'ulimit -n 64 && exec "$@"' sh "$TW" run --close peer-first \
+	--close-wait-ms 2000 --close-hold-max 100 -- "$EX/legacy_client" -q -n 80 10.77.0.1 8080 \
+	> "$TMP/nofile.out" || fail "RLIMIT_NOFILE 64: $(cat "$TMP/nofile.out")"
+grep -q 'ok=80 failed=0' "$TMP/nofile.out" || fail "RLIMIT_NOFILE 64: $(cat "$TMP/nofile.out")"
+stat_json
+held=$(statq policy_actions.peer_timeout --comm legacy_client)
+full=$(statq policy_actions.hold_full --comm legacy_client)
+note "RLIMIT_NOFILE 64, 80 connections: $held held, $full closed by the kernel"
+expect "held within the closer's table" "$held" -le 62
+expect "held at all" "$held" -ge 1
+expect "held or closed by the kernel, each once" "$((held + full))" -eq 80
+expect "connections open" "$(statq open --comm legacy_client)" -eq 0
