@@ -34,6 +34,7 @@ struct top_row {
 	const struct tw_snap_dest *d;	  /* TOP_DEST, TOP_HINT */
 	const struct tw_snap_counters *c; /* p's or d's */
 	double rate;			  /* connects/s over the last interval; < 0: not known */
+	double err_rate;		  /* connect() failures/s, likewise */
 	uint64_t connect_p50;		  /* us, a bucket's bound: see tw_top_compare; 0: none */
 };
 
@@ -43,18 +44,24 @@ struct top_view {
 	/* Over the whole ledger, listed or not. */
 	int alive, exited, aggregates;
 	uint64_t time_wait, errors;
-	double rate; /* the sum of the known rates; < 0: none known yet */
+	double rate;	 /* the sum of the known rates; < 0: none known yet */
+	double err_rate; /* likewise, of the failures' */
 	int listed;  /* processes listed */
 	int nrows;
 	struct top_row rows[TOP_MAX_ROWS];
-	/* Scratch, by index in the snapshot: rates, and the connects that
-	 * reached an aggregate by folding rather than by connecting. */
+	/* Scratch, by index in the snapshot: rates, and the connects (and
+	 * failures) that reached an aggregate by folding rather than by
+	 * connecting. */
 	double proc_rate[TW_SLOTS];
 	double dest_rate[TW_SLOTS][TW_DESTS];
+	double proc_err_rate[TW_SLOTS];
+	double dest_err_rate[TW_SLOTS][TW_DESTS];
 	uint64_t proc_p50[TW_SLOTS]; /* over the interval; 0: none made in it, or not known */
 	uint64_t dest_p50[TW_SLOTS][TW_DESTS];
 	uint64_t folded[TW_SLOTS];
 	uint64_t folded_dest[TW_SLOTS][TW_DESTS];
+	uint64_t folded_err[TW_SLOTS];
+	uint64_t folded_dest_err[TW_SLOTS][TW_DESTS];
 };
 
 /* The ledger read after read: each one is compared with the one before. */

@@ -155,18 +155,22 @@ static void count_folds(struct top_view *v, const struct tw_snapshot *now,
 			continue;
 		agg = &now->procs[a];
 		v->folded[a] += q->c.connects;
+		v->folded_err[a] += q->c.connect_errors_total;
 		for (int d = 0; d < q->ndests; d++) {
 			int k = find_dest(agg, q->dests[d].kind, q->dests[d].addr);
 			if (k < 0)
 				k = find_dest(agg, TW_DEST_REST, "(other destinations)");
-			if (k >= 0)
+			if (k >= 0) {
 				v->folded_dest[a][k] += q->dests[d].c.connects;
+				v->folded_dest_err[a][k] += q->dests[d].c.connect_errors_total;
+			}
 		}
 	}
 }
 
-/* Connects per second: now - then, less what was folded in; -1 when a
- * counter went back (it never does for one process: the slot is not it). */
+/* Events per second (connects, failures): now - then, less what was
+ * folded in; -1 when a counter went back (it never does for one process:
+ * the slot is not it). */
 static double rate(uint64_t now, uint64_t then, uint64_t folded, double dt_s)
 {
 	uint64_t made;
@@ -201,10 +205,10 @@ static void rates(struct top_view *v, const struct tw_snapshot *now,
 	int now_at[TW_SLOTS];
 
 	for (int i = 0; i < now->nprocs; i++) {
-		v->proc_rate[i] = -1;
+		v->proc_rate[i] = v->proc_err_rate[i] = -1;
 		v->proc_p50[i] = 0;
 		for (unsigned d = 0; d < TW_DESTS; d++) {
-			v->dest_rate[i][d] = -1;
+			v->dest_rate[i][d] = v->dest_err_rate[i][d] = -1;
 			v->dest_p50[i][d] = 0;
 		}
 	}
@@ -218,6 +222,8 @@ static void rates(struct top_view *v, const struct tw_snapshot *now,
 		then_at[before->procs[i].slot] = &before->procs[i];
 	memset(v->folded, 0, sizeof(v->folded));
 	memset(v->folded_dest, 0, sizeof(v->folded_dest));
+	memset(v->folded_err, 0, sizeof(v->folded_err));
+	memset(v->folded_dest_err, 0, sizeof(v->folded_dest_err));
 	count_folds(v, now, before, now_at);
 
 	for (int i = 0; i < now->nprocs; i++) {
@@ -231,6 +237,8 @@ static void rates(struct top_view *v, const struct tw_snapshot *now,
 		v->proc_rate[i] = rate(p->c.connects, q ? q->c.connects : 0, v->folded[i], dt_s);
 		if (v->proc_rate[i] < 0)
 			continue;
+		v->proc_err_rate[i] = rate(p->c.connect_errors_total,
+					   q ? q->c.connect_errors_total : 0, v->folded_err[i], dt_s);
 		/* An aggregate's histogram also grows by what is folded in. */
 		if (!p->aggregate)
 			v->proc_p50[i] = interval_p50(&p->c, q ? &q->c : NULL);
@@ -241,6 +249,9 @@ static void rates(struct top_view *v, const struct tw_snapshot *now,
 
 			v->dest_rate[i][d] = rate(e->c.connects, was ? was->connects : 0,
 						  v->folded_dest[i][d], dt_s);
+			v->dest_err_rate[i][d] = rate(e->c.connect_errors_total,
+						      was ? was->connect_errors_total : 0,
+						      v->folded_dest_err[i][d], dt_s);
 			if (!p->aggregate)
 				v->dest_p50[i][d] = interval_p50(&e->c, was);
 		}
@@ -304,7 +315,7 @@ static void key(struct top_key *k, const struct tw_snap_counters *c, double r, u
 }
 
 static void push(struct top_view *v, enum top_kind kind, const struct tw_snap_proc *p,
-		 const struct tw_snap_dest *d, double r, uint64_t p50)
+		 const struct tw_snap_dest *d, double r, double er, uint64_t p50)
 {
 	struct top_row *row = &v->rows[v->nrows++];
 
@@ -313,6 +324,7 @@ static void push(struct top_view *v, enum top_kind kind, const struct tw_snap_pr
 	row->d = d;
 	row->c = d ? &d->c : &p->c;
 	row->rate = r;
+	row->err_rate = er;
 	row->connect_p50 = p50;
 }
 
@@ -326,9 +338,10 @@ static void list_dests(struct top_view *v, const struct tw_snap_proc *p, int pi,
 	qsort_r(keys, (size_t)p->ndests, sizeof(keys[0]), by_sort, &sort);
 	for (int i = 0; i < p->ndests; i++) {
 		int d = keys[i].order;
-		push(v, TOP_DEST, p, &p->dests[d], v->dest_rate[pi][d], keys[i].p50);
+		push(v, TOP_DEST, p, &p->dests[d], v->dest_rate[pi][d], v->dest_err_rate[pi][d],
+		     keys[i].p50);
 		if (p->dests[d].hint.at_ms > 0)
-			push(v, TOP_HINT, p, &p->dests[d], -1, 0);
+			push(v, TOP_HINT, p, &p->dests[d], -1, -1, 0);
 	}
 }
 
@@ -341,12 +354,12 @@ void tw_top_compare(struct top_view *v, const struct tw_snapshot *now,
 
 	v->alive = v->exited = v->aggregates = 0;
 	v->time_wait = v->errors = 0;
-	v->rate = -1;
+	v->rate = v->err_rate = -1;
 	v->nrows = 0;
 	rates(v, now, before, dt_s, before_ms);
 	for (int i = 0; i < now->nprocs; i++) {
 		const struct tw_snap_proc *p = &now->procs[i];
-		double r = v->proc_rate[i];
+		double r = v->proc_rate[i], er = v->proc_err_rate[i];
 
 		v->alive += p->alive;
 		v->aggregates += p->aggregate;
@@ -355,8 +368,10 @@ void tw_top_compare(struct top_view *v, const struct tw_snapshot *now,
 		v->errors += p->c.connect_errors_total;
 		if (r >= 0)
 			v->rate = (v->rate < 0 ? 0 : v->rate) + r;
-		/* stat's choice, and whoever connected in the interval. */
-		if (p->alive || p->c.time_wait > 0 || p->c.open_now > 0 || r > 0)
+		if (er >= 0)
+			v->err_rate = (v->err_rate < 0 ? 0 : v->err_rate) + er;
+		/* stat's choice, and whoever connected, or tried, in the interval. */
+		if (p->alive || p->c.time_wait > 0 || p->c.open_now > 0 || r > 0 || er > 0)
 			key(&keys[n++], &p->c, r, row_p50(&p->c, v->proc_p50[i]), p->comm, p->pid,
 			    i);
 	}
@@ -365,7 +380,8 @@ void tw_top_compare(struct top_view *v, const struct tw_snapshot *now,
 	v->listed = n;
 	for (int k = 0; k < n; k++) {
 		int i = keys[k].order;
-		push(v, TOP_PROC, &now->procs[i], NULL, v->proc_rate[i], keys[k].p50);
+		push(v, TOP_PROC, &now->procs[i], NULL, v->proc_rate[i], v->proc_err_rate[i],
+		     keys[k].p50);
 		if (dests)
 			list_dests(v, &now->procs[i], i, sort);
 	}
@@ -398,17 +414,18 @@ static uint32_t proc_advice(const struct tw_snap_proc *p)
 	return a;
 }
 
-#define TOP_COLUMNS "%-8s %-24s %-9s %9s %9s %8s %-13s %9s %-6s  %s"
+#define TOP_COLUMNS "%-8s %-24s %-9s %9s %9s %8s %7s %-13s %9s %-6s  %s"
 
 void tw_top_titles(char *buf, size_t len)
 {
 	snprintf(buf, len, TOP_COLUMNS, "PID", "COMMAND", "STATE", "CONN/S", "TIME_WAIT", "ERRORS",
-		 "ERRNO", "CONNECT", "HINT", "POLICY ACTIONS");
+		 "ERR/S", "ERRNO", "CONNECT", "HINT", "POLICY ACTIONS");
 }
 
 void tw_top_line(char *buf, size_t len, const struct top_row *r)
 {
-	char pid[16] = "", name[80], rt[32] = "-", tw[24], errs[24], lat[32], acts[256];
+	char pid[16] = "", name[80], rt[32] = "-", ert[32] = "-", tw[24], errs[24], lat[32];
+	char acts[256];
 	uint32_t adv;
 
 	if (r->kind == TOP_HINT) {
@@ -427,12 +444,14 @@ void tw_top_line(char *buf, size_t len, const struct top_row *r)
 	}
 	if (r->rate >= 0)
 		snprintf(rt, sizeof(rt), "%.1f", r->rate);
+	if (r->err_rate >= 0)
+		snprintf(ert, sizeof(ert), "%.1f", r->err_rate);
 	snprintf(tw, sizeof(tw), "%llu", (unsigned long long)r->c->time_wait);
 	snprintf(errs, sizeof(errs), "%llu", (unsigned long long)r->c->connect_errors_total);
 	tw_fmt_us_le(lat, sizeof(lat), r->connect_p50);
 	tw_fmt_actions(acts, sizeof(acts), r->c);
 	snprintf(buf, len, TOP_COLUMNS, pid, name, r->kind == TOP_PROC ? r->p->state : "", rt, tw,
-		 errs, top_errno(r->c), lat, advice(adv), acts);
+		 errs, ert, top_errno(r->c), lat, advice(adv), acts);
 	for (size_t n = strlen(buf); n > 0 && buf[n - 1] == ' '; n--)
 		buf[n - 1] = '\0';
 }
@@ -448,13 +467,15 @@ void tw_top_summary(char *buf, size_t len, const char *shm, int64_t at_ms, enum 
 
 void tw_top_totals(char *buf, size_t len, const struct top_view *v)
 {
-	char rt[32] = "-";
+	char rt[32] = "-", ert[32] = "-";
 
 	if (v->rate >= 0)
 		snprintf(rt, sizeof(rt), "%.1f", v->rate);
+	if (v->err_rate >= 0)
+		snprintf(ert, sizeof(ert), "%.1f", v->err_rate);
 	snprintf(buf, len,
 		 "procs: %d alive, %d exited, %d aggregate%s  total: %s connects/s, %llu "
-		 "TIME_WAIT, %llu errors",
+		 "TIME_WAIT, %llu errors, %s errors/s",
 		 v->alive, v->exited, v->aggregates, v->aggregates == 1 ? "" : "s", rt,
-		 (unsigned long long)v->time_wait, (unsigned long long)v->errors);
+		 (unsigned long long)v->time_wait, (unsigned long long)v->errors, ert);
 }

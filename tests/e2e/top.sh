@@ -82,19 +82,22 @@ grep -q '^twshim top .* procs: 2 alive' "$TMP/top.txt" || fail "header: processe
 # Each snapshot has its rates: the earlier read was one interval before.
 grep -E "^$pid +python3 +alive " "$TMP/top.txt" > "$TMP/rows" || fail "no row for python3 $pid"
 expect "python3 rows" "$(wc -l < "$TMP/rows")" -eq 2
-while read -r _ _ _ rate tw errs errno _; do
+while read -r _ _ _ rate tw errs errrate errno _; do
 	# At most 100 connects/s (10 ms sleeps), 9 in 10 to 8080: a rate out
-	# of that is made up, not measured.
+	# of that is made up, not measured; the tenth fails.
 	is "$rate" 'x > 0 && x <= 120' || fail "python3's rate: $rate"
+	is "$errrate" 'x > 0 && x <= 15' || fail "python3's errors/s: $errrate"
 	expect "python3 TIME_WAIT" "$tw" -gt 0
 	expect "python3 errors" "$errs" -gt 0
 	[ "$errno" = ECONNREFUSED ] || fail "python3's most frequent errno: $errno"
-	echo "ok: python3 at $rate connects/s"
+	echo "ok: python3 at $rate connects/s, $errrate errors/s"
 done < "$TMP/rows"
 rate=$(awk '$1 == "->" && $2 == "127.0.0.1:8080" { print $3 }' "$TMP/top.txt" | tail -1)
 is "$rate" 'x > 0' || fail "rate to 127.0.0.1:8080: '$rate'"
-awk '$1 == "->" && $2 == "127.0.0.1:8099" { print $6 }' "$TMP/top.txt" | tail -1 |
+awk '$1 == "->" && $2 == "127.0.0.1:8099" { print $7 }' "$TMP/top.txt" | tail -1 |
 	grep -qx ECONNREFUSED || fail "no ECONNREFUSED row for 127.0.0.1:8099"
+errrate=$(awk '$1 == "->" && $2 == "127.0.0.1:8099" { print $6 }' "$TMP/top.txt" | tail -1)
+is "$errrate" 'x > 0' || fail "errors/s to 127.0.0.1:8099: '$errrate'"
 
 # Stopped: what top says TIME_WAIT is, stat --json says too, to the entry.
 stop_client
@@ -106,6 +109,7 @@ expect "python3 state" "$3" = exited
 expect "python3 rate, stopped" "$4" = 0.0
 expect "python3 TIME_WAIT as stat" "$5" -eq "$(statq time_wait_estimate --comm python3)"
 expect "python3 errors as stat" "$6" -eq "$(statq connect_errors.ECONNREFUSED --comm python3)"
+expect "python3 errors/s, stopped" "$7" = 0.0
 set -- $(awk '$1 == "->" && $2 == "127.0.0.1:8080"' "$TMP/top.txt")
 expect "TIME_WAIT to 127.0.0.1:8080 as stat" "$4" -eq \
 	"$(statq time_wait_estimate --comm python3 --dest 127.0.0.1:8080)"

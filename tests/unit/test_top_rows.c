@@ -71,6 +71,12 @@ static void connects(int slot, int d, int n)
 		tw_count_connect(&tw_ledger->slots[slot], d, 0, 20);
 }
 
+static void refused(int slot, int d, int n)
+{
+	for (int i = 0; i < n; i++)
+		tw_count_connect(&tw_ledger->slots[slot], d, ECONNREFUSED, 20);
+}
+
 static void connects_us(int slot, int d, int n, uint64_t us)
 {
 	for (int i = 0; i < n; i++)
@@ -128,10 +134,12 @@ Test(top_rows, rate_over_the_interval, .init = setup, .fini = teardown)
 
 	connects(s, a, 100);
 	active_closes(s, a, 100);
+	refused(s, a, 4);
 	snap(&before);
 	connects(s, a, 50);
 	int b = dest(s, 2, 443); /* a destination new since the earlier read */
 	connects(s, b, 5);
+	refused(s, b, 6);
 	snap(&now);
 	tw_top_compare(&v, &now, &before, 0.5, 2000, TOP_BY_PRESSURE, 1);
 
@@ -141,18 +149,25 @@ Test(top_rows, rate_over_the_interval, .init = setup, .fini = teardown)
 	cr_expect_float_eq(dest_row(getpid(), "10.0.0.1:80")->rate, 100.0, 1e-9);
 	cr_expect_float_eq(dest_row(getpid(), "10.0.0.2:443")->rate, 10.0, 1e-9);
 	cr_expect_float_eq(v.rate, 110.0, 1e-9);
+	/* Failures likewise: the 4 before the earlier read are not in it. */
+	cr_expect_float_eq(p->err_rate, 12.0, 1e-9);
+	cr_expect_float_eq(dest_row(getpid(), "10.0.0.1:80")->err_rate, 0.0, 1e-9);
+	cr_expect_float_eq(dest_row(getpid(), "10.0.0.2:443")->err_rate, 12.0, 1e-9);
+	cr_expect_float_eq(v.err_rate, 12.0, 1e-9);
 	cr_expect_eq(v.time_wait, 100);
 	cr_expect_eq(v.alive, 1);
 	/* Pressure: the destination holding the TIME_WAIT first. */
 	cr_expect_eq(p[1].kind, TOP_DEST);
 	cr_expect_str_eq(p[1].d->addr, "10.0.0.1:80");
 	tw_top_line(line, sizeof(line), p);
-	cr_expect(strstr(line, " 110.0 ") && strstr(line, " 100 "), "%s", line);
+	cr_expect(strstr(line, " 110.0 ") && strstr(line, " 100 ") && strstr(line, " 10    12.0 "),
+		  "%s", line);
 
 	/* The first read has nothing to compare with: no rate, shown '-'. */
 	tw_top_compare(&v, &now, NULL, 0, 0, TOP_BY_PRESSURE, 1);
 	p = row_of(getpid(), NULL);
 	cr_expect_lt(p->rate, 0);
+	cr_expect_lt(p->err_rate, 0);
 	tw_top_line(line, sizeof(line), p);
 	cr_expect(strstr(line, "alive             - "), "%s", line);
 }
@@ -255,7 +270,7 @@ Test(top_rows, sort_orders_and_keys, .init = setup, .fini = teardown)
 	char line[512];
 	tw_top_compare(&v, &now, &before, 1.0, 2000, TOP_BY_ERRORS, 1);
 	tw_top_line(line, sizeof(line), &v.rows[0]);
-	cr_expect(strstr(line, " 7 other "), "the most frequent errno named: %s", line);
+	cr_expect(strstr(line, " 7     7.0 other "), "the most frequent errno named: %s", line);
 	tw_top_summary(line, sizeof(line), name, 0, TOP_BY_ERRORS);
 	cr_expect(strstr(line, "sort: errors (e)"), "%s", line);
 	tw_top_totals(line, sizeof(line), &v);
