@@ -36,7 +36,7 @@ struct tw_connect_ctx {
 	struct tw_addr key;         /* the destination, as tw_dest_key() makes it */
 	struct tw_slot *slot;
 	int dest;
-	int blocking;
+	int blocking;               /* 1, 0, or -1 not asked yet: tw_connect_blocking() */
 	int err;                    /* the last attempt's errno */
 	uint64_t started_ns;        /* the first attempt */
 	uint64_t tried;             /* sources.c: addresses already tried, a bit each */
@@ -91,6 +91,9 @@ void tw_policies_before_connect(struct tw_connect_ctx *c);
 int tw_policies_retry_connect(struct tw_connect_ctx *c);
 void tw_policies_closed(const struct tw_fd *v, enum tw_close_class cls);
 
+/* registry.c: whether c's socket blocks (a policy may sleep in its
+ * connect() only then); asked of the kernel once per connect(). */
+int tw_connect_blocking(struct tw_connect_ctx *c);
 /* sources.c, for retry.c: bind c's socket to the next-best source address
  * not tried yet. 1 if it did. */
 int tw_sources_next(struct tw_connect_ctx *c);

@@ -2,12 +2,14 @@
  * The table of policies and the hooks that walk it. Adding a policy: one
  * file defining a struct tw_policy, one line in `all` below.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "policy.h"
+#include "real.h"
 
 static const struct tw_policy *const all[] = {
 	&tw_policy_reuseaddr,
@@ -107,6 +109,16 @@ void tw_policies_before_connect(struct tw_connect_ctx *c)
 	for (size_t i = 0; i < NPOLICIES; i++)
 		if (on[i] && all[i]->before_connect)
 			all[i]->before_connect(c);
+}
+
+int tw_connect_blocking(struct tw_connect_ctx *c)
+{
+	if (c->blocking < 0) {
+		int fl = tw_real.fcntl(c->fd, F_GETFL, NULL);
+
+		c->blocking = fl >= 0 && !(fl & O_NONBLOCK);
+	}
+	return c->blocking;
 }
 
 int tw_policies_retry_connect(struct tw_connect_ctx *c)

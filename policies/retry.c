@@ -12,7 +12,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,10 +93,7 @@ static int retry_connect(struct tw_connect_ctx *c)
 	say_once_a_minute(c, now);
 	if (tw_sources_next(c))
 		goto again;
-	int fl = tw_real.fcntl(c->fd, F_GETFL, NULL);
-
-	c->blocking = fl >= 0 && !(fl & O_NONBLOCK);
-	if (!c->blocking || now - c->started_ns >= budget_ns)
+	if (!tw_connect_blocking(c) || now - c->started_ns >= budget_ns)
 		return 0;
 	left = budget_ns - (now - c->started_ns);
 	/* Attempts so far set the backoff: 10 ms, doubled each time, capped. */

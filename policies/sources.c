@@ -33,7 +33,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -292,12 +291,9 @@ static void spread_bind(struct tw_connect_ctx *c)
 static int retry_connect(struct tw_connect_ctx *c)
 {
 	struct timespec ms = { 0, 1000000 };
-	int fl;
 
-	if (!c->spread_port || c->err != EADDRNOTAVAIL || c->spread_waits >= SPREAD_WAITS)
-		return 0;
-	fl = tw_real.fcntl(c->fd, F_GETFL);
-	if (fl < 0 || (fl & O_NONBLOCK))
+	if (!c->spread_port || c->err != EADDRNOTAVAIL || c->spread_waits >= SPREAD_WAITS ||
+	    !tw_connect_blocking(c))
 		return 0;
 	c->spread_waits++;
 	nanosleep(&ms, NULL);

@@ -213,7 +213,8 @@ int tw_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	}
 	s = tw_slot_acquire(TW_SLOT_WAIT);
 	seq = atomic_load(&e->seq);
-	ctx = (struct tw_connect_ctx){ .fd = fd, .e = e, .addr = addr, .len = len, .slot = s };
+	ctx = (struct tw_connect_ctx){ .fd = fd, .e = e, .addr = addr, .len = len, .slot = s,
+	                               .blocking = -1 };
 	tw_dest_key(&ctx.key, &remote);
 	dest = e->state != TW_CS_NEW ? e->dest : s ? tw_dest_find(s, TW_DEST_OUT, &ctx.key) : -1;
 	ctx.dest = dest;
