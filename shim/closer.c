@@ -384,11 +384,21 @@ static void pending_release(int i)
 	atomic_store(&pending[i], -1);
 }
 
-/* Waits (bounded) while fd is one of the start's pending fds. */
-static void pending_wait(int fd)
+/* One round of waiting for another thread of ours that is at work (a
+ * start, a send): the first 100 give way, the rest sleep 1 ms each. */
+static void backoff(int round)
 {
 	struct timespec pause = { 0, 1000000 };
 
+	if (round < 100)
+		sched_yield();
+	else
+		nanosleep(&pause, NULL);
+}
+
+/* Waits (bounded) while fd is one of the start's pending fds. */
+static void pending_wait(int fd)
+{
 	for (int n = 0; n < 3000; n++) {
 		int hit = 0;
 
@@ -396,10 +406,7 @@ static void pending_wait(int fd)
 			hit |= atomic_load(&pending[i]) == fd;
 		if (!hit)
 			return;
-		if (n < 100)
-			sched_yield();
-		else
-			nanosleep(&pause, NULL);
+		backoff(n);
 	}
 }
 
@@ -435,7 +442,6 @@ static void start_failed(const char *what)
 void tw_closer_start(void)
 {
 	int expected = 0, sp[2], t;
-	struct timespec pause = { 0, 1000000 };
 	sigset_t all, old;
 	struct rlimit rl;
 	struct stat st;
@@ -516,12 +522,8 @@ void tw_closer_start(void)
 	pthread_setname_np(th, "twshim-closer");
 	pthread_detach(th);
 	/* It copies our table as it starts; rx is its own once it says so. */
-	for (int i = 0; i < 2100 && atomic_load(&thread_ready) == 0; i++) {
-		if (i < 100)
-			sched_yield();
-		else
-			nanosleep(&pause, NULL);
-	}
+	for (int i = 0; i < 2100 && atomic_load(&thread_ready) == 0; i++)
+		backoff(i);
 	if (atomic_load(&thread_ready) != 1) {
 		/* A thread that failed has gone with its table; one that did not
 		 * answer in 2 s finds rx gone or not ours, or reads it never again
@@ -608,7 +610,6 @@ int tw_closer_take(int fd, enum tw_hold_mode mode, const struct tw_fd *v)
 
 int tw_closer_evict(int fd)
 {
-	struct timespec pause = { 0, 1000000 };
 	struct stat st;
 	int nfd, cur = fd;
 
@@ -640,12 +641,8 @@ int tw_closer_evict(int fd)
 	/* A close() in another thread may be sending on the old number. Its
 	 * send takes microseconds; bounded all the same, for a thread that
 	 * left a signal handler by longjmp from the middle of one. */
-	for (int n = 0; n < 1100 && atomic_load(&tx_users) > 0; n++) {
-		if (n < 100)
-			sched_yield();
-		else
-			nanosleep(&pause, NULL);
-	}
+	for (int n = 0; n < 1100 && atomic_load(&tx_users) > 0; n++)
+		backoff(n);
 	return nfd < 0 ? -1 : 0;
 }
 
@@ -676,12 +673,12 @@ void tw_closer_after_fork_child(void)
  * kernel closes with FIN too, uncounted. */
 void tw_closer_drain_at_exit(void)
 {
-	uint64_t now = tw_now_ns(), end = now + tw_closer_cfg.wait_ns + 50u * 1000000u;
+	uint64_t end = tw_now_ns() + tw_closer_cfg.wait_ns + 50u * 1000000u;
 	struct timespec tick = { 0, TICK_MS * 1000000L };
 
 	if (atomic_load(&running) < 2)
 		return;
-	while (atomic_load(&nheld) > 0 && (now = tw_now_ns()) < end)
+	while (atomic_load(&nheld) > 0 && tw_now_ns() < end)
 		nanosleep(&tick, NULL);
 	if (atomic_load(&nheld) == 0)
 		return;

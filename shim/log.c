@@ -85,7 +85,7 @@ FILE *tw_freopen(const char *path, const char *mode, FILE *stream, int is64)
 
 	tw_real_bind();
 	f = is64 ? tw_real.freopen64(path, mode, stream) : tw_real.freopen(path, mode, stream);
-	if (f != NULL && f == stderr && !tw_guarded())
+	if (f == stderr && !tw_guarded())
 		tw_log_stderr_replaced();
 	return f;
 }
