@@ -582,6 +582,18 @@ static void fork_and_closefrom(void)
 	      WEXITSTATUS(st));
 }
 
+/* dup2(fd, n), which must succeed. EBUSY: the number was being allocated
+ * at that instant (Linux says so rather than wait): try again, as a
+ * program would without us. */
+static void dup2_onto(int fd, int n)
+{
+	int r;
+
+	while ((r = dup2(fd, n)) < 0 && errno == EBUSY)
+		;
+	CHECK(r == n, "dup2(%d, %d): %s", fd, n, strerror(errno));
+}
+
 static void *start_racer(void *arg)
 {
 	(void)arg;
@@ -591,24 +603,14 @@ static void *start_racer(void *arg)
 		if (start_mode == 0) {
 			for (int n = start_lo; n < start_lo + 3; n++) {
 				if (is_socket(n)) {
-					int r;
-					/* EBUSY: the number was being allocated
-					 * at that instant (Linux says so rather
-					 * than wait): try again, as without us. */
-					while ((r = dup2(start_pipe[1], n)) < 0 && errno == EBUSY)
-						;
-					CHECK(r == n, "dup2: %s", strerror(errno));
+					dup2_onto(start_pipe[1], n);
 					atomic_store(&start_hit, n);
 					return NULL;
 				}
 			}
 		} else if (is_socket(start_floor)) {
-			if (start_mode == 1) {
-				int r;
-				while ((r = dup2(start_us[1], start_floor)) < 0 && errno == EBUSY)
-					;
-				CHECK(r == start_floor, "dup2: %s", strerror(errno));
-			}
+			if (start_mode == 1)
+				dup2_onto(start_us[1], start_floor);
 			else
 				fork_and_closefrom();
 			atomic_store(&start_hit, start_floor);
