@@ -7,8 +7,11 @@
  * do about it.
  *
  * Looked at from connect(), never from close(): a hint is logged, and
- * logging is not for close(). Looked at most ten times a second per
- * destination, written at most once a minute.
+ * logging is not for close(). Looked at after each connect() that took a
+ * port or failed for want of one, at most ten times a second per
+ * destination unless LOOK_EVERY such calls came sooner (a program can run
+ * through a thousand ports in less than 100 ms, and then only fail), and
+ * written at most once a minute.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -18,10 +21,12 @@
 #include "policy.h"
 
 #define MIN_TIME_WAIT 100u   /* below this, nothing worth saying */
+#define LOOK_EVERY 64u       /* connect() calls that bring a look forward */
 
 static int hints_on = 1;
 static unsigned range_ports = 28232; /* the default 32768-60999 */
 static _Atomic uint64_t next_look_ms[TW_DESTS];
+static _Atomic uint32_t calls_since_look[TW_DESTS];
 
 static int configure(tw_getenv_fn get, char *err, size_t errlen)
 {
@@ -107,13 +112,16 @@ static __attribute__((noinline)) void look(struct tw_dest *d, uint64_t now_ms)
 void tw_hints_after_connect(struct tw_slot *s, int dest, uint64_t now_ns)
 {
 	uint64_t now_ms = now_ns / 1000000u, next;
+	uint32_t calls;
 
 	if (!hints_on || !s || dest < 0 || dest >= (int)TW_DESTS - 1)
 		return;
+	calls = atomic_fetch_add_explicit(&calls_since_look[dest], 1, memory_order_relaxed) + 1;
 	next = atomic_load_explicit(&next_look_ms[dest], memory_order_relaxed);
-	if (now_ms < next ||
+	if ((now_ms < next && calls < LOOK_EVERY) ||
 	    !atomic_compare_exchange_strong(&next_look_ms[dest], &next, now_ms + 100))
 		return;
+	atomic_store_explicit(&calls_since_look[dest], 0, memory_order_relaxed);
 	look(&s->dests[dest], now_ms);
 }
 

@@ -79,7 +79,8 @@ extern const struct tw_policy tw_policy_sources;
 extern const struct tw_policy tw_policy_retry;
 extern const struct tw_policy tw_policy_hints;
 
-/* hints.c: called after each connect() that succeeded, whatever the scope;
+/* hints.c: called after each connect() that took a port or failed for want
+ * of one (EADDRNOTAVAIL, EADDRINUSE), whatever the scope;
  * now_ns is when connect() returned (tw_now_ns), so that the hook, on every
  * connection, reads no clock of its own. */
 void tw_hints_after_connect(struct tw_slot *s, int dest, uint64_t now_ns);

@@ -290,8 +290,12 @@ int tw_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		tw_hints_after_connect(s, dest, t1);
 		if (tw_closer_wanted)
 			tw_closer_start();
-	} else if (s && !counted) {
-		tw_count_connect(s, dest, err, (t1 - t0) / 1000u);
+	} else {
+		if (s && !counted)
+			tw_count_connect(s, dest, err, (t1 - t0) / 1000u);
+		/* Out of ports: when a hint matters most. */
+		if (err == EADDRNOTAVAIL || err == EADDRINUSE)
+			tw_hints_after_connect(s, dest, t1);
 	}
 done:
 	tw_guard--;
