@@ -40,6 +40,7 @@ static int sys_dup3(int o, int n, int f) { return (int)syscall(SYS_dup3, o, n, f
 static int sys_close_range(unsigned int a, unsigned int b, int f) { return (int)syscall(SYS_close_range, a, b, f); }
 static void sys_closefrom(int lo) { syscall(SYS_close_range, (unsigned)lo, ~0u, 0); }
 static ssize_t sys_sendmsg(int fd, const struct msghdr *m, int f) { return syscall(SYS_sendmsg, fd, m, f); }
+static int sys_sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int f) { return (int)syscall(SYS_sendmmsg, fd, v, n, f); }
 static int sys_fcntl(int fd, int cmd, ...)
 {
 	va_list ap;
@@ -88,6 +89,7 @@ static void bind_all(void)
 	BIND(close_range, close_range);
 	BIND(closefrom, closefrom);
 	BIND(sendmsg, sendmsg);
+	BIND(sendmmsg, sendmmsg);
 	BIND_LIBC(freopen, freopen);
 	BIND_LIBC(freopen64, freopen64);
 	atomic_store_explicit(&tw_real_bound, 1, memory_order_release);

@@ -24,6 +24,7 @@ struct tw_real {
 	int (*close_range)(unsigned int, unsigned int, int);
 	void (*closefrom)(int);
 	ssize_t (*sendmsg)(int, const struct msghdr *, int);
+	int (*sendmmsg)(int, struct mmsghdr *, unsigned int, int);
 	FILE *(*freopen)(const char *, const char *, FILE *);
 	FILE *(*freopen64)(const char *, const char *, FILE *);
 };

@@ -21,6 +21,7 @@ int tw_shutdown(int fd, int how);
 
 int tw_close(int fd);
 ssize_t tw_sendmsg(int fd, const struct msghdr *msg, int flags);
+int tw_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags);
 int tw_dup(int fd);
 int tw_dup3(int oldfd, int newfd, int flags, int is_dup2);
 int tw_fcntl(int fd, int cmd, void *arg);

@@ -315,23 +315,17 @@ static void dup_entry(int oldfd, int newfd)
 }
 
 /* A TCP socket sent with SCM_RIGHTS is held by the receiver too: marked
- * shared, as after fork. rc == 0 counts: a datagram or seqpacket socket
- * delivers the fds with an empty message (a stream socket drops them, and
- * a socket wrongly taken for shared only costs its close a kernel query,
- * where the other mistake would reset the receiver's connection). The
- * kernel accepted the control data, so each header fits in it; the count
- * is bounded by what is left of the buffer all the same. */
-ssize_t tw_sendmsg(int fd, const struct msghdr *msg, int flags)
+ * shared, as after fork. A sent message counts even when it carried no
+ * bytes: a datagram or seqpacket socket delivers the fds with an empty one
+ * (a stream socket drops them, and a socket wrongly taken for shared only
+ * costs its close a kernel query, where the other mistake would reset the
+ * receiver's connection). The kernel accepted the control data, so each
+ * header fits in it; the count is bounded by what is left of the buffer
+ * all the same. */
+static void mark_sent(const struct msghdr *msg)
 {
-	ssize_t rc;
-	int err;
-
-	tw_real_bind();
-	rc = tw_real.sendmsg(fd, msg, flags);
-	if (rc < 0 || !msg || !msg->msg_control || msg->msg_controllen == 0 || tw_guarded() ||
-	    tw_inert())
-		return rc;
-	err = errno;
+	if (!msg || !msg->msg_control || msg->msg_controllen == 0)
+		return;
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR(msg); cm;
 	     cm = CMSG_NXTHDR((struct msghdr *)msg, cm)) {
 		size_t left = msg->msg_controllen - (size_t)((char *)CMSG_DATA(cm) -
@@ -352,6 +346,35 @@ ssize_t tw_sendmsg(int fd, const struct msghdr *msg, int flags)
 				e->flags |= TW_F_SHARED;
 		}
 	}
+}
+
+ssize_t tw_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	ssize_t rc;
+	int err;
+
+	tw_real_bind();
+	rc = tw_real.sendmsg(fd, msg, flags);
+	if (rc < 0 || !msg || !msg->msg_control || tw_guarded() || tw_inert())
+		return rc;
+	err = errno;
+	mark_sent(msg);
+	errno = err;
+	return rc;
+}
+
+/* The same for each message that went: sendmmsg returns how many did. */
+int tw_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
+{
+	int rc, err;
+
+	tw_real_bind();
+	rc = tw_real.sendmmsg(fd, vec, vlen, flags);
+	if (rc <= 0 || !vec || tw_guarded() || tw_inert())
+		return rc;
+	err = errno;
+	for (int i = 0; i < rc && (unsigned int)i < vlen; i++)
+		mark_sent(&vec[i].msg_hdr);
 	errno = err;
 	return rc;
 }

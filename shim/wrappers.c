@@ -67,6 +67,11 @@ TW_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	return tw_sendmsg(fd, msg, flags);
 }
 
+TW_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
+{
+	return tw_sendmmsg(fd, vec, vlen, flags);
+}
+
 TW_EXPORT int dup(int fd)
 {
 	return tw_dup(fd);

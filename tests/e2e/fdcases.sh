@@ -113,18 +113,21 @@ fi
 run_case fork_accepted 1 1 0 0 1
 expect "fork_accepted accepts" "$(statq accepts --comm fdcases)" -eq 1
 expect "fork_accepted passive closes" "$(statq passive_closes --comm fdcases)" -eq 1
-# A socket sent over SCM_RIGHTS: closing the sender's copy leaves it alone
-# (no reset), and is not counted, the receiver's copy being open still.
-# The receiver's copy is a number the shim never saw made: its close goes
-# uncounted, and the connection stays "open" in the ledger.
-export TWSHIM_SHM=$BASE-scm_rights
-env TWSHIM_CLOSE=reset "$TW" run -- "$B/tests/progs/fdcases" scm_rights 127.0.0.1 8080 ||
-	fail "scm_rights: the program failed under the shim"
-stat_json
-expect "scm_rights connects" "$(statq connects --comm fdcases)" -eq 1
-expect "scm_rights reset_closes" "$(statq reset_closes --comm fdcases)" -eq 0
-expect "scm_rights active_closes" "$(statq active_closes --comm fdcases)" -eq 0
-rm -f "/dev/shm$TWSHIM_SHM"
+# A socket sent over SCM_RIGHTS (sendmsg, or sendmmsg): closing the
+# sender's copy leaves it alone (no reset), and is not counted, the
+# receiver's copy being open still. The receiver's copy is a number the
+# shim never saw made: its close goes uncounted, and the connection stays
+# "open" in the ledger.
+for c in scm_rights scm_rights_mmsg; do
+	export TWSHIM_SHM=$BASE-$c
+	env TWSHIM_CLOSE=reset "$TW" run -- "$B/tests/progs/fdcases" $c 127.0.0.1 8080 ||
+		fail "$c: the program failed under the shim"
+	stat_json
+	expect "$c connects" "$(statq connects --comm fdcases)" -eq 1
+	expect "$c reset_closes" "$(statq reset_closes --comm fdcases)" -eq 0
+	expect "$c active_closes" "$(statq active_closes --comm fdcases)" -eq 0
+	rm -f "/dev/shm$TWSHIM_SHM"
+done
 # A thread dup2s over and closes the numbers where the shim keeps its fd,
 # while the closer takes and ends connections: the program's fds stay its
 # own, and nothing of the shim's is written into them.

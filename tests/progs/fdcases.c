@@ -724,37 +724,57 @@ static void case_cancel(void)
 /* Regression: a socket sent to another holder (SCM_RIGHTS) was not seen
  * as shared, and closing the sender's copy ran the close policy on a
  * connection the receiver still uses. Run with TWSHIM_CLOSE=reset. Here
- * the receiver is this process, through a socketpair. */
-static void case_scm_rights(void)
+ * the receiver is this process, through a socketpair; mmsg sends with
+ * sendmmsg, the fd in the second of two messages. */
+static void scm_rights(int mmsg)
 {
 	int fd = request(), sp[2], got;
-	char b = 'x';
+	char b[2] = "xy";
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} cbuf;
-	struct iovec iov = { &b, 1 };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
-	                    .msg_controllen = sizeof(cbuf.buf) };
+	struct iovec iov[2] = { { &b[0], 1 }, { &b[1], 1 } };
+	struct mmsghdr mm[2] = {
+		{ .msg_hdr = { .msg_iov = &iov[0], .msg_iovlen = 1 } },
+		{ .msg_hdr = { .msg_iov = &iov[1], .msg_iovlen = 1, .msg_control = cbuf.buf,
+		               .msg_controllen = sizeof(cbuf.buf) } },
+	};
+	struct msghdr *m = &mm[1].msg_hdr;
 	struct cmsghdr *cm;
 
-	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == 0, "socketpair");
+	CHECK(socketpair(AF_UNIX, SOCK_DGRAM, 0, sp) == 0, "socketpair");
 	memset(&cbuf, 0, sizeof(cbuf));
-	cm = CMSG_FIRSTHDR(&m);
+	cm = CMSG_FIRSTHDR(m);
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
 	cm->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	CHECK(sendmsg(sp[0], &m, 0) == 1, "sendmsg: %s", strerror(errno));
-	m.msg_controllen = sizeof(cbuf.buf);
-	CHECK(recvmsg(sp[1], &m, 0) == 1, "recvmsg: %s", strerror(errno));
-	cm = CMSG_FIRSTHDR(&m);
+	if (mmsg) {
+		CHECK(sendmmsg(sp[0], mm, 2, 0) == 2, "sendmmsg: %s", strerror(errno));
+		CHECK(recv(sp[1], &b[0], 1, 0) == 1, "recv the first message: %s", strerror(errno));
+	} else {
+		CHECK(sendmsg(sp[0], m, 0) == 1, "sendmsg: %s", strerror(errno));
+	}
+	m->msg_controllen = sizeof(cbuf.buf);
+	CHECK(recvmsg(sp[1], m, 0) == 1, "recvmsg: %s", strerror(errno));
+	cm = CMSG_FIRSTHDR(m);
 	CHECK(cm && cm->cmsg_type == SCM_RIGHTS, "no fd came through");
 	memcpy(&got, CMSG_DATA(cm), sizeof(int));
 	CHECK(close(fd) == 0, "close the sent copy");
 	check_no_linger(got, "the sender closed its copy");
 	ask(got);
 	CHECK(close(got) == 0 && close(sp[0]) == 0 && close(sp[1]) == 0, "close");
+}
+
+static void case_scm_rights(void)
+{
+	scm_rights(0);
+}
+
+static void case_scm_rights_mmsg(void)
+{
+	scm_rights(1);
 }
 
 static const struct {
@@ -770,7 +790,8 @@ static const struct {
 	{ "exit_noclose", case_exit_noclose }, { "dup2_fail", case_dup2_fail },
 	{ "vfork", case_vfork }, { "dup_held", case_dup_held },
 	{ "fork_accepted", case_fork_accepted }, { "cancel", case_cancel },
-	{ "scm_rights", case_scm_rights }, { "vfork_fork", case_vfork_fork },
+	{ "scm_rights", case_scm_rights }, { "scm_rights_mmsg", case_scm_rights_mmsg },
+	{ "vfork_fork", case_vfork_fork },
 	{ "vfork_exit", case_vfork_exit }, { "held_race", case_held_race },
 	{ "start_rx", case_start_rx }, { "start_tx", case_start_tx },
 	{ "start_fork", case_start_fork },
