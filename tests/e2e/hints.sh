@@ -33,3 +33,19 @@ expect "hint lines with TWSHIM_HINTS=0" "$(grep -c 'hint:' "$TMP/err")" -eq 0
 stat_json
 "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1]))["processes"][0]["destinations"][0]; assert d["hint"] is None, d["hint"]' "$TMP/stat.json"
 echo "ok: no hint with TWSHIM_HINTS=0"
+
+# A client that runs through its ports in a small fraction of a second and
+# then only fails (200 ports, 300 connects): regression, it got no hint
+# when hints were looked at only after a successful connect, ten times a
+# second, and so never once TIME_WAIT had piled up. Now each failure for
+# want of a port, and every 64th call, brings a look forward.
+echo "41000 41199" > /proc/sys/net/ipv4/ip_local_port_range
+export TWSHIM_SHM=$LEDGER-fast
+start_server "$EX/ka_server" -l 127.0.0.1 -p 8082
+"$TW" run -- "$EX/legacy_client" -k -n 300 127.0.0.1 8082 > "$TMP/fast.out" 2> "$TMP/err" || true
+grep -q 'requests=300 ok=200 failed=100' "$TMP/fast.out" || fail "fast client: $(cat "$TMP/fast.out")"
+expect "hint lines, 200 ports run through at once" \
+	"$(grep -c 'hint: 127.0.0.1:8082 churns' "$TMP/err")" -eq 1
+stat_json
+"$PY" -c 'import json,sys; h=json.load(open(sys.argv[1]))["processes"][0]["destinations"][0]["hint"]; assert h and h["advice"] == "urgent" and h["ports"] == 200, h' "$TMP/stat.json"
+echo "ok: a hint for the client that ran out within a fraction of a second"
