@@ -131,24 +131,24 @@ done
 # A thread dup2s over and closes the numbers where the shim keeps its fd,
 # while the closer takes and ends connections: the program's fds stay its
 # own, and nothing of the shim's is written into them.
+# These run tests/progs/closer_races; crq KEY: its KEY in stat.json.
+crq() { statq "$1" --comm closer_races; }
 export TWSHIM_SHM=$BASE-held_race
 env TWSHIM_CLOSE=peer-first TWSHIM_CLOSE_WAIT_MS=10 "$TW" run -- \
-	"$B/tests/progs/fdcases" held_race 127.0.0.1 8080 ||
+	"$B/tests/progs/closer_races" held_race 127.0.0.1 8080 ||
 	fail "held_race: the program failed under the shim"
 for _ in $(seq 50); do # the last holds end 10 ms after the program's exit
 	stat_json
-	[ "$(statq open --comm fdcases)" -eq 0 ] && break
+	[ "$(crq open)" -eq 0 ] && break
 	sleep 0.1
 done
 stat_json
-expect "held_race open" "$(statq open --comm fdcases)" -eq 0
+expect "held_race open" "$(crq open)" -eq 0
 expect "held_race: every connection ended once" \
-	"$(( $(statq reset_closes --comm fdcases) + $(statq active_closes --comm fdcases) ))" \
-	-eq "$(statq connects --comm fdcases)"
+	"$(( $(crq reset_closes) + $(crq active_closes) ))" -eq "$(crq connects)"
 # ...by the closer, which held them all: none fell back for want of it.
-expect "held_race hold_full" "$(statq policy_actions.hold_full --comm fdcases)" -eq 0
-expect "held_race held then timed out" \
-	"$(statq policy_actions.peer_timeout --comm fdcases)" -eq "$(statq connects --comm fdcases)"
+expect "held_race hold_full" "$(crq policy_actions.hold_full)" -eq 0
+expect "held_race held then timed out" "$(crq policy_actions.peer_timeout)" -eq "$(crq connects)"
 rm -f "/dev/shm$TWSHIM_SHM"
 # A thread dup2s onto the shim's fds (or forks) as the first connect()
 # starts the closer. Timing decides whether it catches them: three runs.
@@ -163,7 +163,7 @@ for c in $starts; do
 	for i in 1 2 3; do
 		export TWSHIM_SHM=$BASE-$c-$i
 		env TWSHIM_CLOSE=peer-first TWSHIM_CLOSE_WAIT_MS=10 "$TW" run -- \
-			"$B/tests/progs/fdcases" $c 127.0.0.1 8080 > "$TMP/$c.out" 2>&1 ||
+			"$B/tests/progs/closer_races" $c 127.0.0.1 8080 > "$TMP/$c.out" 2>&1 ||
 			fail "$c: $(cat "$TMP/$c.out")"
 		note "$(head -1 "$TMP/$c.out")"
 		rm -f "/dev/shm$TWSHIM_SHM"
