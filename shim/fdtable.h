@@ -34,6 +34,7 @@ enum tw_fd_flag {
 	TW_F_SHUT_ACTIVE = 1 << 2, /* shut down for writing while ESTABLISHED */
 	TW_F_SHUT_PASSIVE = 1 << 3,/* shut down for writing after the peer's FIN */
 	TW_F_SHUT_RD = 1 << 4,     /* shut down for reading: reads say EOF whatever the peer did */
+	TW_F_SENT = 1 << 5,        /* sent with SCM_RIGHTS: held where the shim cannot see */
 };
 
 /* An address as the socket has it (IPv4-mapped IPv6 stays IPv6 here). */

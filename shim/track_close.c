@@ -214,10 +214,22 @@ static void close_finish(struct closing *c)
 	/* Others hold the socket: their close is the one that counts. When the
 	 * kernel cannot tell (the connection was over before), the first close
 	 * to claim the socket's cookie counts it. */
-	if ((c->v.flags & TW_F_SHARED) &&
-	    (tw_diag_still_open(c->v.family, &c->v.local, &c->v.remote) == 1 ||
-	     !tw_cookie_first(c->cookie)))
-		return;
+	if (c->v.flags & TW_F_SHARED) {
+		if (tw_diag_still_open(c->v.family, &c->v.local, &c->v.remote) == 1) {
+			/* Unless a holder is the receiver of SCM_RIGHTS, whose fd
+			 * the shim never saw made and whose close it will not
+			 * see: the connection has left this process. It is open
+			 * here no more; its end goes uncounted. Once: the first
+			 * such close claims the cookie, and a tracked copy's
+			 * later close finds it claimed. */
+			if ((c->v.flags & TW_F_SENT) && tw_cookie_first(c->cookie) &&
+			    tw_entry_slot(&c->v))
+				tw_count_open(tw_entry_slot(&c->v), c->v.dest, -1);
+			return;
+		}
+		if (!tw_cookie_first(c->cookie))
+			return;
+	}
 	if (!c->placed)
 		close_place(c);
 	if (c->connected_late && c->s)
@@ -343,7 +355,7 @@ static void mark_sent(const struct msghdr *msg)
 
 			memcpy(&sent, CMSG_DATA(cm) + i * sizeof(int), sizeof(sent));
 			if (tw_fd_kind(e = tw_fd_get(sent)) == TW_FD_TCP)
-				e->flags |= TW_F_SHARED;
+				e->flags |= TW_F_SHARED | TW_F_SENT;
 		}
 	}
 }

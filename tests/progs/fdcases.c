@@ -369,26 +369,33 @@ static void case_vfork_fork(void)
 	      "fork child failed");
 }
 
-/* Regression: a vfork child that called exit() ran the shim's exit
- * handler in its parent's memory: the parent's ledger slot was marked
- * exited while it ran on. The parent prints "ready" and waits for its
- * stdin to close, so that fdcases.sh can read the ledger meanwhile. */
-static void case_vfork_exit(void)
+/* Prints "ready" and waits for stdin to close, so that fdcases.sh reads
+ * the ledger while this process is alive (an exited one has nothing open). */
+static void hold_for_reading(void)
 {
-	int fd = request(), st;
 	char c;
-	pid_t p = vfork();
 
-	CHECK(p >= 0, "vfork: %s", strerror(errno));
-	if (p == 0)
-		exit(0);
-	CHECK(waitpid(p, &st, 0) == p && WIFEXITED(st), "vfork child failed");
 	printf("ready\n");
 	fflush(stdout);
 	alarm(30); /* fdcases.sh gone: end, and fail */
 	while (read(0, &c, 1) > 0)
 		;
 	alarm(0);
+}
+
+/* Regression: a vfork child that called exit() ran the shim's exit
+ * handler in its parent's memory: the parent's ledger slot was marked
+ * exited while it ran on. */
+static void case_vfork_exit(void)
+{
+	int fd = request(), st;
+	pid_t p = vfork();
+
+	CHECK(p >= 0, "vfork: %s", strerror(errno));
+	if (p == 0)
+		exit(0);
+	CHECK(waitpid(p, &st, 0) == p && WIFEXITED(st), "vfork child failed");
+	hold_for_reading();
 	ask(fd);
 	CHECK(close(fd) == 0, "close");
 }
@@ -468,7 +475,8 @@ static void case_cancel(void)
  * as shared, and closing the sender's copy ran the close policy on a
  * connection the receiver still uses. Run with TWSHIM_CLOSE=reset. Here
  * the receiver is this process, through a socketpair; mmsg sends with
- * sendmmsg, the fd in the second of two messages. */
+ * sendmmsg, the fd in the second of two messages. Then it holds, for the
+ * ledger to be read: no connection is open any more. */
 static void scm_rights(int mmsg)
 {
 	int fd = request(), sp[2], got;
@@ -508,6 +516,7 @@ static void scm_rights(int mmsg)
 	check_no_linger(got, "the sender closed its copy");
 	ask(got);
 	CHECK(close(got) == 0 && close(sp[0]) == 0 && close(sp[1]) == 0, "close");
+	hold_for_reading();
 }
 
 static void case_scm_rights(void)
