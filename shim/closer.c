@@ -46,6 +46,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -322,6 +323,11 @@ static void *closer_main(void *arg)
 
 	(void)arg;
 	tw_guard++; /* nothing this thread does is the program's */
+	/* Named from here: naming another thread opens its comm file, an fd in
+	 * the program's table, at the lowest free number, which the start has
+	 * just given back (regression: a program thread's dup2() onto it, in
+	 * that instant, had its file closed by glibc). */
+	syscall(SYS_prctl, PR_SET_NAME, "twshim-closer", 0, 0, 0);
 	if (private_table(rx) == 0)
 		ep = (int)syscall(SYS_epoll_create1, EPOLL_CLOEXEC);
 	if (ep < 0 || syscall(SYS_epoll_ctl, ep, EPOLL_CTL_ADD, rx, &wake) != 0) {
@@ -519,7 +525,6 @@ void tw_closer_start(void)
 		start_failed("pthread_create");
 		return;
 	}
-	pthread_setname_np(th, "twshim-closer");
 	pthread_detach(th);
 	/* It copies our table as it starts; rx is its own once it says so. */
 	for (int i = 0; i < 2100 && atomic_load(&thread_ready) == 0; i++)
