@@ -35,6 +35,7 @@ enum tw_fd_flag {
 	TW_F_SHUT_PASSIVE = 1 << 3,/* shut down for writing after the peer's FIN */
 	TW_F_SHUT_RD = 1 << 4,     /* shut down for reading: reads say EOF whatever the peer did */
 	TW_F_SENT = 1 << 5,        /* sent with SCM_RIGHTS: held where the shim cannot see */
+	TW_F_COPIED = 1 << 6,      /* dup'd or inherited: other tracked copies may hold it */
 };
 
 /* An address as the socket has it (IPv4-mapped IPv6 stays IPv6 here). */
@@ -66,6 +67,18 @@ struct tw_fd {
 #define TW_FD_DIR         (1u << 19)     /* 2^31 fds */
 
 extern _Atomic(struct tw_fd *) tw_fd_dir[TW_FD_DIR];
+
+/* Flags change from any thread that uses the fd (setsockopt, shutdown,
+ * sendmsg, dup, fork): atomically, so that none is lost to another. */
+static inline void tw_fd_flags_set(struct tw_fd *e, uint8_t f)
+{
+	__atomic_fetch_or(&e->flags, f, __ATOMIC_RELAXED);
+}
+
+static inline void tw_fd_flags_clear(struct tw_fd *e, uint8_t f)
+{
+	__atomic_fetch_and(&e->flags, (uint8_t)~f, __ATOMIC_RELAXED);
+}
 
 /* The entry of fd, or NULL when its chunk was never needed. No allocation. */
 static inline struct tw_fd *tw_fd_get(int fd)

@@ -78,7 +78,7 @@ static void mark_shared(int fd, struct tw_fd *e, void *arg)
 {
 	(void)fd;
 	(void)arg;
-	e->flags |= TW_F_SHARED;
+	tw_fd_flags_set(e, TW_F_SHARED | TW_F_COPIED);
 }
 
 /* After fork both processes hold every socket: a close in either may not

@@ -216,13 +216,14 @@ static void close_finish(struct closing *c)
 	 * to claim the socket's cookie counts it. */
 	if (c->v.flags & TW_F_SHARED) {
 		if (tw_diag_still_open(c->v.family, &c->v.local, &c->v.remote) == 1) {
-			/* Unless a holder is the receiver of SCM_RIGHTS, whose fd
-			 * the shim never saw made and whose close it will not
-			 * see: the connection has left this process. It is open
-			 * here no more; its end goes uncounted. Once: the first
-			 * such close claims the cookie, and a tracked copy's
-			 * later close finds it claimed. */
-			if ((c->v.flags & TW_F_SENT) && tw_cookie_first(c->cookie) &&
+			/* Unless the only other holders are receivers of
+			 * SCM_RIGHTS, whose fds the shim never saw made and whose
+			 * closes it will not see: a socket sent and never copied
+			 * here (no dup, no fork) has one tracked close, this one.
+			 * The connection has left this process: open here no
+			 * more, its end uncounted. A copied one keeps the rule:
+			 * the last tracked close counts, if it is the last. */
+			if ((c->v.flags & (TW_F_SENT | TW_F_COPIED)) == TW_F_SENT &&
 			    tw_entry_slot(&c->v))
 				tw_count_open(tw_entry_slot(&c->v), c->v.dest, -1);
 			return;
@@ -322,7 +323,7 @@ static void dup_entry(int oldfd, int newfd)
 	if (kind == TW_FD_NONE || kind == TW_FD_HELD)
 		return;
 	if (kind == TW_FD_TCP)
-		o->flags |= TW_F_SHARED;
+		tw_fd_flags_set(o, TW_F_SHARED | TW_F_COPIED);
 	tw_fd_publish(n, o);
 }
 
@@ -355,7 +356,7 @@ static void mark_sent(const struct msghdr *msg)
 
 			memcpy(&sent, CMSG_DATA(cm) + i * sizeof(int), sizeof(sent));
 			if (tw_fd_kind(e = tw_fd_get(sent)) == TW_FD_TCP)
-				e->flags |= TW_F_SHARED | TW_F_SENT;
+				tw_fd_flags_set(e, TW_F_SHARED | TW_F_SENT);
 		}
 	}
 }

@@ -400,9 +400,9 @@ int tw_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 	    len >= sizeof(struct linger) && tw_fd_kind(e = tw_fd_get(fd)) == TW_FD_TCP) {
 		const struct linger *lg = val;
 		if (lg->l_onoff && lg->l_linger == 0)
-			e->flags |= TW_F_LINGER0;
+			tw_fd_flags_set(e, TW_F_LINGER0);
 		else
-			e->flags &= (uint8_t)~TW_F_LINGER0;
+			tw_fd_flags_clear(e, TW_F_LINGER0);
 	}
 	return rc;
 }
@@ -450,7 +450,7 @@ int tw_shutdown(int fd, int how)
 	if (tw_guarded() || tw_fd_kind(e = tw_fd_get(fd)) != TW_FD_TCP)
 		return tw_real.shutdown(fd, how);
 	if (how == SHUT_RD || how == SHUT_RDWR)
-		e->flags |= TW_F_SHUT_RD;
+		tw_fd_flags_set(e, TW_F_SHUT_RD);
 	if ((how != SHUT_WR && how != SHUT_RDWR) ||
 	    (e->flags & (TW_F_SHUT_ACTIVE | TW_F_SHUT_PASSIVE)))
 		return tw_real.shutdown(fd, how);
@@ -460,9 +460,9 @@ int tw_shutdown(int fd, int how)
 	st = tw_tcp_state(fd);
 	tw_guard--;
 	if (st == TCP_ESTABLISHED)
-		e->flags |= TW_F_SHUT_ACTIVE;
+		tw_fd_flags_set(e, TW_F_SHUT_ACTIVE);
 	else if (st == TCP_CLOSE_WAIT)
-		e->flags |= TW_F_SHUT_PASSIVE;
+		tw_fd_flags_set(e, TW_F_SHUT_PASSIVE);
 	errno = saved;
 	return tw_real.shutdown(fd, how);
 }

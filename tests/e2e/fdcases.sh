@@ -137,6 +137,14 @@ for c in scm_rights scm_rights_mmsg; do
 	expect "$c open" "$(statq open --comm fdcases)" -eq 0
 	rm -f "/dev/shm$TWSHIM_SHM"
 done
+# Sent with a dup of it kept here, closed last, once the receiver and the
+# sent copy have: that close ends the connection, and counts it (regression:
+# the sent copy's close counted it as gone, and the dup's found it taken).
+export TWSHIM_SHM=$BASE-scm_rights_dup
+while_alive scm_rights_dup
+expect "scm_rights_dup active_closes" "$(statq active_closes --comm fdcases)" -eq 1
+expect "scm_rights_dup open" "$(statq open --comm fdcases)" -eq 0
+rm -f "/dev/shm$TWSHIM_SHM"
 # A thread dup2s over and closes the numbers where the shim keeps its fd,
 # while the closer takes and ends connections: the program's fds stay its
 # own, and nothing of the shim's is written into them.

@@ -475,11 +475,12 @@ static void case_cancel(void)
  * as shared, and closing the sender's copy ran the close policy on a
  * connection the receiver still uses. Run with TWSHIM_CLOSE=reset. Here
  * the receiver is this process, through a socketpair; mmsg sends with
- * sendmmsg, the fd in the second of two messages. Then it holds, for the
+ * sendmmsg, the fd in the second of two messages; dup, with a dup made
+ * before sending, which the sender closes last. Then it holds, for the
  * ledger to be read: no connection is open any more. */
-static void scm_rights(int mmsg)
+static void scm_rights(int how)
 {
-	int fd = request(), sp[2], got;
+	int fd = request(), sp[2], got, copy = how == 2 ? dup(fd) : -1;
 	char b[2] = "xy";
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
@@ -501,7 +502,8 @@ static void scm_rights(int mmsg)
 	cm->cmsg_type = SCM_RIGHTS;
 	cm->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	if (mmsg) {
+	CHECK(how != 2 || copy >= 0, "dup: %s", strerror(errno));
+	if (how == 1) {
 		CHECK(sendmmsg(sp[0], mm, 2, 0) == 2, "sendmmsg: %s", strerror(errno));
 		CHECK(recv(sp[1], &b[0], 1, 0) == 1, "recv the first message: %s", strerror(errno));
 	} else {
@@ -512,10 +514,17 @@ static void scm_rights(int mmsg)
 	cm = CMSG_FIRSTHDR(m);
 	CHECK(cm && cm->cmsg_type == SCM_RIGHTS, "no fd came through");
 	memcpy(&got, CMSG_DATA(cm), sizeof(int));
-	CHECK(close(fd) == 0, "close the sent copy");
-	check_no_linger(got, "the sender closed its copy");
-	ask(got);
-	CHECK(close(got) == 0 && close(sp[0]) == 0 && close(sp[1]) == 0, "close");
+	if (how == 2) {
+		/* The receiver closes first; then the sent copy, and last the
+		 * dup, whose close is the connection's end, seen and counted. */
+		CHECK(close(got) == 0 && close(fd) == 0 && close(copy) == 0, "close");
+	} else {
+		CHECK(close(fd) == 0, "close the sent copy");
+		check_no_linger(got, "the sender closed its copy");
+		ask(got);
+		CHECK(close(got) == 0, "close");
+	}
+	CHECK(close(sp[0]) == 0 && close(sp[1]) == 0, "close");
 	hold_for_reading();
 }
 
@@ -529,6 +538,11 @@ static void case_scm_rights_mmsg(void)
 	scm_rights(1);
 }
 
+static void case_scm_rights_dup(void)
+{
+	scm_rights(2);
+}
+
 static const struct tw_case cases[] = {
 	{ "errno", case_errno }, { "dup", case_dup }, { "dup2_over", case_dup2_over },
 	{ "fork", case_fork }, { "stale", case_stale }, { "bigfd", case_bigfd },
@@ -540,6 +554,7 @@ static const struct tw_case cases[] = {
 	{ "vfork", case_vfork }, { "dup_held", case_dup_held },
 	{ "fork_accepted", case_fork_accepted }, { "cancel", case_cancel },
 	{ "scm_rights", case_scm_rights }, { "scm_rights_mmsg", case_scm_rights_mmsg },
+	{ "scm_rights_dup", case_scm_rights_dup },
 	{ "vfork_fork", case_vfork_fork }, { "vfork_exit", case_vfork_exit },
 };
 
