@@ -50,8 +50,8 @@ static void hist_copy(uint64_t *out, const _Atomic uint64_t *h)
 		out[i] = atomic_load_explicit(&h[i], memory_order_relaxed);
 }
 
-/* A look at destination d, at most ten times a second: whether it churns,
- * and if so the hint. Apart from the throttle below, which every connect()
+/* A look at destination d, when the throttle below allows: whether it
+ * churns, and if so the hint. Apart from the throttle below, which every connect()
  * passes through, so that its buffers weigh nothing there. */
 static __attribute__((noinline)) void look(struct tw_dest *d, uint64_t now_ms)
 {
@@ -116,7 +116,10 @@ void tw_hints_after_connect(struct tw_slot *s, int dest, uint64_t now_ns)
 
 	if (!hints_on || !s || dest < 0 || dest >= (int)TW_DESTS - 1)
 		return;
-	calls = atomic_fetch_add_explicit(&calls_since_look[dest], 1, memory_order_relaxed) + 1;
+	/* A load and a store, not a locked add: threads that race here lose
+	 * a count or two, which only puts a look off by as many calls. */
+	calls = atomic_load_explicit(&calls_since_look[dest], memory_order_relaxed) + 1;
+	atomic_store_explicit(&calls_since_look[dest], calls, memory_order_relaxed);
 	next = atomic_load_explicit(&next_look_ms[dest], memory_order_relaxed);
 	if ((now_ms < next && calls < LOOK_EVERY) ||
 	    !atomic_compare_exchange_strong(&next_look_ms[dest], &next, now_ms + 100))
