@@ -73,8 +73,6 @@ CASE_ENV=TWSHIM_CLOSE=reset run_case dup2_fail 2 0 2 0 1
 CASE_ENV=TWSHIM_CLOSE=reset run_case vfork 1 1 0 0 1
 # A fork() right after a vfork: the fork child's shim is on, and resets.
 CASE_ENV=TWSHIM_CLOSE=reset run_case vfork_fork 1 0 1 0 1
-# A vfork child that calls exit(): the parent, still running, is alive in
-# the ledger; then its connection counts as any other.
 # while_alive CASE [VAR=VALUE...]: runs CASE, which prints "ready" and
 # waits for its stdin to close: $TMP/stat.json is read meanwhile, while the
 # program is alive (an exited one has nothing open in the ledger).
@@ -95,7 +93,10 @@ while_alive() {
 	stat_json
 	exec 7>&-
 	wait $pid || fail "$c: the program failed under the shim"
+	rm -f "$TMP/$c.in"
 }
+# A vfork child that calls exit(): the parent, still running, is alive in
+# the ledger; then its connection counts as any other.
 export TWSHIM_SHM=$BASE-vfork_exit
 while_alive vfork_exit
 expect "vfork_exit: the parent is alive after its child's exit()" \
