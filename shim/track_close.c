@@ -223,9 +223,14 @@ static void close_finish(struct closing *c)
 			 * The connection has left this process: open here no
 			 * more, its end uncounted. A copied one keeps the rule:
 			 * the last tracked close counts, if it is the last. */
-			if ((c->v.flags & (TW_F_SENT | TW_F_COPIED)) == TW_F_SENT &&
-			    tw_entry_slot(&c->v))
-				tw_count_open(tw_entry_slot(&c->v), c->v.dest, -1);
+			struct tw_slot *owner = tw_entry_slot(&c->v);
+
+			if ((c->v.flags & (TW_F_SENT | TW_F_COPIED)) == TW_F_SENT && owner) {
+				/* A non-blocking connect seen through only now. */
+				if (c->connected_late)
+					tw_count_connect(owner, c->v.dest, 0, UINT64_MAX);
+				tw_count_open(owner, c->v.dest, -1);
+			}
 			return;
 		}
 		if (!tw_cookie_first(c->cookie))

@@ -122,13 +122,14 @@ fi
 run_case fork_accepted 1 1 0 0 1
 expect "fork_accepted accepts" "$(statq accepts --comm fdcases)" -eq 1
 expect "fork_accepted passive closes" "$(statq passive_closes --comm fdcases)" -eq 1
-# A socket sent over SCM_RIGHTS (sendmsg, or sendmmsg): closing the
+# A socket sent over SCM_RIGHTS (sendmsg, sendmmsg, or once connected
+# without blocking, the outcome unseen until the close): closing the
 # sender's copy leaves it alone (no reset), and is not counted, the
 # receiver's copy being open still. The receiver's copy is a number the
 # shim never saw made, whose close it will not see: the sender's close
 # counts the connection as gone from the process (regression: it stayed
 # open in the ledger for good).
-for c in scm_rights scm_rights_mmsg; do
+for c in scm_rights scm_rights_mmsg scm_rights_nb; do
 	export TWSHIM_SHM=$BASE-$c
 	while_alive $c TWSHIM_CLOSE=reset
 	expect "$c alive" "$(statq alive --comm fdcases)" -eq 1

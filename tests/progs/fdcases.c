@@ -5,6 +5,7 @@
  * closer's own fds are in closer_races.c.
  */
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -471,16 +472,34 @@ static void case_cancel(void)
 	close(request());
 }
 
+/* A connection made without blocking: connect() says EINPROGRESS, and the
+ * outcome comes from poll() alone, which the shim does not see. Blocking
+ * from then on. */
+static int connect_nb(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+	CHECK(fd >= 0, "socket: %s", strerror(errno));
+	CHECK(connect(fd, (struct sockaddr *)&server, sizeof(server)) < 0 && errno == EINPROGRESS,
+	      "a non-blocking connect that did not say EINPROGRESS: %s", strerror(errno));
+	CHECK(poll(&p, 1, 5000) == 1 && (p.revents & POLLOUT) && !(p.revents & POLLERR),
+	      "poll: the connection was not made");
+	CHECK(fcntl(fd, F_SETFL, 0) == 0, "fcntl: %s", strerror(errno));
+	return fd;
+}
+
 /* Regression: a socket sent to another holder (SCM_RIGHTS) was not seen
  * as shared, and closing the sender's copy ran the close policy on a
  * connection the receiver still uses. Run with TWSHIM_CLOSE=reset. Here
  * the receiver is this process, through a socketpair; mmsg sends with
  * sendmmsg, the fd in the second of two messages; dup, with a dup made
- * before sending, which the sender closes last. Then it holds, for the
- * ledger to be read: no connection is open any more. */
+ * before sending, which the sender closes last; nb, connected without
+ * blocking and sent before the shim learnt the connect's outcome. Then it
+ * holds, for the ledger to be read: no connection is open any more. */
 static void scm_rights(int how)
 {
-	int fd = request(), sp[2], got, copy = how == 2 ? dup(fd) : -1;
+	int fd = how == 3 ? connect_nb() : request(), sp[2], got, copy = how == 2 ? dup(fd) : -1;
 	char b[2] = "xy";
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
@@ -543,6 +562,11 @@ static void case_scm_rights_dup(void)
 	scm_rights(2);
 }
 
+static void case_scm_rights_nb(void)
+{
+	scm_rights(3);
+}
+
 static const struct tw_case cases[] = {
 	{ "errno", case_errno }, { "dup", case_dup }, { "dup2_over", case_dup2_over },
 	{ "fork", case_fork }, { "stale", case_stale }, { "bigfd", case_bigfd },
@@ -554,7 +578,7 @@ static const struct tw_case cases[] = {
 	{ "vfork", case_vfork }, { "dup_held", case_dup_held },
 	{ "fork_accepted", case_fork_accepted }, { "cancel", case_cancel },
 	{ "scm_rights", case_scm_rights }, { "scm_rights_mmsg", case_scm_rights_mmsg },
-	{ "scm_rights_dup", case_scm_rights_dup },
+	{ "scm_rights_dup", case_scm_rights_dup }, { "scm_rights_nb", case_scm_rights_nb },
 	{ "vfork_fork", case_vfork_fork }, { "vfork_exit", case_vfork_exit },
 };
 
