@@ -376,18 +376,36 @@ static void *closer_main(void *arg)
 #define PENDING 2
 static _Atomic int pending[PENDING] = { -1, -1 };
 
-/* Closes a pending fd of ours. Closed, then unmarked, then no longer
- * pending: until the last step a dup2() onto the number waits, so that it
- * can never replace our fd and then have its own closed by us. */
+/* Closes a marked fd of ours in the program's table: closed, then
+ * unmarked, so that a dup2() onto the number, which waits while it is
+ * marked, can never replace our fd and then have its own closed by us. */
+static void close_held(int fd)
+{
+	tw_real.close(fd);
+	unmark(fd);
+}
+
+/* Closes a pending fd of ours; no longer pending only once unmarked. */
 static void pending_release(int i)
 {
 	int fd = atomic_load(&pending[i]);
 
 	if (fd < 0)
 		return;
-	tw_real.close(fd);
-	unmark(fd);
+	close_held(fd);
 	atomic_store(&pending[i], -1);
+}
+
+/* Gives back what a start made in the program's table: tx, and whatever
+ * is still pending. */
+static void close_start_fds(void)
+{
+	int t = atomic_exchange(&tx, -1);
+
+	for (int i = 0; i < PENDING; i++)
+		pending_release(i);
+	if (t >= 0)
+		close_held(t);
 }
 
 /* One round of waiting for another thread of ours that is at work (a
@@ -432,16 +450,9 @@ static int our_pair_end(int fd)
 
 static void start_failed(const char *what)
 {
-	int t = atomic_exchange(&tx, -1);
-
+	close_start_fds();
 	tw_warn("cannot start the closer thread (%s): close policies fall back to the "
 	        "kernel's close", what);
-	for (int i = 0; i < PENDING; i++)
-		pending_release(i);
-	if (t >= 0) {
-		tw_real.close(t);
-		unmark(t);
-	}
 	atomic_store(&running, 3); /* one line, not one per connect() */
 }
 
@@ -632,10 +643,8 @@ int tw_closer_evict(int fd)
 		mark_held(nfd);
 	if (!atomic_compare_exchange_strong(&tx, &cur, nfd)) {
 		/* Another thread's dup2() onto the same number moved it first. */
-		if (nfd >= 0) {
-			tw_real.close(nfd);
-			unmark(nfd);
-		}
+		if (nfd >= 0)
+			close_held(nfd);
 		nfd = 0;
 	} else if (nfd < 0) {
 		/* No number left to move to: no more hand-overs. What the thread
@@ -656,19 +665,12 @@ int tw_closer_evict(int fd)
  * the child's. */
 void tw_closer_after_fork_child(void)
 {
-	int t = atomic_exchange(&tx, -1);
-
 	for (int i = 0, hi = atomic_load(&hiwater); i < hi; i++)
 		atomic_store(&held[i].state, H_FREE);
 	atomic_store(&nheld, 0);
 	atomic_store(&hiwater, 0);
 	atomic_store(&tx_users, 0);
-	for (int i = 0; i < PENDING; i++)
-		pending_release(i);
-	if (t >= 0) {
-		tw_real.close(t);
-		unmark(t);
-	}
+	close_start_fds();
 	atomic_store(&running, 0);
 }
 
