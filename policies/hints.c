@@ -50,9 +50,9 @@ static void hist_copy(uint64_t *out, const _Atomic uint64_t *h)
 		out[i] = atomic_load_explicit(&h[i], memory_order_relaxed);
 }
 
-/* A look at destination d, when the throttle below allows: whether it
- * churns, and if so the hint. Apart from the throttle below, which every connect()
- * passes through, so that its buffers weigh nothing there. */
+/* A look at destination d: whether it churns, and if so the hint. Apart
+ * from the throttle below, which every connect() passes through, so that
+ * its buffers weigh nothing there. */
 static __attribute__((noinline)) void look(struct tw_dest *d, uint64_t now_ms)
 {
 	uint64_t tw, recent, per_min;

@@ -373,7 +373,7 @@ ssize_t tw_sendmsg(int fd, const struct msghdr *msg, int flags)
 
 	tw_real_bind();
 	rc = tw_real.sendmsg(fd, msg, flags);
-	if (rc < 0 || !msg || !msg->msg_control || tw_guarded() || tw_inert())
+	if (rc < 0 || tw_guarded() || tw_inert())
 		return rc;
 	err = errno;
 	mark_sent(msg);
