@@ -77,7 +77,10 @@ PROGS    = $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(PROG_SRC))
 # What the one system call the shim adds per connection costs alone (bench/run.sh).
 FLOOR    = $(BUILD)/bench/floor_peek.so
 
-.PHONY: all test check-san demo bench bench-doctor bench-policies install clean format
+.PHONY: all test check-san demo bench bench-doctor bench-policies bench-change install clean format
+
+# The git revision bench-change measures against and format formats since.
+BASE ?= HEAD
 all: $(LIB) $(CLI) $(EXAMPLES) $(BENCHES) $(FLOOR)
 
 $(BUILD)/pic/%.o: %.c Makefile
@@ -162,10 +165,14 @@ bench-policies: all
 		BENCH_BASELINE=shim BENCH_MODES=client BENCH_SHIM_ENV=$$env bench/run.sh $(BUILD) || exit 1; \
 	done
 
+# What your change costs or saves: this tree's shim against the one built
+# from git revision BASE (default HEAD), side by side (bench/change.sh).
+bench-change: all
+	bench/change.sh $(BUILD) $(BASE)
+
 # Formats the lines you changed since BASE (default HEAD), not whole files:
 # much of the code is wrapped by hand where clang-format would wrap it
 # otherwise, and a whole-tree run would bury a change under re-wrapping.
-BASE ?= HEAD
 format:
 	git clang-format --force $(BASE) -- $(SHIM_SRC) $(CLI_SRC) $(TEST_SRC) $(EXAMPLE_SRC) $(BENCH_SRC) \
 		include/twshim/*.h shim/*.h cli/*.h policies/*.h $(PROG_SRC) tests/progs/*.h

@@ -33,6 +33,9 @@
 #                          also available: connect-mt)
 #   BENCH_BASELINE=shim    side A runs the shim too, observing only, so that
 #                          the ratio is a policy's own cost
+#   BENCH_BASELINE=PATH.so side A preloads that library instead, observing
+#                          only: another build of the shim (main's, say), so
+#                          that the ratio is what a change costs or saves
 #   BENCH_SHIM_ENV="V=X .." extra variables for side B only, e.g.
 #                          BENCH_SHIM_ENV="TWSHIM_CLOSE=reset" to compare a
 #                          policy against observe-only
@@ -68,6 +71,14 @@ bin=$build/bench/bench_ops
 floor=$build/bench/floor_peek.so
 [ -f "$lib" ] || die "$lib not found: the shim is not built, there is nothing to measure (make)"
 [ -x "$bin" ] || die "$bin not found: build it first (make)"
+base=${BENCH_BASELINE:-}
+case $base in
+'' | shim) ;;
+*.so)
+	[ -f "$base" ] || die "BENCH_BASELINE=$base: no such file (a libtwshim.so built from the code to compare against)"
+	base=$(cd "$(dirname "$base")" && pwd)/$(basename "$base") ;;
+*) die "BENCH_BASELINE='$base' is neither 'shim' nor the path of a .so (another build's libtwshim.so)" ;;
+esac
 
 blocks=${BENCH_BLOCKS:-400}
 [[ $blocks =~ ^[1-9][0-9]{0,4}$ ]] || die "BENCH_BLOCKS='$blocks' is not a number of block pairs from 1 to 99999"
@@ -138,8 +149,14 @@ with=("LD_PRELOAD=$lib" "TWSHIM_SHM=$shm" TWSHIM_LOG=off "${shim_env[@]}")
 without=()
 # BENCH_BASELINE=shim: side A is the shim observing only, so that the ratio
 # is a policy's own cost (make bench-policies).
-if [ "${BENCH_BASELINE:-}" = shim ]; then
+# BENCH_BASELINE=PATH.so: side A is that build observing only, so that the
+# ratio is a change's cost.
+alabel=no-shim
+if [ "$base" = shim ]; then
 	without=("LD_PRELOAD=$lib" "TWSHIM_SHM=$shm-base" TWSHIM_LOG=off)
+elif [ -n "$base" ]; then
+	without=("LD_PRELOAD=$base" "TWSHIM_SHM=$shm-base" TWSHIM_LOG=off)
+	alabel=base
 fi
 
 # compare NAME MODE VAR=VALUE...: the block pairs of MODE, side B with the
@@ -188,9 +205,9 @@ summary() {
 	qb=$(cut -d ' ' -f 2 "$p" | quartiles)
 	qr=$(awk '{ printf "%.6f\n", $2 / $1 }' "$p" | quartiles)
 	ci=$(awk '{ printf "%.6f\n", $2 / $1 }' "$p" | median_ci)
-	awk -v m="$1" -v t="$2" -v l="$label" -v n="$(wc -l <"$p")" -v k="$k" -v qa="$qa" -v qb="$qb" -v qr="$qr" -v ci="$ci" 'BEGIN {
+	awk -v m="$1" -v t="$2" -v al="$alabel" -v l="$label" -v n="$(wc -l <"$p")" -v k="$k" -v qa="$qa" -v qb="$qb" -v qr="$qr" -v ci="$ci" 'BEGIN {
 		split(qa, a, " "); split(qb, b, " "); split(qr, r, " "); split(ci, c, " ")
-		printf "%-10s no-shim %9.1f ns  %-4s %9.1f ns  ratio %.3f (95%% CI %.3f..%.3f)", m, a[2], l, b[2], r[2], c[1], c[2]
+		printf "%-10s %-7s %9.1f ns  %-4s %9.1f ns  ratio %.3f (95%% CI %.3f..%.3f)", m, al, a[2], l, b[2], r[2], c[1], c[2]
 		if (t != "") printf "  (target %s)", t
 		printf "\n           %d block pairs of %d ops; pairs'"'"' ratios: interquartile %.3f..%.3f; ratio of medians %.3f\n",
 			n, k, r[1], r[3], b[2] / a[2] }'
@@ -202,8 +219,10 @@ printf '  kernel    %s (%s), nproc %s, load average %s\n' "$(uname -r)" "$(uname
 printf '  shim      %s\n' "$lib"
 printf '  shim env  %s\n' "${with[*]}"
 printf '  extra     BENCH_SHIM_ENV=%s\n' "${BENCH_SHIM_ENV:-(none: observe-only defaults)}"
-[ "${BENCH_BASELINE:-}" = shim ] &&
+[ "$base" = shim ] &&
 	printf '  baseline  the shim observing only (BENCH_BASELINE=shim): "no-shim" below means that\n'
+[ -n "$base" ] && [ "$base" != shim ] &&
+	printf '  baseline  %s observing only (BENCH_BASELINE): "base" below\n' "$base"
 :
 printf '  netns     %s, lo only; ip_local_port_range %s, tcp_tw_reuse %s\n' \
 	"$_TWSHIM_BENCH_NETNS" "$(tr '\t' ' ' </proc/sys/net/ipv4/ip_local_port_range)" \
@@ -225,8 +244,9 @@ for m in "${modes[@]}"; do
 	fi
 	[ -e "/dev/shm$shm" ] && ledger_seen=1
 	target=${TARGET[$m]:-}
-	# A policy's own cost has no target: it buys something.
-	[ "${BENCH_BASELINE:-}" = shim ] && target=
+	# A policy's own cost has no target: it buys something. A change's
+	# cost has none either.
+	[ -n "$base" ] && target=
 	summary "$m" "$target"
 	if [ "${BENCH_VERBOSE:-0}" = 1 ]; then
 		sed 's/^/           pair: /' "$tmp/pairs.$m"
@@ -235,9 +255,8 @@ done
 
 # The floor: client again, side B preloading only floor_peek.so, the one
 # system call the shim adds per connection (bench/floor/peek.c). Not for a
-# policy's own cost, where both sides pay it.
-if [[ " ${modes[*]} " == *" client "* ]] && [ "${BENCH_FLOOR:-1}" != 0 ] &&
-	[ "${BENCH_BASELINE:-}" != shim ]; then
+# policy's own cost or a change's, where both sides pay it.
+if [[ " ${modes[*]} " == *" client "* ]] && [ "${BENCH_FLOOR:-1}" != 0 ] && [ -z "$base" ]; then
 	if [ ! -f "$floor" ]; then
 		printf 'floor      skipped: %s not found (make builds it)\n' "$floor"
 	elif compare floor client "LD_PRELOAD=$floor"; then

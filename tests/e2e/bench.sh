@@ -55,3 +55,40 @@ grep -q "BENCH_BLOCKS='0' is not a number of block pairs" "$TMP/err" || fail "BE
 rc=$(BENCH_MODES=conect status "$RUN" "$B")
 expect "BENCH_MODES=conect exit status" "$rc" -eq 1
 grep -q "'conect' is not a mode" "$TMP/err" || fail "BENCH_MODES=conect: $(cat "$TMP/err")"
+
+note "BENCH_BASELINE=PATH.so: side A is another build, and the floor is left out"
+rc=$(BENCH_BLOCKS=2 BENCH_BLOCK_MS=1 BENCH_MODES=client BENCH_BASELINE="$B/libtwshim.so" \
+	status "$RUN" "$B")
+cat "$TMP/out" "$TMP/err"
+expect "BENCH_BASELINE=PATH.so exit status" "$rc" -eq 0
+grep -q "^  baseline  $B/libtwshim.so observing only" "$TMP/out" || fail "the header does not name the baseline"
+grep -Eq "^client +base +[0-9]+\.[0-9] ns +shim +[0-9]+\.[0-9] ns +ratio [0-9]+\.[0-9]{3} \(95% CI [0-9.]+\.\.[0-9.]+\)$" \
+	"$TMP/out" || fail "no base/shim ratio line without a target"
+grep -q "^floor" "$TMP/out" && fail "a floor against another build measures nothing, yet it ran"
+rc=$(BENCH_BASELINE=$TMP/none.so status "$RUN" "$B")
+expect "BENCH_BASELINE=missing exit status" "$rc" -eq 1
+grep -q "BENCH_BASELINE=$TMP/none.so: no such file" "$TMP/err" || fail "missing baseline: $(cat "$TMP/err")"
+rc=$(BENCH_BASELINE=main status "$RUN" "$B")
+expect "BENCH_BASELINE=main exit status" "$rc" -eq 1
+grep -q "BENCH_BASELINE='main' is neither 'shim' nor the path of a .so" "$TMP/err" ||
+	fail "BENCH_BASELINE=main: $(cat "$TMP/err")"
+
+# make bench-change: the shim of a git revision built aside and compared.
+SRC=$(cd "$HERE/../.." && pwd)
+if command -v git >/dev/null && git -C "$SRC" rev-parse --verify --quiet HEAD >/dev/null 2>&1; then
+	note "bench/change.sh: HEAD's shim built in a temporary directory, compared, removed"
+	mkdir "$TMP/tmpdir"
+	rc=$(TMPDIR=$TMP/tmpdir BENCH_BLOCKS=2 BENCH_BLOCK_MS=1 status "$SRC/bench/change.sh" "$B" HEAD)
+	cat "$TMP/out" "$TMP/err"
+	expect "bench/change.sh exit status" "$rc" -eq 0
+	grep -Eq "^client +base +[0-9]+\.[0-9] ns +shim +[0-9]+\.[0-9] ns +ratio [0-9]+\.[0-9]{3}" "$TMP/out" ||
+		fail "bench/change.sh printed no base/shim ratio"
+	grep -q "^  baseline  $TMP/tmpdir/twshim-change\.[^/]*/build/libtwshim.so" "$TMP/out" ||
+		fail "the baseline is not the build made from HEAD"
+	expect "temporary directories left by bench/change.sh" "$(ls "$TMP/tmpdir" | wc -l)" -eq 0
+	rc=$(status "$SRC/bench/change.sh" "$B" no-such-revision)
+	expect "bench/change.sh with a bad revision" "$rc" -eq 1
+	grep -q "BASE 'no-such-revision' is not a revision" "$TMP/err" || fail "bad revision: $(cat "$TMP/err")"
+else
+	note "no git, or $SRC is not a git checkout: bench/change.sh has no revision to build, not run"
+fi
