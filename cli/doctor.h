@@ -21,9 +21,10 @@
 struct dr_proc {
 	int pid;
 	char comm[TW_COMM_LEN];
-	const char *state;        /* "alive", "exited", "aggregate" */
+	const char *state;        /* "alive", "exited", "vanished", "aggregate" */
 	uint64_t merged_procs;    /* aggregates: how many processes */
 	uint64_t time_wait;       /* the ledger's estimate: active closes, last 60 s */
+	int64_t open_at_exit;     /* vanished: open when it ended, closed by the kernel unseen */
 	uint64_t connects, eaddrnotavail, errors;
 	uint64_t connect_p50_us;  /* upper bound of the p50 bucket */
 	uint64_t actions_total;
@@ -35,6 +36,7 @@ struct dr_cmd {
 	char comm[TW_COMM_LEN];
 	uint64_t procs, alive;
 	uint64_t time_wait, eaddrnotavail;
+	int64_t open_at_exit;
 };
 
 /* A destination (outgoing) or a local service (incoming), over all sources. */
@@ -45,6 +47,7 @@ struct dr_dest {
 	uint16_t port;
 	uint64_t kernel_tw;       /* TIME_WAIT entries in the kernel */
 	uint64_t ledger_tw;       /* what the ledgers' processes account for */
+	int64_t open_at_exit;     /* connections vanished processes left open */
 	uint64_t eaddrnotavail;   /* connect() failures the ledgers saw */
 	uint64_t eaddrnotavail_recent; /* by processes alive or exited < 10 min ago */
 	uint64_t connects;

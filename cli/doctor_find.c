@@ -109,17 +109,30 @@ static void made_by(char *buf, size_t len, const struct dr_dest *x)
 			put(buf, len, "%s %s (%llu processes, %llu alive) %llu", i ? "," : "", c->comm,
 			    (unsigned long long)c->procs, (unsigned long long)c->alive,
 			    (unsigned long long)c->time_wait);
+		if (c->open_at_exit > 0)
+			put(buf, len, " and %lld open when it vanished", (long long)c->open_at_exit);
 	}
 	if (x->ncmds > 4)
 		put(buf, len, " and %d more commands", x->ncmds - 4);
-	if (x->kernel_tw)
-		put(buf, len, "; the ledger explains %llu of the kernel's %llu%s.",
-		    (unsigned long long)(x->ledger_tw < x->kernel_tw ? x->ledger_tw : x->kernel_tw),
-		    (unsigned long long)x->kernel_tw,
-		    x->ledger_tw + x->ledger_tw / 10 < x->kernel_tw
-		            ? " (the rest: programs not run under twshim)" : "");
-	else
+	if (x->kernel_tw) {
+		uint64_t expl = x->ledger_tw < x->kernel_tw ? x->ledger_tw : x->kernel_tw;
+		uint64_t rest = x->kernel_tw - expl, vanished = 0;
+
+		/* A vanished process's open connections were closed by the
+		 * kernel unseen: most likely TIME_WAIT here, never counted. */
+		if (x->open_at_exit > 0)
+			vanished = (uint64_t)x->open_at_exit < rest ? (uint64_t)x->open_at_exit : rest;
+		put(buf, len, "; the ledger explains %llu of the kernel's %llu", (unsigned long long)expl,
+		    (unsigned long long)x->kernel_tw);
+		if (vanished)
+			put(buf, len, ", and up to %llu more were open in processes that vanished (killed, "
+			              "crashed, _exit()): the kernel closed those unseen",
+			    (unsigned long long)vanished);
+		put(buf, len, "%s.", expl + vanished + (expl + vanished) / 10 < x->kernel_tw
+		                             ? " (the rest: programs not run under twshim)" : "");
+	} else {
 		put(buf, len, ".");
+	}
 }
 
 static void client_fix(char *buf, size_t len, const struct doctor *d, const struct dr_dest *x,

@@ -141,6 +141,7 @@ static void add_cmd(struct dr_dest *x, const struct tw_snap_proc *p, const struc
 	c->alive += p->alive != 0;
 	c->time_wait += r->time_wait;
 	c->eaddrnotavail += r->eaddrnotavail;
+	c->open_at_exit += r->open_at_exit;
 }
 
 static int by_cmd_tw(const void *a, const void *b)
@@ -168,6 +169,7 @@ static void attribute(struct dr_dest *x, const struct tw_snapshot *s, const stru
 		r.state = p->state;
 		r.merged_procs = p->merged_procs;
 		r.time_wait = ld->c.time_wait;
+		r.open_at_exit = ld->c.open_at_exit;
 		r.connects = ld->c.connects;
 		r.eaddrnotavail = ld->c.connect_errors[TW_ERR_EADDRNOTAVAIL];
 		r.errors = ld->c.connect_errors_total;
@@ -175,11 +177,12 @@ static void attribute(struct dr_dest *x, const struct tw_snapshot *s, const stru
 		r.actions_total = ld->c.actions_total;
 		r.ledger = s->name;
 		x->ledger_tw += r.time_wait;
+		x->open_at_exit += r.open_at_exit;
 		x->eaddrnotavail += r.eaddrnotavail;
 		if (p->alive || p->exit_ms >= now_ms - RECENT_MS)
 			x->eaddrnotavail_recent += r.eaddrnotavail;
 		x->connects += r.connects;
-		if (!r.time_wait && !r.eaddrnotavail && !r.connects)
+		if (!r.time_wait && !r.eaddrnotavail && !r.connects && !r.open_at_exit)
 			continue;
 		add_cmd(x, p, &r);
 		if (x->nprocs < DR_MAX_PROCS) {

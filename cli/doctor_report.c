@@ -69,9 +69,15 @@ static void made_by_short(char *buf, size_t len, const struct dr_dest *x)
 			used += (size_t)snprintf(buf + used, len - used, "%s%s*(%llu) %llu", i ? ", " : "",
 			                         p->comm, (unsigned long long)p->merged_procs,
 			                         (unsigned long long)p->time_wait);
+		else if (p->open_at_exit > 0)
+			used += (size_t)snprintf(buf + used, len - used, "%s%s[%d,%s,%lld open] %llu",
+			                         i ? ", " : "", p->comm, p->pid, p->state,
+			                         (long long)p->open_at_exit,
+			                         (unsigned long long)p->time_wait);
 		else
-			used += (size_t)snprintf(buf + used, len - used, "%s%s[%d%s] %llu", i ? ", " : "",
-			                         p->comm, p->pid, strcmp(p->state, "exited") ? "" : ",exited",
+			used += (size_t)snprintf(buf + used, len - used, "%s%s[%d%s%s] %llu", i ? ", " : "",
+			                         p->comm, p->pid, strcmp(p->state, "alive") ? "," : "",
+			                         strcmp(p->state, "alive") ? p->state : "",
 			                         (unsigned long long)p->time_wait);
 	}
 	if (used < len && x->nprocs + (int)x->more_procs > 2)
@@ -238,6 +244,7 @@ static void json_dest(struct tw_json *j, const struct dr_dest *x)
 	tw_json_str(j, "direction", x->incoming ? "incoming" : "outgoing");
 	tw_json_u64(j, "kernel_time_wait", x->kernel_tw);
 	tw_json_u64(j, "ledger_time_wait", x->ledger_tw);
+	tw_json_i64(j, "open_at_exit", x->open_at_exit);
 	tw_json_f64(j, "explained_percent",
 	            x->kernel_tw ? 100.0 * (double)(x->ledger_tw < x->kernel_tw ? x->ledger_tw
 	                                                                       : x->kernel_tw) /
@@ -256,6 +263,7 @@ static void json_dest(struct tw_json *j, const struct dr_dest *x)
 		tw_json_str(j, "state", p->state);
 		tw_json_u64(j, "merged_processes", p->merged_procs);
 		tw_json_u64(j, "time_wait", p->time_wait);
+		tw_json_i64(j, "open_at_exit", p->open_at_exit);
 		tw_json_u64(j, "connects", p->connects);
 		tw_json_u64(j, "eaddrnotavail", p->eaddrnotavail);
 		tw_json_u64(j, "connect_errors", p->errors);

@@ -91,6 +91,14 @@ static void format_addr(char *out, size_t len, const struct tw_dest *d)
 	}
 }
 
+/* The counters of a process that has ended hold nothing open now. */
+static void gone(struct tw_snap_counters *c, int vanished)
+{
+	if (vanished && c->open_now > 0)
+		c->open_at_exit = c->open_now;
+	c->open_now = 0;
+}
+
 static void snap_proc(struct tw_snap_proc *p, const struct tw_slot *s, uint32_t st, int idx,
                       uint32_t q)
 {
@@ -105,7 +113,12 @@ static void snap_proc(struct tw_snap_proc *p, const struct tw_slot *s, uint32_t 
 			*c = '?';
 	p->aggregate = st == TW_SLOT_AGGREGATE;
 	p->alive = st == TW_SLOT_LIVE && tw_proc_alive(s->pid, s->start_ticks, close);
-	p->state = p->aggregate ? "aggregate" : p->alive ? "alive" : "exited";
+	/* Still LIVE, yet the process is gone: the shim never saw it end (a
+	 * signal killed it, it crashed, called _exit(), or exec'd a program
+	 * the shim is not in). What it had open then, the kernel closed
+	 * without the shim seeing how: kept apart, as open_at_exit. */
+	p->vanished = st == TW_SLOT_LIVE && !p->alive;
+	p->state = p->aggregate ? "aggregate" : p->alive ? "alive" : p->vanished ? "vanished" : "exited";
 	p->merged_procs = atomic_load(&s->merged_procs);
 	p->start_ms = s->start_realtime_ms;
 	p->exit_ms = atomic_load(&s->exit_realtime_ms);
@@ -114,7 +127,7 @@ static void snap_proc(struct tw_snap_proc *p, const struct tw_slot *s, uint32_t 
 	/* A process that is gone holds nothing open: whatever it left, the
 	 * kernel closed (counted by the shim at exit where it could be). */
 	if (!p->alive && !p->aggregate)
-		p->c.open_now = 0;
+		gone(&p->c, p->vanished);
 	for (unsigned i = 0; i < TW_DESTS; i++) {
 		const struct tw_dest *d = &s->dests[i];
 		struct tw_snap_dest *o = &p->dests[p->ndests];
@@ -129,7 +142,7 @@ static void snap_proc(struct tw_snap_proc *p, const struct tw_slot *s, uint32_t 
 		o->port = d->port;
 		snap_counters(&o->c, &d->c, q);
 		if (!p->alive && !p->aggregate)
-			o->c.open_now = 0;
+			gone(&o->c, p->vanished);
 		o->hint.at_ms = atomic_load(&d->hint.at_ms);
 		o->hint.advice = atomic_load(&d->hint.advice);
 		if (o->hint.at_ms > 0 && o->hint.advice <= TW_ADVICE_URGENT) {

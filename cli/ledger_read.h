@@ -14,6 +14,7 @@ struct tw_snap_counters {
 	uint64_t accepts, binds;
 	uint64_t active_closes, passive_closes, reset_closes, other_closes;
 	int64_t open_now;
+	int64_t open_at_exit; /* a vanished process's open_now as it ended: what the kernel closed unseen */
 	uint64_t connect_us_sum;
 	uint64_t connect_samples;
 	uint64_t lifetime_ms_hist[TW_HIST_BUCKETS];
@@ -45,7 +46,8 @@ struct tw_snap_proc {
 	char comm[TW_COMM_LEN];
 	int aggregate;
 	int alive;
-	const char *state;   /* "alive", "exited", "aggregate" */
+	int vanished;        /* ended unseen: killed, crashed, _exit(), exec'd */
+	const char *state;   /* "alive", "exited", "vanished", "aggregate" */
 	uint64_t merged_procs;
 	int64_t start_ms, exit_ms;
 	uint64_t dest_overflow;

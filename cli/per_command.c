@@ -17,6 +17,7 @@ void tw_counters_add(struct tw_snap_counters *dst, const struct tw_snap_counters
 	dst->reset_closes += src->reset_closes;
 	dst->other_closes += src->other_closes;
 	dst->open_now += src->open_now;
+	dst->open_at_exit += src->open_at_exit;
 	dst->connect_us_sum += src->connect_us_sum;
 	dst->connect_samples += src->connect_samples;
 	for (unsigned i = 0; i < TW_HIST_BUCKETS; i++) {

@@ -27,6 +27,12 @@ static const char stat_usage[] =
 	"  RESET      closed with RST (SO_LINGER 0, unread data): no TIME_WAIT.\n"
 	"  CONNECT    p50 time spent in connect(); it rises from microseconds to\n"
 	"             milliseconds as a destination's ports fill.\n"
+	"  OPEN       connections open now; \"(3)\" for a vanished process: open when\n"
+	"             it ended.\n"
+	"  STATE      alive; exited (its exit seen, what it left open counted as\n"
+	"             the kernel closes it); vanished (it ended unseen: killed by a\n"
+	"             signal, crashed, _exit(), exec'd: what it left open is not\n"
+	"             in the counts); aggregate.\n"
 	"\n"
 	"Lists running processes, and exited ones while they still hold TIME_WAIT.\n"
 	"A '*' after the command marks an aggregate: processes of one command\n"
@@ -93,6 +99,7 @@ static void json_counters(struct tw_json *j, const struct tw_snap_counters *c)
 	tw_json_u64(j, "reset_closes", c->reset_closes);
 	tw_json_u64(j, "other_closes", c->other_closes);
 	tw_json_i64(j, "open", c->open_now);
+	tw_json_i64(j, "open_at_exit", c->open_at_exit);
 	tw_json_u64(j, "time_wait_estimate", c->time_wait);
 	tw_json_key(j, "policy_actions");
 	tw_json_begin(j, '{');
@@ -223,21 +230,26 @@ static void errors_text(char *buf, size_t len, const struct tw_snap_counters *c)
 static void row(const char *pid, const char *name, const char *state,
                 const struct tw_snap_counters *c)
 {
-	char lat[32], errs[512];
+	char lat[32], errs[512], open[24];
 
 	tw_fmt_connect_p50(lat, sizeof(lat), c);
 	errors_text(errs, sizeof(errs), c);
-	printf("%-8s %-22s %-9s %8llu %7llu %8llu %8llu %8llu %6llu %5lld %9llu %10s  %s\n", pid,
+	/* A vanished process's connections, open when it ended: "(3)". */
+	if (c->open_at_exit > 0)
+		snprintf(open, sizeof(open), "(%lld)", (long long)c->open_at_exit);
+	else
+		snprintf(open, sizeof(open), "%lld", (long long)c->open_now);
+	printf("%-8s %-22s %-9s %8llu %7llu %8llu %8llu %8llu %6llu %5s %9llu %10s  %s\n", pid,
 	       name, state, (unsigned long long)c->connects,
 	       (unsigned long long)c->connect_errors_total, (unsigned long long)c->accepts,
 	       (unsigned long long)c->active_closes, (unsigned long long)c->passive_closes,
-	       (unsigned long long)c->reset_closes, (long long)c->open_now,
-	       (unsigned long long)c->time_wait, lat, errs);
+	       (unsigned long long)c->reset_closes, open, (unsigned long long)c->time_wait, lat,
+	       errs);
 }
 
 static void print_text(const struct tw_snapshot *s, const struct stat_opts *o)
 {
-	int shown = 0;
+	int shown = 0, left_open = 0;
 
 	printf("%-8s %-22s %-9s %8s %7s %8s %8s %8s %6s %5s %9s %10s  %s\n", "PID", "COMMAND",
 	       "STATE", "CONNECTS", "ERRORS", "ACCEPTS", "ACTIVE", "PASSIVE", "RESET", "OPEN",
@@ -249,6 +261,7 @@ static void print_text(const struct tw_snapshot *s, const struct stat_opts *o)
 		if (!selected(o, p))
 			continue;
 		shown++;
+		left_open |= p->c.open_at_exit > 0;
 		tw_fmt_proc(pid, sizeof(pid), name, sizeof(name), p);
 		row(pid, name, p->state, &p->c);
 		for (int d = 0; d < p->ndests; d++) {
@@ -262,6 +275,11 @@ static void print_text(const struct tw_snapshot *s, const struct stat_opts *o)
 	if (!shown)
 		printf("(no process to show in %s%s)\n", s->name,
 		       o->all ? "" : "; --all includes exited processes without TIME_WAIT");
+	if (left_open)
+		printf("\n(N) under OPEN: connections a vanished process still had when it ended "
+		       "(killed, crashed,\n_exit(), exec). The kernel closed them, unseen by twshim: "
+		       "each is an active close\n(TIME_WAIT here, not in the TIME_WAIT column) unless "
+		       "the peer had closed first or data\nwas left unread (README.md, \"Limits\").\n");
 }
 
 int tw_cmd_stat(int argc, char **argv)

@@ -110,6 +110,11 @@ Test(e2e, doctor_names_the_exhausted_destination, .timeout = 90)
 	tw_scenario("doctor", 80, NULL);
 }
 
+Test(e2e, vanished_process_leaves_its_open_connections_named, .timeout = 90)
+{
+	tw_scenario("vanished", 80, NULL);
+}
+
 Test(e2e, demo_shows_failure_diagnosis_and_fix, .timeout = 120)
 {
 	tw_scenario("demo", 110, NULL);

@@ -60,6 +60,47 @@ Test(ledger_io, created_private_and_read_back, .init = setup, .fini = teardown)
 	cr_expect_str_eq(snap.procs[0].dests[0].addr, "[::1]:443");
 }
 
+/* A slot still LIVE whose process is gone ended unseen: its open
+ * connections are what the kernel closed, kept apart as open_at_exit. An
+ * EXITED slot's process was seen to exit: nothing is left open. */
+Test(ledger_io, vanished_and_exited_told_apart, .init = setup, .fini = teardown)
+{
+	static struct tw_snapshot snap;
+	char err[512] = "";
+	struct tw_addr key = { .family = 4, .port = 8080, .addr = { 127, 0, 0, 1 } };
+	int missing = 1;
+
+	cr_assert_eq(tw_ledger_open(name, err, sizeof(err)), 0, "%s", err);
+	/* Our pid with a start time that is not ours: a process now gone. */
+	struct tw_slot *v = &tw_ledger->slots[tw_slot_claim(tw_ledger, getpid(), 1, 1, "killed", 0, 1)];
+	struct tw_slot *x = &tw_ledger->slots[tw_slot_claim(tw_ledger, getpid(), 1, 2, "exited", 0, 1)];
+	int dv = tw_dest_find(v, TW_DEST_OUT, &key), dx = tw_dest_find(x, TW_DEST_OUT, &key);
+
+	for (int i = 0; i < 3; i++) {
+		tw_count_connect(v, dv, 0, 20);
+		tw_count_open(v, dv, 1);
+		tw_count_connect(x, dx, 0, 20);
+		tw_count_open(x, dx, 1);
+	}
+	atomic_store(&x->state, TW_SLOT_EXITED);
+
+	cr_assert_eq(tw_snapshot_read(name, &snap, &missing, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(snap.nprocs, 2);
+	for (int i = 0; i < 2; i++) {
+		const struct tw_snap_proc *p = &snap.procs[i];
+		int vanished = strcmp(p->comm, "killed") == 0;
+
+		cr_expect_eq(p->alive, 0);
+		cr_expect_eq(p->vanished, vanished, "%s", p->comm);
+		cr_expect_str_eq(p->state, vanished ? "vanished" : "exited");
+		cr_expect_eq(p->c.open_now, 0, "%s", p->comm);
+		cr_expect_eq(p->c.open_at_exit, vanished ? 3 : 0, "%s", p->comm);
+		cr_assert_eq(p->ndests, 1);
+		cr_expect_eq(p->dests[0].c.open_now, 0);
+		cr_expect_eq(p->dests[0].c.open_at_exit, vanished ? 3 : 0, "%s", p->comm);
+	}
+}
+
 Test(ledger_io, missing_ledger_said_plainly, .init = setup, .fini = teardown)
 {
 	static struct tw_snapshot snap;

@@ -1,0 +1,77 @@
+# A process that ends unseen (SIGKILL here; a crash, _exit() or an exec
+# alike) leaves the connections it had open to the kernel, which closes
+# them out of the shim's sight. stat must show it "vanished" with those
+# connections under open_at_exit, and doctor must offer them for the
+# kernel's TIME_WAIT that the ledger cannot explain. A process that exits
+# normally stays "exited": the shim counts what it left open as the active
+# closes the kernel makes of them.
+. "$(dirname "$0")/lib.sh"
+
+loopback_ns 40000 40019 0 # 20 ports: 20 connections fill them
+start_server "$EX/ka_server" -l 127.0.0.1 -p 8080
+start_server "$EX/ka_server" -l 127.0.0.1 -p 8081
+
+note "python3 opens 20 connections, closes 8, and is killed with 12 open"
+rc=0
+"$TW" run -- "$PY" -c '
+import os, signal, socket
+conns = [socket.create_connection(("127.0.0.1", 8080)) for _ in range(20)]
+for c in conns[:8]:
+    c.close()
+os.kill(os.getpid(), signal.SIGKILL)' > "$TMP/killed.out" 2>&1 || rc=$?
+expect "the killed python3's exit status (128 + SIGKILL)" "$rc" -eq 137
+
+note "another python3 exits normally with 5 connections open"
+"$TW" run -- "$PY" -c '
+import socket, sys
+conns = [socket.create_connection(("127.0.0.1", 8081)) for _ in range(5)]
+sys.exit(0)' > "$TMP/exited.out" 2>&1 || fail "python3 exiting: $(cat "$TMP/exited.out")"
+kernel=$(ss_tw)
+expect "kernel TIME_WAIT" "$kernel" -eq 25
+
+stat_json
+"$TW" stat | tee "$TMP/stat.txt"
+# sq EXPR: a value from stat.json, p the process that talked to PORT.
+sq() { "$PY" -c "import json,sys; d=json.load(open(sys.argv[1]))
+p=[p for p in d['processes'] if p['destinations'] and p['destinations'][0]['addr'].endswith(':$1')][0]
+print($2)" "$TMP/stat.json"; }
+[ "$(sq 8080 "p['state']")" = vanished ] || fail "the killed process: $(sq 8080 p)"
+[ "$(sq 8080 "p['alive']")" = False ] || fail "the killed process is alive?"
+expect "killed: connects" "$(sq 8080 "p['connects']")" -eq 20
+expect "killed: active closes it made" "$(sq 8080 "p['active_closes']")" -eq 8
+expect "killed: TIME_WAIT estimate (its own closes)" "$(sq 8080 "p['time_wait_estimate']")" -eq 8
+expect "killed: open now" "$(sq 8080 "p['open']")" -eq 0
+expect "killed: open at exit" "$(sq 8080 "p['open_at_exit']")" -eq 12
+expect "killed: open at exit, per destination" \
+	"$(sq 8080 "p['destinations'][0]['open_at_exit']")" -eq 12
+[ "$(sq 8081 "p['state']")" = exited ] || fail "the exited process: $(sq 8081 p)"
+expect "exited: active closes (5 at exit)" "$(sq 8081 "p['active_closes']")" -eq 5
+expect "exited: open at exit" "$(sq 8081 "p['open_at_exit']")" -eq 0
+grep -Eq '^[0-9]+ +python3 +vanished +20 .* \(12\) +8 ' "$TMP/stat.txt" ||
+	fail "stat's row for the vanished process"
+grep -q '^(N) under OPEN: connections a vanished process still had' "$TMP/stat.txt" ||
+	fail "stat does not say what (12) means"
+
+note "doctor: 20 TIME_WAIT toward :8080, 8 in the ledger, 12 left by the vanished process"
+rc=0
+"$TW" doctor --json > "$TMP/doctor.json" || rc=$?
+expect "doctor --json exit status (3: critical findings)" "$rc" -eq 3
+rc=0
+"$TW" doctor > "$TMP/doctor.txt" || rc=$?
+sed -n '1,/^Host settings/p' "$TMP/doctor.txt"
+dq() { "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print($1)" "$TMP/doctor.json"; }
+dst="[x for x in d['destinations'] if x['endpoint']=='127.0.0.1:8080'][0]"
+expect "kernel TIME_WAIT toward :8080" "$(dq "$dst['kernel_time_wait']")" -eq 20
+expect "ledger TIME_WAIT toward :8080" "$(dq "$dst['ledger_time_wait']")" -eq 8
+expect "open at exit toward :8080" "$(dq "$dst['open_at_exit']")" -eq 12
+[ "$(dq "$dst['processes'][0]['state']")" = vanished ] || fail "doctor's process: $(dq "$dst")"
+expect "doctor: the process's open at exit" "$(dq "$dst['processes'][0]['open_at_exit']")" -eq 12
+grep -q 'python3\[[0-9]*,vanished,12 open\] 8' "$TMP/doctor.txt" ||
+	fail "doctor's MADE BY does not show the vanished process's 12"
+# The finding's text is wrapped: join its lines before looking.
+tr -s ' \n' ' ' < "$TMP/doctor.txt" > "$TMP/doctor.flat"
+grep -q 'python3 (pid [0-9]*, vanished) 8 and 12 open when it vanished; the ledger explains 8 of the kernel'"'"'s 20, and up to 12 more were open in processes that vanished (killed, crashed, _exit()): the kernel closed those unseen\.' \
+	"$TMP/doctor.flat" || fail "doctor's finding does not account for the vanished process's 12"
+grep -q 'programs not run under twshim' "$TMP/doctor.flat" &&
+	fail "doctor blames programs not run under twshim for what the vanished process left"
+:
