@@ -113,17 +113,19 @@ static void snap_proc(struct tw_snap_proc *p, const struct tw_slot *s, uint32_t 
 			*c = '?';
 	p->aggregate = st == TW_SLOT_AGGREGATE;
 	p->alive = st == TW_SLOT_LIVE && tw_proc_alive(s->pid, s->start_ticks, close);
-	/* Still LIVE, yet the process is gone: the shim never saw it end (a
-	 * signal killed it, it crashed, called _exit(), or exec'd a program
-	 * the shim is not in). What it had open then, the kernel closed
-	 * without the shim seeing how: kept apart, as open_at_exit. */
-	p->vanished = st == TW_SLOT_LIVE && !p->alive;
-	p->state = p->aggregate ? "aggregate" : p->alive ? "alive" : p->vanished ? "vanished" : "exited";
 	p->merged_procs = atomic_load(&s->merged_procs);
 	p->start_ms = s->start_realtime_ms;
 	p->exit_ms = atomic_load(&s->exit_realtime_ms);
 	p->dest_overflow = atomic_load(&s->dest_overflow);
 	snap_counters(&p->c, &s->total, q);
+	/* Still LIVE, yet the process is gone, with connections open: the
+	 * shim never saw it end (a signal killed it, it crashed, called
+	 * _exit(), or exec'd a program the shim is not in). Those the kernel
+	 * closed, out of the shim's sight: kept apart, as open_at_exit. Gone
+	 * unseen with nothing open (a worker ending in _exit()), it missed
+	 * nothing: exited. */
+	p->vanished = st == TW_SLOT_LIVE && !p->alive && p->c.open_now > 0;
+	p->state = p->aggregate ? "aggregate" : p->alive ? "alive" : p->vanished ? "vanished" : "exited";
 	/* A process that is gone holds nothing open: whatever it left, the
 	 * kernel closed (counted by the shim at exit where it could be). */
 	if (!p->alive && !p->aggregate)

@@ -46,7 +46,7 @@ struct tw_snap_proc {
 	char comm[TW_COMM_LEN];
 	int aggregate;
 	int alive;
-	int vanished;        /* ended unseen: killed, crashed, _exit(), exec'd */
+	int vanished;        /* ended unseen (killed, crashed, _exit(), exec'd) with connections open */
 	const char *state;   /* "alive", "exited", "vanished", "aggregate" */
 	uint64_t merged_procs;
 	int64_t start_ms, exit_ms;
