@@ -249,7 +249,7 @@ static void row(const char *pid, const char *name, const char *state,
 
 static void print_text(const struct tw_snapshot *s, const struct stat_opts *o)
 {
-	int shown = 0, left_open = 0;
+	int shown = 0, left_open = 0, hidden_vanished = 0;
 
 	printf("%-8s %-22s %-9s %8s %7s %8s %8s %8s %6s %5s %9s %10s  %s\n", "PID", "COMMAND",
 	       "STATE", "CONNECTS", "ERRORS", "ACCEPTS", "ACTIVE", "PASSIVE", "RESET", "OPEN",
@@ -258,8 +258,10 @@ static void print_text(const struct tw_snapshot *s, const struct stat_opts *o)
 		const struct tw_snap_proc *p = &s->procs[i];
 		char pid[16], name[40];
 
-		if (!selected(o, p))
+		if (!selected(o, p)) {
+			hidden_vanished += p->vanished;
 			continue;
+		}
 		shown++;
 		left_open |= p->c.open_at_exit > 0;
 		tw_fmt_proc(pid, sizeof(pid), name, sizeof(name), p);
@@ -280,6 +282,13 @@ static void print_text(const struct tw_snapshot *s, const struct stat_opts *o)
 		       "(killed, crashed,\n_exit(), exec). The kernel closed them, unseen by twshim: "
 		       "each is an active close\n(TIME_WAIT here, not in the TIME_WAIT column) unless "
 		       "the peer had closed first or data\nwas left unread (README.md, \"Limits\").\n");
+	/* When a vanished process ended is unknown: it is listed while its own
+	 * closes hold TIME_WAIT, and said to be there after that. */
+	if (hidden_vanished && !o->npids)
+		printf("\n%d vanished process%s (ended unseen with connections open) not shown: "
+		       "--all lists %s.\n",
+		       hidden_vanished, hidden_vanished == 1 ? "" : "es",
+		       hidden_vanished == 1 ? "it" : "them");
 }
 
 int tw_cmd_stat(int argc, char **argv)
