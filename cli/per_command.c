@@ -86,6 +86,8 @@ void tw_per_command(struct tw_per_command *out, const struct tw_snapshot *s)
 			c->folded += p->merged_procs;
 		else if (p->alive)
 			c->alive++;
+		else if (p->vanished)
+			c->vanished++;
 		else
 			c->exited++;
 		tw_counters_add(&c->c, &p->c);

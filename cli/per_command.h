@@ -22,7 +22,7 @@ struct tw_cmd_dest {
 
 struct tw_cmd {
 	const char *comm;	/* "curl"; "*" for the ledger's catch-all aggregate */
-	uint64_t alive, exited; /* its slots in each state */
+	uint64_t alive, exited, vanished; /* its slots in each state */
 	uint64_t folded;	/* processes folded into its aggregate */
 	/* The sum of its slots' totals: also what no destination holds (binds,
 	 * SO_REUSEADDR/SO_REUSEPORT set before bind()). */

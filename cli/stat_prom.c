@@ -156,19 +156,40 @@ static void connect_duration(struct out *o)
 	}
 }
 
-/* open_now is signed, as the ledger keeps it. */
-static void open_connections(struct out *o)
+/* A signed gauge per (command, destination), as the ledger keeps open_now. */
+static void signed_per_dest(struct out *o, const char *name, const char *help,
+			    int64_t (*pick)(const struct tw_snap_counters *c))
 {
 	struct tw_prom_label l[5];
 
-	tw_prom_family(&o->p, "twshim_open_connections", TW_PROM_GAUGE, "Connections open now.");
+	tw_prom_family(&o->p, name, TW_PROM_GAUGE, help);
 	for (size_t ci = 0; ci < o->pc->ncmds; ci++) {
 		const struct tw_cmd *c = &o->pc->cmds[ci];
 		for (size_t di = c->first; di < c->first + c->ndests; di++) {
 			const struct tw_cmd_dest *d = &o->pc->dests[di];
-			tw_prom_sample_i64(&o->p, "", l, dest_labels(l, o, c, d), d->c.open_now);
+			tw_prom_sample_i64(&o->p, "", l, dest_labels(l, o, c, d), pick(&d->c));
 		}
 	}
+}
+
+static int64_t pick_open(const struct tw_snap_counters *c)
+{
+	return c->open_now;
+}
+
+static int64_t pick_open_at_exit(const struct tw_snap_counters *c)
+{
+	return c->open_at_exit;
+}
+
+static void open_connections(struct out *o)
+{
+	signed_per_dest(o, "twshim_open_connections", "Connections open now.", pick_open);
+	signed_per_dest(o, "twshim_open_at_exit",
+			"Connections the command's vanished processes (killed, crashed, _exit()) "
+			"still had when they ended: the kernel closed them unseen, most likely "
+			"into TIME_WAIT here, not in twshim_time_wait.",
+			pick_open_at_exit);
 }
 
 /* Gauges and counters about the ledger itself, and per command. */
@@ -206,14 +227,16 @@ static void ledger_families(struct out *o)
 
 	tw_prom_family(&o->p, "twshim_processes", TW_PROM_GAUGE,
 		       "Processes of the command in the ledger: alive (running), exited (its "
-		       "slot kept), aggregate (exited, folded into the command's aggregate).");
+		       "slot kept), vanished (ended unseen with connections open: killed, "
+		       "crashed, _exit()), aggregate (exited, folded into the command's "
+		       "aggregate).");
 	for (size_t ci = 0; ci < o->pc->ncmds; ci++) {
 		const struct tw_cmd *c = &o->pc->cmds[ci];
-		const char *const states[] = {"alive", "exited", "aggregate"};
-		const uint64_t n[] = {c->alive, c->exited, c->folded};
+		const char *const states[] = {"alive", "exited", "vanished", "aggregate"};
+		const uint64_t n[] = {c->alive, c->exited, c->vanished, c->folded};
 
 		l[1] = (struct tw_prom_label){"comm", c->comm};
-		for (unsigned i = 0; i < 3; i++) {
+		for (unsigned i = 0; i < 4; i++) {
 			l[2] = (struct tw_prom_label){"state", states[i]};
 			tw_prom_sample_u64(&o->p, "", l, 3, n[i]);
 		}

@@ -43,6 +43,7 @@ struct top_row {
 struct top_view {
 	/* Over the whole ledger, listed or not. */
 	int alive, exited, aggregates;
+	int vanished;             /* of the exited: ended unseen, connections open */
 	uint64_t time_wait, errors;
 	double rate;	 /* the sum of the known rates; < 0: none known yet */
 	double err_rate; /* likewise, of the failures' */

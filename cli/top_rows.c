@@ -352,7 +352,7 @@ void tw_top_compare(struct top_view *v, const struct tw_snapshot *now,
 	static struct top_key keys[TW_SLOTS];
 	int n = 0;
 
-	v->alive = v->exited = v->aggregates = 0;
+	v->alive = v->exited = v->aggregates = v->vanished = 0;
 	v->time_wait = v->errors = 0;
 	v->rate = v->err_rate = -1;
 	v->nrows = 0;
@@ -364,6 +364,7 @@ void tw_top_compare(struct top_view *v, const struct tw_snapshot *now,
 		v->alive += p->alive;
 		v->aggregates += p->aggregate;
 		v->exited += !p->alive && !p->aggregate;
+		v->vanished += p->vanished;
 		v->time_wait += p->c.time_wait;
 		v->errors += p->c.connect_errors_total;
 		if (r >= 0)
@@ -467,15 +468,17 @@ void tw_top_summary(char *buf, size_t len, const char *shm, int64_t at_ms, enum 
 
 void tw_top_totals(char *buf, size_t len, const struct top_view *v)
 {
-	char rt[32] = "-", ert[32] = "-";
+	char rt[32] = "-", ert[32] = "-", van[32] = "";
 
+	if (v->vanished)
+		snprintf(van, sizeof(van), " (%d vanished)", v->vanished);
 	if (v->rate >= 0)
 		snprintf(rt, sizeof(rt), "%.1f", v->rate);
 	if (v->err_rate >= 0)
 		snprintf(ert, sizeof(ert), "%.1f", v->err_rate);
 	snprintf(buf, len,
-		 "procs: %d alive, %d exited, %d aggregate%s  total: %s connects/s, %llu "
+		 "procs: %d alive, %d exited%s, %d aggregate%s  total: %s connects/s, %llu "
 		 "TIME_WAIT, %llu errors, %s errors/s",
-		 v->alive, v->exited, v->aggregates, v->aggregates == 1 ? "" : "s", rt,
+		 v->alive, v->exited, van, v->aggregates, v->aggregates == 1 ? "" : "s", rt,
 		 (unsigned long long)v->time_wait, (unsigned long long)v->errors, ert);
 }

@@ -145,7 +145,7 @@ def from_json(doc):
     sums = defaultdict(lambda: [0, 0])  # connect us: [low, high) bounds of the sum
     for p in doc["processes"]:
         comm = p["comm"]
-        for state in ("alive", "exited", "aggregate"):
+        for state in ("alive", "exited", "vanished", "aggregate"):
             want[("twshim_processes", comm, state)] += 0
         want[("twshim_processes", comm, p["state"])] += p["merged_processes"] if p["aggregate"] else 1
         for a, v in p["policy_actions"].items():
@@ -167,6 +167,7 @@ def from_json(doc):
             for side in ("active", "passive", "reset", "other"):
                 want[("twshim_closes_total",) + row + (side,)] += d[side + "_closes"]
             want[("twshim_open_connections",) + row] += d["open"]
+            want[("twshim_open_at_exit",) + row] += d["open_at_exit"]
             tw[row] += d["time_wait_estimate"]
     want[("twshim_slots_folded_total",)] = doc["slots_folded"]
     return want, tw, sums

@@ -23,6 +23,7 @@ static struct tw_snap_proc *proc(const char *comm, const char *state, uint64_t m
 	snprintf(p->comm, sizeof(p->comm), "%s", comm);
 	p->state = state;
 	p->alive = strcmp(state, "alive") == 0;
+	p->vanished = strcmp(state, "vanished") == 0;
 	p->aggregate = strcmp(state, "aggregate") == 0;
 	p->merged_procs = merged;
 	return p;
@@ -39,7 +40,8 @@ static struct tw_snap_counters *dest(struct tw_snap_proc *p, int kind, const cha
 }
 
 /*
- * curl: running (pid 100), exited (101), and the aggregate of 10 folded
+ * curl: running (pid 100), exited (101), vanished with 3 connections
+ * open (102), and the aggregate of 10 folded
  * runs, to 10.0.0.1:80, [::1]:80 and the overflow row. ka_server: accepts
  * on 10.0.0.1:80 and connects to the same address (two directions, two
  * series). A command named with a quote and a backslash.
@@ -77,6 +79,10 @@ static void build(void)
 	c->connects = 1;
 	p->c.actions[TW_ACT_RESET] = 3;
 
+	p = proc("curl", "vanished", 0);
+	dest(p, TW_DEST_OUT, "10.0.0.1:80")->open_at_exit = 3;
+	p->c.open_at_exit = 3;
+
 	p = proc("curl", "aggregate", 10);
 	c = dest(p, TW_DEST_OUT, "10.0.0.1:80");
 	c->connects = 100;
@@ -111,6 +117,7 @@ Test(per_command, sums_every_slot_of_a_command, .init = build)
 	cr_expect_str_eq(pc.cmds[2].comm, "we\"ird\\");
 	cr_expect_eq(curl->alive, 1);
 	cr_expect_eq(curl->exited, 1);
+	cr_expect_eq(curl->vanished, 1);
 	cr_expect_eq(curl->folded, 10);
 	cr_expect_eq(curl->c.actions[TW_ACT_RESET], 5);
 	cr_expect_eq(curl->c.actions[TW_ACT_REUSEADDR], 1);
@@ -205,6 +212,12 @@ Test(stat_prom, values_summed_per_command_and_destination, .init = exposition, .
 	EXPECT_LINE("twshim_policy_actions_total{" L "comm=\"curl\",action=\"reuseaddr\"} 1");
 	EXPECT_LINE("twshim_processes{" L "comm=\"curl\",state=\"alive\"} 1");
 	EXPECT_LINE("twshim_processes{" L "comm=\"curl\",state=\"exited\"} 1");
+	EXPECT_LINE("twshim_processes{" L "comm=\"curl\",state=\"vanished\"} 1");
+	EXPECT_LINE("twshim_processes{" L "comm=\"ka_server\",state=\"vanished\"} 0");
+	EXPECT_LINE("twshim_open_at_exit{" L "comm=\"curl\",direction=\"out\","
+		    "destination=\"10.0.0.1:80\"} 3");
+	EXPECT_LINE("twshim_open_at_exit{" L "comm=\"ka_server\",direction=\"in\","
+		    "destination=\"10.0.0.1:80\"} 0");
 	EXPECT_LINE("twshim_processes{" L "comm=\"curl\",state=\"aggregate\"} 10");
 	EXPECT_LINE("twshim_slots_folded_total{ledger=\"/twshim.test\"} 10");
 	EXPECT_LINE("twshim_ledger_start_time_seconds{ledger=\"/twshim.test\"} 1795313543.061");
@@ -283,7 +296,7 @@ Test(stat_prom, no_series_twice, .init = exposition, .fini = done)
 	qsort(types, nt, sizeof(char *), cmp_str);
 	for (size_t i = 1; i < nt; i++)
 		cr_expect_str_neq(types[i - 1], types[i]);
-	cr_expect_eq(nt, 14);
+	cr_expect_eq(nt, 15);
 	free(series);
 	free(types);
 	free(copy);

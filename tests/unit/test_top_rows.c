@@ -248,6 +248,7 @@ Test(top_rows, sort_orders_and_keys, .init = setup, .fini = teardown)
 	connects(b, db, 40);	    /* fastest */
 	for (int i = 0; i < 7; i++) /* most errors */
 		tw_count_connect(&tw_ledger->slots[c], dc, EPROTO, 20);
+	tw_count_open(&tw_ledger->slots[c], dc, 2); /* gone with 2 open: vanished */
 	snap(&now);
 	static const struct {
 		enum top_sort sort;
@@ -274,8 +275,8 @@ Test(top_rows, sort_orders_and_keys, .init = setup, .fini = teardown)
 	tw_top_summary(line, sizeof(line), name, 0, TOP_BY_ERRORS);
 	cr_expect(strstr(line, "sort: errors (e)"), "%s", line);
 	tw_top_totals(line, sizeof(line), &v);
-	cr_expect(strstr(line, "0 alive, 3 exited") && strstr(line, "33 TIME_WAIT, 7 errors"), "%s",
-		  line);
+	cr_expect(strstr(line, "0 alive, 3 exited (1 vanished), 0 aggregates") &&
+		  strstr(line, "33 TIME_WAIT, 7 errors"), "%s", line);
 }
 
 /* CONNECT follows the interval: a thousand fast calls before it do not
