@@ -31,8 +31,6 @@ in_client "$TW" doctor > "$TMP/doctor.txt" || rc=$?
 expect "doctor exit status" "$rc" -eq 3
 sed -n '1,/^Host settings/p' "$TMP/doctor.txt"
 
-# dq EXPR: a value from doctor.json (d is the document).
-dq() { "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print($1)" "$TMP/doctor.json"; }
 grp="[g for g in d['time_wait_groups'] if g.get('destination')=='10.77.0.1:8080'][0]"
 dst8080="[x for x in d['destinations'] if x['endpoint']=='10.77.0.1:8080'][0]"
 dst8081="[x for x in d['destinations'] if x['endpoint']=='10.77.0.1:8081'][0]"

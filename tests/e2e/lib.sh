@@ -136,6 +136,10 @@ stat_json() { "$TW" stat --json --all > "$TMP/stat.json"; }
 # statq ARGS: a number from $TMP/stat.json, see statq.py.
 statq() { "$PY" "$HERE/statq.py" "$TMP/stat.json" "$@"; }
 
+# dq EXPR: the Python expression EXPR over $TMP/doctor.json (d is the
+# document), printed: what `twshim doctor --json` wrote there.
+dq() { "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print($1)" "$TMP/doctor.json"; }
+
 # TIME_WAIT entries in a namespace (the kernel's count), once the closes
 # have settled: a client's socket waits in FIN_WAIT2 until the server,
 # another process (slow under TSan), reads the FIN and closes. Waits up to

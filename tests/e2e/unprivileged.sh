@@ -41,7 +41,6 @@ as_nobody env -u TWSHIM_SHM "$UTW" doctor --json > "$TMP/doctor.json" 2> "$TMP/d
 [ -s "$TMP/doctor.err" ] && sed 's/^/    stderr: /' "$TMP/doctor.err"
 [ "$rc" -eq 0 ] || [ "$rc" -eq 3 ] || fail "doctor as nobody: exit status $rc (0 or 3 expected)"
 "$PY" -m json.tool "$TMP/doctor.json" > /dev/null || fail "doctor --json as nobody is not JSON"
-dq() { "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print($1)" "$TMP/doctor.json"; }
 expect "doctor's TIME_WAIT as nobody = ss's" "$(dq "d['kernel']['time_wait']")" -eq "$kernel"
 unread="[f for f in d['findings'] if f['id']=='ledger-unreadable']"
 expect "ledger-unreadable findings" "$(dq "len($unread)")" -eq 1

@@ -97,7 +97,6 @@ expect "doctor --json exit status (3: critical findings)" "$rc" -eq 3
 rc=0
 "$TW" doctor > "$TMP/doctor.txt" || rc=$?
 sed -n '1,/^Host settings/p' "$TMP/doctor.txt"
-dq() { "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print($1)" "$TMP/doctor.json"; }
 dst="[x for x in d['destinations'] if x['endpoint']=='127.0.0.1:8080'][0]"
 expect "kernel TIME_WAIT toward :8080" "$(dq "$dst['kernel_time_wait']")" -eq 20
 expect "ledger TIME_WAIT toward :8080" "$(dq "$dst['ledger_time_wait']")" -eq 8
