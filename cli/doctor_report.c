@@ -65,19 +65,20 @@ static void made_by_short(char *buf, size_t len, const struct dr_dest *x)
 	}
 	for (int i = 0; i < x->nprocs && i < 2 && used < len; i++) {
 		const struct dr_proc *p = &x->procs[i];
+		char open[32] = ""; /* a vanished process's: ",12 open" */
+
+		if (p->open_at_exit > 0)
+			snprintf(open, sizeof(open), ",%lld open", (long long)p->open_at_exit);
 		if (p->merged_procs)
 			used += (size_t)snprintf(buf + used, len - used, "%s%s*(%llu) %llu", i ? ", " : "",
 			                         p->comm, (unsigned long long)p->merged_procs,
 			                         (unsigned long long)p->time_wait);
-		else if (p->open_at_exit > 0)
-			used += (size_t)snprintf(buf + used, len - used, "%s%s[%d,%s,%lld open] %llu",
-			                         i ? ", " : "", p->comm, p->pid, p->state,
-			                         (long long)p->open_at_exit,
-			                         (unsigned long long)p->time_wait);
 		else
-			used += (size_t)snprintf(buf + used, len - used, "%s%s[%d%s%s] %llu", i ? ", " : "",
-			                         p->comm, p->pid, strcmp(p->state, "alive") ? "," : "",
+			used += (size_t)snprintf(buf + used, len - used, "%s%s[%d%s%s%s] %llu",
+			                         i ? ", " : "", p->comm, p->pid,
+			                         strcmp(p->state, "alive") ? "," : "",
 			                         strcmp(p->state, "alive") ? p->state : "",
+			                         open,
 			                         (unsigned long long)p->time_wait);
 	}
 	if (used < len && x->nprocs + (int)x->more_procs > 2)
