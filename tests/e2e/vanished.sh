@@ -16,35 +16,37 @@ start_server "$EX/ka_server" -l 127.0.0.1 -p 8081
 start_server "$EX/ka_server" -l 127.0.0.1 -p 8082
 start_server "$EX/ka_server" -l 127.0.0.1 -p 8083
 
+# client PORT OPEN CLOSE END: a python3 under the shim opens OPEN
+# connections to PORT, closes the first CLOSE of them itself, then ends by
+# END: kill (SIGKILL), exit (sys.exit) or _exit (os._exit). Its exit
+# status is the function's; its output goes to $TMP/client.out.
+client() {
+	"$TW" run -- "$PY" -c '
+import os, signal, socket, sys
+port, n, k, end = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+conns = [socket.create_connection(("127.0.0.1", port)) for _ in range(n)]
+for c in conns[:k]:
+    c.close()
+if end == "kill":
+    os.kill(os.getpid(), signal.SIGKILL)
+if end == "_exit":
+    os._exit(0)
+sys.exit(0)' "$@" > "$TMP/client.out" 2>&1
+}
+
 note "python3 opens 20 connections, closes 8, and is killed with 12 open"
 rc=0
-"$TW" run -- "$PY" -c '
-import os, signal, socket
-conns = [socket.create_connection(("127.0.0.1", 8080)) for _ in range(20)]
-for c in conns[:8]:
-    c.close()
-os.kill(os.getpid(), signal.SIGKILL)' > "$TMP/killed.out" 2>&1 || rc=$?
+client 8080 20 8 kill || rc=$?
 expect "the killed python3's exit status (128 + SIGKILL)" "$rc" -eq 137
 
 note "another python3 exits normally with 5 connections open"
-"$TW" run -- "$PY" -c '
-import socket, sys
-conns = [socket.create_connection(("127.0.0.1", 8081)) for _ in range(5)]
-sys.exit(0)' > "$TMP/exited.out" 2>&1 || fail "python3 exiting: $(cat "$TMP/exited.out")"
+client 8081 5 0 exit || fail "python3 exiting: $(cat "$TMP/client.out")"
 note "a third closes its 2 connections and ends in os._exit(): unseen, but nothing missed"
-"$TW" run -- "$PY" -c '
-import os, socket
-conns = [socket.create_connection(("127.0.0.1", 8082)) for _ in range(2)]
-for c in conns:
-    c.close()
-os._exit(0)' > "$TMP/quiet.out" 2>&1 || fail "python3 with os._exit: $(cat "$TMP/quiet.out")"
+client 8082 2 2 _exit || fail "python3 with os._exit: $(cat "$TMP/client.out")"
 
 note "a fourth is killed with 2 connections open and no close of its own"
 rc=0
-"$TW" run -- "$PY" -c '
-import os, signal, socket
-conns = [socket.create_connection(("127.0.0.1", 8083)) for _ in range(2)]
-os.kill(os.getpid(), signal.SIGKILL)' > "$TMP/killed2.out" 2>&1 || rc=$?
+client 8083 2 0 kill || rc=$?
 expect "the second killed python3's exit status" "$rc" -eq 137
 
 # Every close settled (ss_tw), and the count complete (under TSan the
