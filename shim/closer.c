@@ -57,6 +57,7 @@
 #include "guard.h"
 #include "log.h"
 #include "real.h"
+#include "sys.h"
 #include "track.h"
 
 #define HOLD_MAX  4096
@@ -95,7 +96,7 @@ static _Atomic int thread_ready;
 static int rx_at_start;         /* the receiving end's number, both tables */
 static ino_t rx_ino, tx_ino;
 
-static long sys_close(int fd) { return syscall(SYS_close, fd); }
+static long sys_close(int fd) { return tw_syscall(SYS_close, fd); }
 
 /* Marks fd as the shim's in the fd table (the program never opened it). */
 static void mark_held(int fd)
@@ -131,7 +132,7 @@ int tw_unacked(int fd)
 {
 	int n = 0;
 
-	return syscall(SYS_ioctl, fd, SIOCOUTQ, &n) == 0 ? n : -1;
+	return tw_syscall(SYS_ioctl, fd, SIOCOUTQ, &n) == 0 ? n : -1;
 }
 
 /* ---- the thread ---- */
@@ -143,18 +144,18 @@ static int close_all_but(int keep)
 	long n;
 	int dir;
 
-	if ((keep == 0 || syscall(SYS_close_range, 0u, (unsigned)keep - 1, 0u) == 0) &&
-	    syscall(SYS_close_range, (unsigned)keep + 1, ~0u, 0u) == 0)
+	if ((keep == 0 || tw_syscall(SYS_close_range, 0u, (unsigned)keep - 1, 0u) == 0) &&
+	    tw_syscall(SYS_close_range, (unsigned)keep + 1, ~0u, 0u) == 0)
 		return 0;
 	/* Before Linux 5.9: the numbers in use, from /proc, a batch at a time. */
-	dir = (int)syscall(SYS_openat, AT_FDCWD, "/proc/thread-self/fd",
+	dir = (int)tw_syscall(SYS_openat, AT_FDCWD, "/proc/thread-self/fd",
 	                   O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0)
 		return -1;
 	for (int closed = 1; closed;) { /* until a pass closes nothing */
 		closed = 0;
-		syscall(SYS_lseek, dir, 0, SEEK_SET);
-		while ((n = syscall(SYS_getdents64, dir, buf, sizeof(buf))) > 0) {
+		tw_syscall(SYS_lseek, dir, 0, SEEK_SET);
+		while ((n = tw_syscall(SYS_getdents64, dir, buf, sizeof(buf))) > 0) {
 			for (long off = 0; off < n;) {
 				struct dirent64 *d = (struct dirent64 *)(buf + off);
 				char *end;
@@ -182,14 +183,14 @@ static int private_table(int rx)
 	 * files below rx stay referenced here for the microseconds until
 	 * close_all_but(). POSIX locks are owned by the table: closing our
 	 * copies leaves the program's locks alone. */
-	if (syscall(SYS_close_range, (unsigned)rx + 1, ~0u, (unsigned)CLOSE_RANGE_UNSHARE) != 0 &&
+	if (tw_syscall(SYS_close_range, (unsigned)rx + 1, ~0u, (unsigned)CLOSE_RANGE_UNSHARE) != 0 &&
 	    unshare(CLONE_FILES) != 0)
 		return -1;
 	if (close_all_but(rx) < 0)
 		return -1;
 	/* The program may have put a file of its own on rx's number before we
 	 * copied the table: then it is not ours to read. */
-	if (syscall(SYS_fstat, rx, &st) != 0 || !S_ISSOCK(st.st_mode) || st.st_ino != rx_ino)
+	if (tw_syscall(SYS_fstat, rx, &st) != 0 || !S_ISSOCK(st.st_mode) || st.st_ino != rx_ino)
 		return -1;
 	return 0;
 }
@@ -207,7 +208,7 @@ static void finish(struct held *h, int rst, enum tw_close_class cls, int act)
 	struct linger lg = { 1, 0 };
 
 	if (rst)
-		syscall(SYS_setsockopt, h->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		tw_syscall(SYS_setsockopt, h->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	sys_close(h->fd);
 	release(h, cls, act);
 }
@@ -221,7 +222,7 @@ static int drain_input(int fd)
 	char buf[4096];
 
 	for (int i = 0; i < DRAIN_MAX; i++) {
-		long n = syscall(SYS_recvfrom, fd, buf, sizeof(buf), MSG_DONTWAIT, NULL, NULL);
+		long n = tw_syscall(SYS_recvfrom, fd, buf, sizeof(buf), MSG_DONTWAIT, NULL, NULL);
 		if (n > 0)
 			continue;
 		if (n == 0)
@@ -288,7 +289,7 @@ static int receive(int rx, int ep)
 		struct held *h;
 		struct epoll_event ev = { 0 };
 		int fd = -1;
-		long n = syscall(SYS_recvmsg, rx, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		long n = tw_syscall(SYS_recvmsg, rx, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 
 		if (n <= 0)
 			return n == 0 ? -1 : 0;
@@ -309,7 +310,7 @@ static int receive(int rx, int ep)
 		h->fd = fd;
 		ev.events = h->mode == TW_HOLD_PEER_FIRST ? EPOLLIN | EPOLLRDHUP : 0;
 		ev.data.u32 = idx;
-		if (syscall(SYS_epoll_ctl, ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+		if (tw_syscall(SYS_epoll_ctl, ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
 			/* Still polled by the ticks; only the peer's FIN is seen later. */
 		}
 		atomic_store(&h->state, H_HELD);
@@ -327,22 +328,22 @@ static void *closer_main(void *arg)
 	 * the program's table, at the lowest free number, which the start has
 	 * just given back (regression: a program thread's dup2() onto it, in
 	 * that instant, had its file closed by glibc). */
-	syscall(SYS_prctl, PR_SET_NAME, "twshim-closer", 0, 0, 0);
+	tw_syscall(SYS_prctl, PR_SET_NAME, "twshim-closer", 0, 0, 0);
 	if (private_table(rx) == 0)
-		ep = (int)syscall(SYS_epoll_create1, EPOLL_CLOEXEC);
-	if (ep < 0 || syscall(SYS_epoll_ctl, ep, EPOLL_CTL_ADD, rx, &wake) != 0) {
+		ep = (int)tw_syscall(SYS_epoll_create1, EPOLL_CLOEXEC);
+	if (ep < 0 || tw_syscall(SYS_epoll_ctl, ep, EPOLL_CTL_ADD, rx, &wake) != 0) {
 		atomic_store(&thread_ready, -1);
 		return NULL; /* our table, and what is in it, go with the thread */
 	}
 	atomic_store(&thread_ready, 1);
 	for (;;) {
-		long n = syscall(SYS_epoll_wait, ep, ev, 64, atomic_load(&nheld) ? TICK_MS : -1);
+		long n = tw_syscall(SYS_epoll_wait, ep, ev, 64, atomic_load(&nheld) ? TICK_MS : -1);
 		uint64_t now;
 		int end = atomic_load(&ending);
 
 		for (long i = 0; i < n; i++) {
 			if (ev[i].data.u32 == WAKE_ID && receive(rx, ep) < 0) {
-				syscall(SYS_epoll_ctl, ep, EPOLL_CTL_DEL, rx, NULL);
+				tw_syscall(SYS_epoll_ctl, ep, EPOLL_CTL_DEL, rx, NULL);
 				orphan = 1;
 			} else if (ev[i].data.u32 < HOLD_MAX)
 				readable(&held[ev[i].data.u32], ev[i].events);
@@ -441,10 +442,10 @@ static int our_pair_end(int fd)
 {
 	int type = 0;
 	socklen_t len = sizeof(type);
-	long fl = syscall(SYS_fcntl, fd, F_GETFL);
+	long fl = tw_syscall(SYS_fcntl, fd, F_GETFL);
 
 	return fl >= 0 && (fl & O_NONBLOCK) &&
-	       syscall(SYS_getsockopt, fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 &&
+	       tw_syscall(SYS_getsockopt, fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 &&
 	       type == SOCK_SEQPACKET;
 }
 
@@ -473,7 +474,7 @@ void tw_closer_start(void)
 	/* A raw system call, like every other fd the shim makes (tw_real): a
 	 * sanitizer interposing socketpair would see the numbers made here and
 	 * closed by us without seeing the closes. */
-	if (syscall(SYS_socketpair, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0,
+	if (tw_syscall(SYS_socketpair, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0,
 	            sp) != 0) {
 		start_failed("socketpair");
 		return;
@@ -492,13 +493,13 @@ void tw_closer_start(void)
 		}
 	}
 	if (atomic_load(&pending[0]) < 0 || atomic_load(&pending[1]) < 0 ||
-	    syscall(SYS_fstat, sp[0], &st) != 0) {
+	    tw_syscall(SYS_fstat, sp[0], &st) != 0) {
 		start_failed("its socket pair was taken");
 		return;
 	}
 	tx_ino = st.st_ino;
 	/* Room for hundreds of hand-overs in flight (the kernel caps it). */
-	syscall(SYS_setsockopt, sp[0], SOL_SOCKET, SO_SNDBUF, &(int){ 1 << 20 }, sizeof(int));
+	tw_syscall(SYS_setsockopt, sp[0], SOL_SOCKET, SO_SNDBUF, &(int){ 1 << 20 }, sizeof(int));
 	/* The sending end goes high, out of the way of a program that expects
 	 * open() to return the lowest free number; once marked and published,
 	 * a dup2() onto it moves it (tw_closer_evict). The same instant as
@@ -511,7 +512,7 @@ void tw_closer_start(void)
 			break;
 		mark_held(t);
 		atomic_store(&tx, t);
-		if (syscall(SYS_fstat, t, &st) == 0 && st.st_ino == tx_ino)
+		if (tw_syscall(SYS_fstat, t, &st) == 0 && st.st_ino == tx_ino)
 			break;
 		cur = t;
 		if (!atomic_compare_exchange_strong(&tx, &cur, -1))
@@ -520,7 +521,7 @@ void tw_closer_start(void)
 		t = -1;
 	}
 	pending_release(0);
-	if (atomic_load(&tx) < 0 || syscall(SYS_fstat, sp[1], &st) != 0) {
+	if (atomic_load(&tx) < 0 || tw_syscall(SYS_fstat, sp[1], &st) != 0) {
 		start_failed("no fd number left");
 		return;
 	}
@@ -585,7 +586,7 @@ static long send_one(uint32_t idx, int fd)
 		cm->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
 	}
-	rc = syscall(SYS_sendmsg, tx_get(), &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+	rc = tw_syscall(SYS_sendmsg, tx_get(), &m, MSG_DONTWAIT | MSG_NOSIGNAL);
 	tx_put();
 	return rc;
 }
@@ -632,7 +633,7 @@ int tw_closer_evict(int fd)
 	pending_wait(fd);
 	if (fd != atomic_load(&tx))
 		return 0;
-	if (syscall(SYS_fstat, fd, &st) != 0 || st.st_ino != tx_ino) {
+	if (tw_syscall(SYS_fstat, fd, &st) != 0 || st.st_ino != tx_ino) {
 		/* Not our socket any more: replaced where nothing could see it
 		 * (a raw system call). No more hand-overs, and nothing to move. */
 		nfd = -1;

@@ -7,6 +7,7 @@
  * calling it would fail or recurse forever: fall back to the system call.
  */
 #include "real.h"
+#include "sys.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -19,28 +20,28 @@
 struct tw_real tw_real;
 _Atomic int tw_real_bound;
 
-static int sys_socket(int d, int t, int p) { return (int)syscall(SYS_socket, d, t, p); }
-static int sys_connect(int fd, const struct sockaddr *a, socklen_t l) { return (int)syscall(SYS_connect, fd, a, l); }
-static int sys_bind(int fd, const struct sockaddr *a, socklen_t l) { return (int)syscall(SYS_bind, fd, a, l); }
-static int sys_setsockopt(int fd, int l, int o, const void *v, socklen_t n) { return (int)syscall(SYS_setsockopt, fd, l, o, v, n); }
-static int sys_getsockopt(int fd, int l, int o, void *v, socklen_t *n) { return (int)syscall(SYS_getsockopt, fd, l, o, v, n); }
-static int sys_accept(int fd, struct sockaddr *a, socklen_t *l) { return (int)syscall(SYS_accept4, fd, a, l, 0); }
-static int sys_accept4(int fd, struct sockaddr *a, socklen_t *l, int f) { return (int)syscall(SYS_accept4, fd, a, l, f); }
-static int sys_close(int fd) { return (int)syscall(SYS_close, fd); }
-static int sys_shutdown(int fd, int how) { return (int)syscall(SYS_shutdown, fd, how); }
-static int sys_dup(int fd) { return (int)syscall(SYS_dup, fd); }
+static int sys_socket(int d, int t, int p) { return (int)tw_syscall(SYS_socket, d, t, p); }
+static int sys_connect(int fd, const struct sockaddr *a, socklen_t l) { return (int)tw_syscall(SYS_connect, fd, a, l); }
+static int sys_bind(int fd, const struct sockaddr *a, socklen_t l) { return (int)tw_syscall(SYS_bind, fd, a, l); }
+static int sys_setsockopt(int fd, int l, int o, const void *v, socklen_t n) { return (int)tw_syscall(SYS_setsockopt, fd, l, o, v, n); }
+static int sys_getsockopt(int fd, int l, int o, void *v, socklen_t *n) { return (int)tw_syscall(SYS_getsockopt, fd, l, o, v, n); }
+static int sys_accept(int fd, struct sockaddr *a, socklen_t *l) { return (int)tw_syscall(SYS_accept4, fd, a, l, 0); }
+static int sys_accept4(int fd, struct sockaddr *a, socklen_t *l, int f) { return (int)tw_syscall(SYS_accept4, fd, a, l, f); }
+static int sys_close(int fd) { return (int)tw_syscall(SYS_close, fd); }
+static int sys_shutdown(int fd, int how) { return (int)tw_syscall(SYS_shutdown, fd, how); }
+static int sys_dup(int fd) { return (int)tw_syscall(SYS_dup, fd); }
 static int sys_dup2(int o, int n)
 {
 	/* dup3 refuses o == n; dup2 then only checks that o is open. */
 	if (o == n)
-		return syscall(SYS_fcntl, o, F_GETFD) < 0 ? -1 : n;
-	return (int)syscall(SYS_dup3, o, n, 0);
+		return tw_syscall(SYS_fcntl, o, F_GETFD) < 0 ? -1 : n;
+	return (int)tw_syscall(SYS_dup3, o, n, 0);
 }
-static int sys_dup3(int o, int n, int f) { return (int)syscall(SYS_dup3, o, n, f); }
-static int sys_close_range(unsigned int a, unsigned int b, int f) { return (int)syscall(SYS_close_range, a, b, f); }
-static void sys_closefrom(int lo) { syscall(SYS_close_range, (unsigned)lo, ~0u, 0); }
-static ssize_t sys_sendmsg(int fd, const struct msghdr *m, int f) { return syscall(SYS_sendmsg, fd, m, f); }
-static int sys_sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int f) { return (int)syscall(SYS_sendmmsg, fd, v, n, f); }
+static int sys_dup3(int o, int n, int f) { return (int)tw_syscall(SYS_dup3, o, n, f); }
+static int sys_close_range(unsigned int a, unsigned int b, int f) { return (int)tw_syscall(SYS_close_range, a, b, f); }
+static void sys_closefrom(int lo) { tw_syscall(SYS_close_range, (unsigned)lo, ~0u, 0); }
+static ssize_t sys_sendmsg(int fd, const struct msghdr *m, int f) { return tw_syscall(SYS_sendmsg, fd, m, f); }
+static int sys_sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int f) { return (int)tw_syscall(SYS_sendmmsg, fd, v, n, f); }
 static int sys_fcntl(int fd, int cmd, ...)
 {
 	va_list ap;
@@ -49,7 +50,7 @@ static int sys_fcntl(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	arg = va_arg(ap, long);
 	va_end(ap);
-	return (int)syscall(SYS_fcntl, fd, cmd, arg);
+	return (int)tw_syscall(SYS_fcntl, fd, cmd, arg);
 }
 
 #define BIND(name, ours)                                               \

@@ -23,6 +23,7 @@
 #include "init.h"
 #include "log.h"
 #include "real.h"
+#include "sys.h"
 #include "track.h"
 #include "closer.h"
 #include "policy.h"
@@ -518,7 +519,7 @@ static int close_range_works(void)
 	int k = atomic_load(&known), saved = errno;
 
 	if (k == 0) {
-		k = syscall(SYS_close_range, ~0u, ~0u, 0) == 0 ? 1 : 2;
+		k = tw_syscall(SYS_close_range, ~0u, ~0u, 0) == 0 ? 1 : 2;
 		atomic_store(&known, k);
 		errno = saved;
 	}

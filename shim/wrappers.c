@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 
 #include "log.h"
+#include "sys.h"
 #include "track.h"
 
 #define TW_EXPORT __attribute__((visibility("default")))
@@ -131,6 +132,26 @@ TW_EXPORT void closefrom(int lowfd)
 {
 	tw_closefrom(lowfd);
 }
+
+/*
+ * syscall(): x86_64 only, where the shim has its own way to the kernel
+ * (sys.c). The arguments are read as six longs whatever the number, as
+ * glibc's syscall() reads six registers: the ones a call does not take are
+ * never used.
+ */
+#if defined(__x86_64__)
+TW_EXPORT long syscall(long nr, ...)
+{
+	va_list ap;
+	long a[6];
+
+	va_start(ap, nr);
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	return tw_syscall_entry(nr, a);
+}
+#endif
 
 /*
  * vfork() cannot be wrapped by a C function: the child returns through the

@@ -64,6 +64,8 @@ run_case dup_ended 1 1 0 0 1
 run_case reset_shared 1 0 1 1 1
 run_case close_range_einval 1 1 0 0 1
 run_case exit_noclose 1 1 0 0 1
+# Two connections made, copied and closed through syscall() (libuv's way).
+run_case syscall 2 2 0 0 1
 # Both connections end reset by the policy, not before: the failed dup2
 # and dup3 left them alone.
 CASE_ENV=TWSHIM_CLOSE=reset run_case dup2_fail 2 0 2 0 1
