@@ -1,13 +1,19 @@
 /*
- * Who closes first (DOMAIN facts 2, 8, 9): the side that sends the first
+ * Who closes first (DOMAIN facts 2, 8, 9, 15): the side that sends the first
  * FIN keeps the TIME_WAIT. For connections this process opened
  * (TWSHIM_CLOSE) and for ones it accepted (TWSHIM_CLOSE_ACCEPTED):
  *
  *   kernel      leave close() alone (the default)
+ *   fin-reset   close normally with TCP_LINGER2 -1: the FIN goes after all
+ *               data, and when the peer acknowledges it (every byte
+ *               arrived) the orphaned socket answers with RST and is
+ *               freed. No TIME_WAIT on either side, nothing lost, the
+ *               peer reads its data then end of file; no thread, no wait.
  *   reset       close with RST (SO_LINGER {1,0}): no TIME_WAIT on either
  *               side. Never loses data: with bytes still unacknowledged
  *               (SIOCOUTQ) the closer waits for them to drain, and past
- *               TWSHIM_CLOSE_WAIT_MS closes with FIN instead.
+ *               TWSHIM_CLOSE_WAIT_MS closes with FIN instead. The peer
+ *               reads ECONNRESET if it reads after the reset.
  *   peer-first  hold the connection until the peer's FIN, then close: the
  *               TIME_WAIT lands on the peer. Past TWSHIM_CLOSE_WAIT_MS, the
  *               TWSHIM_CLOSE_FALLBACK (reset, with the same no-loss rule,
@@ -15,9 +21,15 @@
  *
  * Only closes that would be active (this side first) are changed: when the
  * peer has closed already, or the kernel resets anyway, nothing is to gain.
+ * When the program's own shutdown() finished the exchange before close()
+ * the TIME_WAIT exists already: counted as `late`, nothing changed. At
+ * exit, what is still open closes by the kernel at once: every mode but
+ * kernel becomes a reset or fin-reset there, which need no waiting.
  * The program's close() returns at once in every case (closer.c waits).
  */
 #include <stdio.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,7 +37,7 @@
 #include "policy.h"
 #include "real.h"
 
-enum mode { M_KERNEL = 0, M_RESET, M_PEER_FIRST };
+enum mode { M_KERNEL = 0, M_RESET, M_PEER_FIRST, M_FIN_RESET };
 
 static enum mode mode_out, mode_in;
 
@@ -37,9 +49,11 @@ static int parse_mode(const char *name, const char *v, enum mode *m, char *err, 
 		*m = M_RESET;
 	else if (strcmp(v, "peer-first") == 0)
 		*m = M_PEER_FIRST;
+	else if (strcmp(v, "fin-reset") == 0)
+		*m = M_FIN_RESET;
 	else {
-		snprintf(err, errlen, "%s='%s' is not a close mode: expected 'kernel', 'reset' "
-		         "or 'peer-first'", name, v);
+		snprintf(err, errlen, "%s='%s' is not a close mode: expected 'kernel', 'fin-reset', "
+		         "'reset' or 'peer-first'", name, v);
 		return -1;
 	}
 	return 0;
@@ -91,8 +105,10 @@ static int configure(tw_getenv_fn get, char *err, size_t errlen)
 		cfg.max_held = (int)n;
 	}
 	tw_closer_cfg = cfg;
-	tw_closer_wanted = mode_out != M_KERNEL || mode_in != M_KERNEL;
-	return tw_closer_wanted;
+	/* fin-reset leaves the waiting to the kernel: no thread for it. */
+	tw_closer_wanted = mode_out == M_RESET || mode_out == M_PEER_FIRST ||
+	                   mode_in == M_RESET || mode_in == M_PEER_FIRST;
+	return mode_out != M_KERNEL || mode_in != M_KERNEL;
 bad:
 	mode_out = mode_in = M_KERNEL;
 	return -1;
@@ -107,8 +123,7 @@ static int rst_now(struct tw_close_ctx *c)
 	    tw_real.setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) != 0)
 		return 0;
 	c->cls = TW_CLOSE_RESET;
-	if (c->slot)
-		tw_count_action(c->slot, c->dest, TW_ACT_RESET);
+	c->act = TW_ACT_RESET;
 	return 1;
 }
 
@@ -116,6 +131,29 @@ static void count(struct tw_close_ctx *c, enum tw_act act)
 {
 	if (c->slot)
 		tw_count_action(c->slot, c->dest, act);
+}
+
+/* FIN now, RST once the peer has acknowledged it: TCP_LINGER2 -1 ends the
+ * orphaned socket in FIN_WAIT1 at that acknowledgement (or at once in
+ * FIN_WAIT2), before it can reach TIME_WAIT. No data can be lost: the
+ * acknowledgement covers every byte. */
+static int fin_reset(struct tw_close_ctx *c)
+{
+	static const int never = -1;
+
+	if (tw_real.setsockopt(c->fd, IPPROTO_TCP, TCP_LINGER2, &never, sizeof(never)) != 0)
+		return 0;
+	c->cls = TW_CLOSE_RESET;
+	c->act = TW_ACT_FIN_RESET;
+	return 1;
+}
+
+/* This side's FIN has gone already (the program's shutdown()): the peer's
+ * cannot come first any more. */
+static int fin_sent(const struct tw_close_ctx *c)
+{
+	return (c->v->flags & TW_F_SHUT_ACTIVE) || c->tcp_state == TCP_FIN_WAIT1 ||
+	       c->tcp_state == TCP_FIN_WAIT2 || c->tcp_state == TCP_CLOSING;
 }
 
 static enum tw_close_verdict at_close(struct tw_close_ctx *c)
@@ -128,6 +166,19 @@ static enum tw_close_verdict at_close(struct tw_close_ctx *c)
 	tw_dest_key(&key, c->v->state == TW_CS_ACCEPTED ? &c->v->local : &c->v->remote);
 	if (!tw_scope_applies(&key))
 		return TW_CLOSE_AS_IS;
+	if (c->over) {
+		count(c, TW_ACT_LATE);
+		return TW_CLOSE_AS_IS;
+	}
+	/* At exit nothing can wait: the kernel closes the fd next. */
+	if (c->at_exit)
+		return (m == M_RESET && rst_now(c)) || fin_reset(c) ? TW_CLOSE_CHANGED
+		                                                     : TW_CLOSE_AS_IS;
+	/* After the program's shutdown(SHUT_WR) the peer's FIN can no longer
+	 * come first, and a reset or the closer's wait would race it: the
+	 * kernel ends it with RST the moment our FIN is acknowledged. */
+	if (m == M_FIN_RESET || fin_sent(c))
+		return fin_reset(c) ? TW_CLOSE_CHANGED : TW_CLOSE_AS_IS;
 	if (m == M_RESET) {
 		if (rst_now(c))
 			return TW_CLOSE_CHANGED;

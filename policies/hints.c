@@ -101,8 +101,9 @@ static __attribute__((noinline)) void look(struct tw_dest *d, uint64_t now_ms)
 	tw_warn("hint: %s%s%s:%u churns: %llu connections closed by this side in the last minute "
 	        "(median lifetime <= %llu ms), %llu TIME_WAIT of %u ports, connect() p50 <= %llu us; "
 	        "%s. Keep connections alive or pool them in the program; without changing it: "
-	        "--close reset (no TIME_WAIT, the peer sees RST), --close peer-first (servers that "
-	        "close after each response) or --source-addrs (more addresses, more ports). "
+	        "--close fin-reset (no TIME_WAIT on either side, the peer reads all then EOF), "
+	        "--close peer-first (servers that close after each response) or --source-addrs "
+	        "(more addresses, more ports). "
 	        "Next hint for this destination in a minute at the earliest",
 	        d->family == 6 ? "[" : "", ip, d->family == 6 ? "]" : "", d->port,
 	        (unsigned long long)per_min, (unsigned long long)life, (unsigned long long)tw,

@@ -25,6 +25,12 @@ struct tw_close_ctx {
 	enum tw_close_class cls;    /* what the kernel will do if nothing changes */
 	struct tw_slot *slot;       /* where to count, may be NULL */
 	int dest;
+	int tcp_state;              /* as the kernel answered, -1 unknown */
+	int over;                   /* both FINs done already: nothing left to change */
+	int at_exit;                /* the process is exiting: the kernel closes the fd, now;
+	                             * nothing may be held or waited for */
+	int act;                    /* set by the policy that changed cls: its enum tw_act,
+	                             * counted once the kernel has shown what the close did */
 };
 
 /* A connect() about to be made, and made again after a failure. */

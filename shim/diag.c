@@ -1,10 +1,10 @@
 /*
- * Is a socket still held by some fd? Asked of the kernel after closing a
- * socket that was dup'd or inherited over fork, to tell the last close
- * (the one that sends FIN) from the others.
- *
- * One exact NETLINK_SOCK_DIAG lookup by 4-tuple: a socket that no fd holds
- * any more (orphaned, or a TIME_WAIT entry) has inode 0. System calls only,
+ * The kernel's own record of one connection, by its exact 4-tuple: one
+ * NETLINK_SOCK_DIAG lookup. Asked after closing a socket that was dup'd or
+ * inherited over fork, to tell the last close (the one that sends FIN) from
+ * the others: a socket that no fd holds any more (orphaned, or a TIME_WAIT
+ * entry) has inode 0. And asked at close() of a socket whose FINs are both
+ * done already: a TIME_WAIT entry at its 4-tuple says this side was first. System calls only,
  * on the stack: safe in close() and in signal handlers.
  */
 #include <errno.h>
@@ -19,7 +19,8 @@
 #include "real.h"
 #include "track.h"
 
-int tw_diag_still_open(uint8_t family, const struct tw_addr *local, const struct tw_addr *remote)
+int tw_diag_lookup(uint8_t family, const struct tw_addr *local, const struct tw_addr *remote,
+                   int *state, uint64_t *inode)
 {
 	struct {
 		struct nlmsghdr nlh;
@@ -69,12 +70,23 @@ int tw_diag_still_open(uint8_t family, const struct tw_addr *local, const struct
 		const struct inet_diag_msg *m = NLMSG_DATA(h);
 		/* No socket of that 4-tuple left: the kernel's lookup then finds
 		 * the listener on the local port, which is not this connection. */
-		if (m->idiag_state == TCP_LISTEN || m->id.idiag_dport != htons(remote->port))
+		if (m->idiag_state == TCP_LISTEN || m->id.idiag_dport != htons(remote->port)) {
 			rc = 0;
-		else
-			rc = m->idiag_inode != 0;
+		} else {
+			*state = m->idiag_state;
+			*inode = m->idiag_inode;
+			rc = 1;
+		}
 	}
 done:
 	tw_real.close(fd);
 	return rc;
+}
+
+int tw_diag_still_open(uint8_t family, const struct tw_addr *local, const struct tw_addr *remote)
+{
+	uint64_t inode = 0;
+	int state, rc = tw_diag_lookup(family, local, remote, &state, &inode);
+
+	return rc == 1 ? inode != 0 : rc;
 }

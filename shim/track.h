@@ -34,11 +34,32 @@ void tw_count_end(struct tw_slot *s, int dest, const struct tw_fd *v, enum tw_cl
 int tw_addr_from(struct tw_addr *a, const struct sockaddr *sa, socklen_t len);
 void tw_sockname(int fd, struct tw_addr *local, int peer);
 int tw_tcp_state(int fd);
+
+/* What TCP_INFO tells of a connection, for the cases a peek cannot: its
+ * state; whether the handshake ever completed (the peer acknowledged the
+ * SYN); whether any segment came in. 1, 0, or -1 where the kernel is older
+ * than Linux 4.1 and does not say. Returns the state, -1 if unknown. */
+struct tw_tcp_facts {
+	int state;
+	int handshake;
+	int heard;
+};
+int tw_tcp_facts(int fd, struct tw_tcp_facts *f);
+
+/* A non-blocking connect the program never asked about, settled from the
+ * kernel by the next call that touches the socket. Guard raised. */
+void tw_settle_connect(int fd, struct tw_fd *e, int so_error);
 void tw_drop_stale(struct tw_fd *e);
 struct tw_slot *tw_entry_slot(const struct tw_fd *v);
 
 /* Who closed first, from the kernel's state just before close(). */
 enum tw_close_class tw_classify(int tcp_state, unsigned flags, int unread);
+
+/* The kernel's socket at this exact 4-tuple (NETLINK_SOCK_DIAG): 1 and its
+ * TCP state and inode (0: no fd holds it, as for a TIME_WAIT entry), 0 if
+ * there is none, -1 if the kernel cannot be asked. Async-signal-safe. */
+int tw_diag_lookup(uint8_t family, const struct tw_addr *local, const struct tw_addr *remote,
+                   int *state, uint64_t *inode);
 
 /* After a close of a socket others may hold: 1 if an fd somewhere still
  * holds it, 0 if not (orphaned, TIME_WAIT or gone), -1 if unknown. */

@@ -65,30 +65,43 @@ enum tw_close_class tw_classify(int st, unsigned flags, int unread)
  * never waits. Data pending: close() sends RST. End of file: the peer's FIN
  * came first (CLOSE_WAIT). Nothing yet (EAGAIN): the connection is open and
  * this close sends the first FIN. An error: it was reset or timed out.
- * Returns the TCP state that stands for the answer, unread set.
+ * Returns the TCP state that stands for the answer, unread set, *errored
+ * set for an error.
  *
  * One call instead of TCP_INFO plus SIOCINQ: the close path of every
  * connection pays for it. TCP_INFO stays for the cases a peek cannot tell
- * (the read side shut down, a connect still in flight).
+ * (the read side shut down, a connect still in flight, a half-close).
  */
-static int peek_state(int fd, int *unread)
+static int peek_state(int fd, int *unread, int *errored)
 {
 	char b;
 	ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
 
 	*unread = n > 0;
+	*errored = 0;
 	if (n > 0)
 		return TCP_ESTABLISHED;
 	if (n == 0)
 		return TCP_CLOSE_WAIT;
-	return errno == EAGAIN || errno == EWOULDBLOCK ? TCP_ESTABLISHED : TCP_CLOSE;
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return TCP_ESTABLISHED;
+	*errored = 1;
+	return TCP_CLOSE;
 }
 
 struct closing {
 	struct tw_fd v;             /* the entry as it was */
 	int tcp_state;
 	int unread;
+	int errored;                /* the peek read an error: the connection was reset */
+	int over;                   /* both FINs done before close(): the TIME_WAIT exists */
+	int handshake;              /* from TCP_INFO: 1 done, 0 never, -1 unknown */
+	int heard;                  /* from TCP_INFO: any segment came in */
 	int connected_late;         /* a non-blocking connect seen through only now */
+	int connect_err;            /* ... or seen failed only now: its errno */
+	int act;                    /* what a policy did (enum tw_act), -1 nothing */
+	int verify;                 /* ask the kernel after the close what it did */
+	struct tw_addr local;       /* the exact local address, when verify is set */
 	enum tw_close_class cls;
 	enum tw_close_verdict verdict;
 	struct tw_slot *s;          /* where the close is counted */
@@ -97,6 +110,50 @@ struct closing {
 	int placed;                 /* s, owner and dest are set */
 	uint64_t cookie;            /* SO_COOKIE, for sockets others may hold */
 };
+
+/* The kernel's state, for a socket a peek cannot speak for. */
+static void ask_tcp_info(int fd, struct closing *c)
+{
+	struct tw_tcp_facts f;
+
+	c->tcp_state = tw_tcp_facts(fd, &f);
+	c->handshake = f.handshake;
+	c->heard = f.heard;
+	if (c->tcp_state == TCP_ESTABLISHED || c->tcp_state == TCP_CLOSE_WAIT ||
+	    c->tcp_state == TCP_FIN_WAIT1 || c->tcp_state == TCP_FIN_WAIT2) {
+		if (ioctl(fd, SIOCINQ, &c->unread) < 0)
+			c->unread = 0;
+	}
+}
+
+/*
+ * The socket reads CLOSE with its fd still open and no error to read:
+ * either a reset the program has read already, or both FINs are done and
+ * the TIME_WAIT is a separate kernel entry already (DOMAIN fact 16), on
+ * the side whose FIN was first. A shutdown() the shim saw says which side
+ * that was. Without one (the FIN went through another holder of the
+ * socket), the kernel's table does: a TIME_WAIT entry at this socket's own
+ * 4-tuple is this side's. Neither: a reset, or the peer holds it; counted
+ * as other, as a reset is.
+ */
+static enum tw_close_class closed_already(int fd, struct closing *c)
+{
+	struct tw_addr local;
+	uint64_t inode;
+	int st;
+
+	if (c->v.flags & TW_F_SHUT_ACTIVE)
+		return TW_CLOSE_ACTIVE;
+	if (c->v.flags & TW_F_SHUT_PASSIVE)
+		return TW_CLOSE_PASSIVE;
+	/* getpeername() fails in CLOSE; the peer is known from connect() or
+	 * accept(). getsockname() still answers. */
+	tw_sockname(fd, &local, 0);
+	if (tw_diag_lookup(c->v.family, &local, &c->v.remote, &st, &inode) == 1 &&
+	    st == TCP_TIME_WAIT)
+		return TW_CLOSE_ACTIVE;
+	return TW_CLOSE_OTHER;
+}
 
 /* Takes fd's entry out of the table and reads what the kernel knows while
  * the fd is still open. Returns 0 when fd is not a tracked TCP socket. */
@@ -114,6 +171,8 @@ static int close_prepare(int fd, struct tw_fd *e, struct closing *c)
 	memset(c, 0, sizeof(*c));
 	memcpy(&c->v, e, sizeof(c->v));
 	c->tcp_state = -1;
+	c->handshake = c->heard = -1;
+	c->act = -1;
 	c->cls = TW_CLOSE_OTHER;
 	if (c->v.state == TW_CS_NEW || c->v.state == TW_CS_LISTENING)
 		return 1;
@@ -121,14 +180,20 @@ static int close_prepare(int fd, struct tw_fd *e, struct closing *c)
 	 * (ECONNRESET) away from them. */
 	if ((c->v.state == TW_CS_CONNECTED || c->v.state == TW_CS_ACCEPTED) &&
 	    !(c->v.flags & (TW_F_SHUT_RD | TW_F_SHARED))) {
-		c->tcp_state = peek_state(fd, &c->unread);
+		c->tcp_state = peek_state(fd, &c->unread, &c->errored);
+		/* After the program's own shutdown(SHUT_WR), end of file may mean
+		 * the exchange is over (CLOSE) or not yet (CLOSING, LAST_ACK):
+		 * ask. Only programs that half-close pay for it. */
+		if (c->tcp_state == TCP_CLOSE_WAIT &&
+		    (c->v.flags & (TW_F_SHUT_ACTIVE | TW_F_SHUT_PASSIVE)))
+			ask_tcp_info(fd, c);
 	} else {
-		c->tcp_state = tw_tcp_state(fd);
-		if (c->tcp_state == TCP_ESTABLISHED || c->tcp_state == TCP_CLOSE_WAIT ||
-		    c->tcp_state == TCP_FIN_WAIT1 || c->tcp_state == TCP_FIN_WAIT2) {
-			if (ioctl(fd, SIOCINQ, &c->unread) < 0)
-				c->unread = 0;
-		}
+		ask_tcp_info(fd, c);
+	}
+	if (c->tcp_state == TCP_CLOSE && !c->errored && c->unread == 0 && c->handshake != 0 &&
+	    !(c->v.flags & TW_F_SHARED)) {
+		c->cls = closed_already(fd, c);
+		c->over = c->cls != TW_CLOSE_OTHER;
 	}
 	/* To ask the kernel afterwards, the exact 4-tuple is needed (an
 	 * accepted socket's entry holds the listener's, maybe wildcard, address). */
@@ -171,9 +236,38 @@ static void close_place(struct closing *c)
 	}
 }
 
+/* A non-blocking connect the program never asked about, at its close:
+ * the handshake completed or it did not. Returns 0 when it never did. */
+static int settle_connect(int fd, struct closing *c)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (c->tcp_state < 0 || c->tcp_state == TCP_SYN_SENT)
+		return 0; /* still in flight: abandoned, no outcome to count */
+	if (c->tcp_state != TCP_CLOSE || c->handshake != 0) {
+		c->connected_late = 1;
+		return 1;
+	}
+	/* Refused or timed out. The error is still there unless the program
+	 * read it (recv, send); the socket is ours alone, closing: take it. */
+	if (!(c->v.flags & TW_F_SHARED) &&
+	    tw_real.getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = 0;
+	c->connect_err = err ? err : c->heard == 1 ? ECONNREFUSED : ETIMEDOUT;
+	return 0;
+}
+
+/* Whether a close policy may change this close. */
+enum decide {
+	DECIDE_OBSERVE = 0, /* no: what it does cannot be undone if the call fails (dup2) */
+	DECIDE_POLICY,      /* yes: close() and the range closers */
+	DECIDE_AT_EXIT,     /* yes, without holding or waiting: the kernel closes it next */
+};
+
 /* Before the fd goes: what close() will do, and whether a policy changes it.
  * A socket others may hold is never changed: a reset would cut them off. */
-static void close_decide(int fd, struct closing *c, int policies)
+static void close_decide(int fd, struct closing *c, enum decide policies)
 {
 	struct tw_close_ctx ctx;
 
@@ -181,20 +275,45 @@ static void close_decide(int fd, struct closing *c, int policies)
 	if (c->v.state == TW_CS_NEW || c->v.state == TW_CS_LISTENING)
 		return;
 	if (c->v.state == TW_CS_CONNECTING) {
-		/* Never asked how the non-blocking connect ended: the kernel knows. */
-		if (c->tcp_state < 0 || c->tcp_state == TCP_SYN_SENT || c->tcp_state == TCP_CLOSE)
+		if (!settle_connect(fd, c))
 			return;
-		c->connected_late = 1;
+		c->v.state = TW_CS_CONNECTED; /* seen through now: policies apply */
 	}
-	c->cls = tw_classify(c->tcp_state, c->v.flags, c->unread);
-	if ((c->v.flags & TW_F_SHARED) || c->v.state == TW_CS_CONNECTING || !policies ||
+	if (!c->over)
+		c->cls = tw_classify(c->tcp_state, c->v.flags, c->unread);
+	if ((c->v.flags & TW_F_SHARED) || policies == DECIDE_OBSERVE ||
 	    !tw_policies_at_close_wanted())
 		return;
 	close_place(c);
 	ctx = (struct tw_close_ctx){ .fd = fd, .v = &c->v, .cls = c->cls, .slot = c->s,
-	                             .dest = c->dest };
+	                             .dest = c->dest, .tcp_state = c->tcp_state,
+	                             .over = c->over, .at_exit = policies == DECIDE_AT_EXIT,
+	                             .act = -1 };
 	c->verdict = tw_policies_at_close(&ctx);
 	c->cls = ctx.cls;
+	c->act = ctx.act;
+	/* This side's FIN went with the program's shutdown(): the peer's may
+	 * still arrive between the look above and close() itself, finishing
+	 * the exchange before the policy's change can act. Only the kernel
+	 * can say afterwards; it needs the exact 4-tuple, read now. */
+	if (c->act >= 0 && (c->v.flags & TW_F_SHUT_ACTIVE) && policies != DECIDE_AT_EXIT) {
+		tw_sockname(fd, &c->local, 0);
+		c->verify = 1;
+	}
+}
+
+/* After the close: a TIME_WAIT entry at the connection's own 4-tuple means
+ * the exchange had finished before close(), whatever the policy set. */
+static void close_verify(struct closing *c)
+{
+	uint64_t inode;
+	int st;
+
+	if (tw_diag_lookup(c->v.family, &c->local, &c->v.remote, &st, &inode) == 1 &&
+	    st == TCP_TIME_WAIT) {
+		c->cls = TW_CLOSE_ACTIVE;
+		c->act = TW_ACT_LATE;
+	}
 }
 
 /* The end of connection v, as cls, counted in s at destination dest; the
@@ -241,6 +360,12 @@ static void close_finish(struct closing *c)
 		close_place(c);
 	if (c->connected_late && c->s)
 		tw_count_connect(c->s, c->dest, 0, UINT64_MAX);
+	if (c->connect_err && c->s)
+		tw_count_connect(c->s, c->dest, c->connect_err, UINT64_MAX);
+	if (c->verify)
+		close_verify(c);
+	if (c->act >= 0 && c->s)
+		tw_count_action(c->s, c->dest, (enum tw_act)c->act);
 	/* A connection the closer took is counted when it really ends. */
 	if (c->verdict != TW_CLOSE_TAKEN && c->s)
 		tw_count_end(c->s, c->dest, &c->v, c->cls);
@@ -273,7 +398,7 @@ int tw_close(int fd)
 		errno = saved;
 		return tw_real.close(fd);
 	}
-	close_decide(fd, &c, 1);
+	close_decide(fd, &c, DECIDE_POLICY);
 	/* The peek and TCP_INFO set errno: a close that succeeds keeps the caller's.
 	 * The guard comes down for the call: with SO_LINGER {1,N} it blocks, and
 	 * a siglongjmp out of it must not leave the guard up for good. */
@@ -296,9 +421,11 @@ static void count_at_exit(int fd, struct tw_fd *e, void *arg)
 	/* Shared sockets: their other holders count them, or their own exit. */
 	if (tw_fd_kind(e) != TW_FD_TCP || (e->flags & TW_F_SHARED))
 		return;
-	/* No policy now: whatever is handed over at exit would end unseen. */
+	/* The kernel closes the fd as the process ends: a policy may still
+	 * set how (a reset, or fin-reset), but nothing can be handed over. The
+	 * fd stays open for whatever runs after this destructor. */
 	if (close_prepare(fd, e, &c)) {
-		close_decide(fd, &c, 0);
+		close_decide(fd, &c, DECIDE_AT_EXIT);
 		close_finish(&c);
 	}
 }
@@ -432,7 +559,7 @@ int tw_dup3(int oldfd, int newfd, int flags, int is_dup2)
 		/* No policy: what one does before the fd goes (SO_LINGER {1,0},
 		 * a copy for the closer) cannot be undone if the call then fails
 		 * (EBADF, EINVAL) and newfd stays the program's. */
-		close_decide(newfd, &c, 0);
+		close_decide(newfd, &c, DECIDE_OBSERVE);
 	errno = saved;
 	rc = is_dup2 ? tw_real.dup2(oldfd, newfd) : tw_real.dup3(oldfd, newfd, flags);
 	err = errno;
@@ -479,7 +606,7 @@ static void close_one(int fd, struct tw_fd *e, void *held)
 		return;
 	}
 	if (close_prepare(fd, e, &c)) {
-		close_decide(fd, &c, 1);
+		close_decide(fd, &c, DECIDE_POLICY);
 		tw_real.close(fd);
 		close_finish(&c);
 	}

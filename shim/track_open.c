@@ -62,6 +62,34 @@ int tw_tcp_state(int fd)
 	return ti.tcpi_state;
 }
 
+/* glibc's struct tcp_info ends at tcpi_total_retrans; the kernel's goes on
+ * (Linux 4.1+), in this order. */
+struct tcp_info_ext {
+	struct tcp_info base;
+	uint64_t pacing_rate, max_pacing_rate, bytes_acked, bytes_received;
+	uint32_t segs_out, segs_in;
+};
+
+int tw_tcp_facts(int fd, struct tw_tcp_facts *f)
+{
+	struct tcp_info_ext ti;
+	socklen_t len = sizeof(ti);
+
+	f->state = -1;
+	f->handshake = -1;
+	f->heard = -1;
+	if (tw_real.getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 || len < 1)
+		return -1;
+	f->state = ti.base.tcpi_state;
+	/* The SYN is the first byte the peer acknowledges: a connect that
+	 * never completed has nothing acknowledged, whatever state it reads. */
+	if (len >= sizeof(ti)) {
+		f->handshake = ti.bytes_acked > 0;
+		f->heard = ti.segs_in > 0;
+	}
+	return f->state;
+}
+
 struct tw_slot *tw_entry_slot(const struct tw_fd *v)
 {
 	struct tw_slot *s;
@@ -407,12 +435,41 @@ int tw_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 	return rc;
 }
 
+/* The end of a non-blocking connect, once known: so_error its error (0 if
+ * none), or -1 to ask the kernel (TCP_INFO: still in SYN_SENT, it goes on;
+ * any other state with the handshake done, it connected). */
+void tw_settle_connect(int fd, struct tw_fd *e, int so_error)
+{
+	struct tw_slot *s = tw_slot_acquire(TW_SLOT_WAIT), *owner = tw_entry_slot(e);
+	struct tw_tcp_facts f;
+
+	if (so_error < 0) {
+		if (tw_tcp_facts(fd, &f) < 0 || f.state == TCP_SYN_SENT)
+			return;
+		/* CLOSE without a handshake: refused or timed out, and the
+		 * program read the error some other way (recv, send). */
+		so_error = f.state == TCP_CLOSE && f.handshake == 0 ? ECONNREFUSED : 0;
+		if (so_error && !f.heard)
+			so_error = ETIMEDOUT;
+	}
+	if (so_error != 0) {
+		e->state = TW_CS_NEW;
+		if (s)
+			tw_count_connect(s, e->dest, so_error, UINT64_MAX);
+		if (owner)
+			tw_count_open(owner, e->dest, -1);
+	} else {
+		e->state = TW_CS_CONNECTED;
+		if (s)
+			tw_count_connect(s, e->dest, 0, UINT64_MAX);
+	}
+}
+
 /* The usual way to learn how a non-blocking connect() ended. */
 int tw_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 {
-	struct tw_slot *s, *owner;
 	struct tw_fd *e;
-	int rc, err, so_error, st;
+	int rc, err, so_error;
 
 	tw_real_bind();
 	rc = tw_real.getsockopt(fd, level, name, val, len);
@@ -423,19 +480,8 @@ int tw_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	err = errno;
 	tw_guard++;
 	memcpy(&so_error, val, sizeof(so_error));
-	s = tw_slot_acquire(TW_SLOT_WAIT);
-	owner = tw_entry_slot(e);
-	if (so_error != 0) {
-		e->state = TW_CS_NEW;
-		if (s)
-			tw_count_connect(s, e->dest, so_error, UINT64_MAX);
-		if (owner)
-			tw_count_open(owner, e->dest, -1);
-	} else if ((st = tw_tcp_state(fd)) >= 0 && st != TCP_SYN_SENT) {
-		e->state = TW_CS_CONNECTED;
-		if (s)
-			tw_count_connect(s, e->dest, 0, UINT64_MAX);
-	}
+	/* No error yet may still mean in progress: the kernel says which. */
+	tw_settle_connect(fd, e, so_error != 0 ? so_error : -1);
 	tw_guard--;
 	errno = err;
 	return rc;
@@ -449,11 +495,20 @@ int tw_shutdown(int fd, int how)
 	tw_real_bind();
 	if (tw_guarded() || tw_fd_kind(e = tw_fd_get(fd)) != TW_FD_TCP)
 		return tw_real.shutdown(fd, how);
+	/* Programs that never ask how a non-blocking connect ended often shut
+	 * down next: the kernel knows by now. */
+	if (e->state == TW_CS_CONNECTING) {
+		tw_guard++;
+		tw_settle_connect(fd, e, -1);
+		tw_guard--;
+	}
 	if (how == SHUT_RD || how == SHUT_RDWR)
 		tw_fd_flags_set(e, TW_F_SHUT_RD);
 	if ((how != SHUT_WR && how != SHUT_RDWR) ||
-	    (e->flags & (TW_F_SHUT_ACTIVE | TW_F_SHUT_PASSIVE)))
+	    (e->flags & (TW_F_SHUT_ACTIVE | TW_F_SHUT_PASSIVE))) {
+		errno = saved;
 		return tw_real.shutdown(fd, how);
+	}
 	/* Our FIN goes out now: whether it is the first decides TIME_WAIT, and
 	 * at close() the socket may already be in TIME_WAIT or CLOSE. */
 	tw_guard++;

@@ -73,6 +73,9 @@ enum tw_act {
 	TW_ACT_RETRY,          /* connect() tried again after EADDRNOTAVAIL/EADDRINUSE */
 	TW_ACT_RETRY_OK,       /* ... and then succeeded */
 	TW_ACT_SPREAD,         /* bound to a port chosen in TWSHIM_SOURCE_PORTS (TWSHIM_SPREAD) */
+	TW_ACT_FIN_RESET,      /* closed with FIN, then RST once the peer acknowledged all (TCP_LINGER2 -1) */
+	TW_ACT_LATE,           /* a close policy came too late: the program's shutdown() had
+	                        * finished the close already, its TIME_WAIT made before close() */
 	TW_ACT_COUNT = 16      /* room for the policies to come, same layout */
 };
 
@@ -81,7 +84,7 @@ static inline const char *tw_act_name(unsigned i)
 	static const char *const names[TW_ACT_COUNT] = {
 		"reuseaddr", "reuseport", "reset", "reset_drained", "reset_fin",
 		"peer_first", "peer_timeout", "hold_full", "source_addr", "source_ports",
-		"retry", "retry_ok", "spread",
+		"retry", "retry_ok", "spread", "fin_reset", "late",
 	};
 	return i < TW_ACT_COUNT && names[i] ? names[i] : NULL;
 }

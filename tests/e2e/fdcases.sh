@@ -66,6 +66,24 @@ run_case close_range_einval 1 1 0 0 1
 run_case exit_noclose 1 1 0 0 1
 # Two connections made, copied and closed through syscall() (libuv's way).
 run_case syscall 2 2 0 0 1
+# shutdown(SHUT_WR), read to EOF, close (Java, openssl s_client, Python's
+# socketserver): both FINs are done before close(), the TIME_WAIT is made,
+# and no close policy can change it. Regression: counted as a reset, with
+# the kernel holding the TIME_WAIT.
+CASE_ENV=TWSHIM_CLOSE=reset run_case shutdown_first 1 1 0 0 1
+expect "shutdown_first late" "$(statq policy_actions.late --comm fdcases)" -eq 1
+expect "shutdown_first not reset" "$(statq policy_actions.reset --comm fdcases)" -eq 0
+# A non-blocking connect never asked about: counted at close, and the
+# policy applies to it (no TIME_WAIT added).
+run_case nb_unasked 1 1 0 0 1
+CASE_ENV=TWSHIM_CLOSE=fin-reset run_case nb_unasked 1 0 1 0 1
+expect "nb_unasked fin_reset" "$(statq policy_actions.fin_reset --comm fdcases)" -eq 1
+run_case nb_refused 0 0 0 1 1
+expect "nb_refused refused" "$(statq connect_errors.ECONNREFUSED --comm fdcases)" -eq 1
+# A connection left open at exit() closes as the policy says.
+CASE_ENV=TWSHIM_CLOSE=reset run_case exit_noclose 1 0 1 0 1
+CASE_ENV=TWSHIM_CLOSE=fin-reset run_case exit_noclose 1 0 1 0 1
+expect "exit_noclose fin_reset" "$(statq policy_actions.fin_reset --comm fdcases)" -eq 1
 # Both connections end reset by the policy, not before: the failed dup2
 # and dup3 left them alone.
 CASE_ENV=TWSHIM_CLOSE=reset run_case dup2_fail 2 0 2 0 1

@@ -572,6 +572,45 @@ static void case_syscall(void)
 	CHECK(syscall(SYS_getpid) == getpid(), "syscall(SYS_getpid)");
 }
 
+/* A non-blocking connect whose outcome the program never asks
+ * (getsockopt(SO_ERROR)): it waits for writability and sends, as
+ * hiredis-style clients do. Regression: the shim kept it "connecting" to
+ * the end, counted no connect, and no close policy applied to it. */
+static int connect_unasked(uint16_t port)
+{
+	struct sockaddr_in to = server;
+	struct pollfd p;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	CHECK(fd >= 0, "socket: %s", strerror(errno));
+	to.sin_port = htons(port);
+	CHECK(connect(fd, (struct sockaddr *)&to, sizeof(to)) < 0 && errno == EINPROGRESS,
+	      "connect: %s", strerror(errno));
+	p = (struct pollfd){ .fd = fd, .events = POLLOUT };
+	CHECK(poll(&p, 1, 5000) == 1, "poll: %s", strerror(errno));
+	CHECK(fcntl(fd, F_SETFL, 0) == 0, "fcntl: %s", strerror(errno));
+	return fd;
+}
+
+static void case_nb_unasked(void)
+{
+	int fd = connect_unasked(ntohs(server.sin_port));
+
+	ask(fd);
+	CHECK(close(fd) == 0, "close: %s", strerror(errno));
+}
+
+/* The same toward a closed port (PORT + 19): the program reads the refusal
+ * with recv(), never with SO_ERROR. Counted a refused connect at close. */
+static void case_nb_refused(void)
+{
+	char b;
+	int fd = connect_unasked((uint16_t)(ntohs(server.sin_port) + 19));
+
+	CHECK(recv(fd, &b, 1, 0) < 0 && errno == ECONNREFUSED, "recv: %s", strerror(errno));
+	CHECK(close(fd) == 0, "close: %s", strerror(errno));
+}
+
 static void case_scm_rights(void)
 {
 	scm_rights(0);
@@ -605,7 +644,8 @@ static const struct tw_case cases[] = {
 	{ "scm_rights", case_scm_rights }, { "scm_rights_mmsg", case_scm_rights_mmsg },
 	{ "scm_rights_dup", case_scm_rights_dup }, { "scm_rights_nb", case_scm_rights_nb },
 	{ "vfork_fork", case_vfork_fork }, { "vfork_exit", case_vfork_exit },
-	{ "syscall", case_syscall },
+	{ "syscall", case_syscall }, { "nb_unasked", case_nb_unasked },
+	{ "nb_refused", case_nb_refused },
 };
 
 int main(int argc, char **argv)
