@@ -76,12 +76,14 @@ BENCHES  = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 PROGS    = $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(PROG_SRC))
 # What the one system call the shim adds per connection costs alone (bench/run.sh).
 FLOOR    = $(BUILD)/bench/floor_peek.so
+# What a user would preload instead of a close policy (make bench-policies).
+NAIVE    = $(BUILD)/bench/naive_linger0.so
 
 .PHONY: all test check-san demo bench bench-doctor bench-policies bench-change install clean format
 
 # The git revision bench-change measures against and format formats since.
 BASE ?= HEAD
-all: $(LIB) $(CLI) $(EXAMPLES) $(BENCHES) $(FLOOR)
+all: $(LIB) $(CLI) $(EXAMPLES) $(BENCHES) $(FLOOR) $(NAIVE)
 
 $(BUILD)/pic/%.o: %.c Makefile
 	$(call msg,CC,$@)
@@ -126,6 +128,11 @@ $(FLOOR): bench/floor/peek.c Makefile
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CPPFLAGS) $(ALLCFLAGS) -fPIC -shared -fvisibility=hidden -o $@ $< -ldl
 
+$(NAIVE): bench/floor/naive_linger0.c Makefile
+	$(call msg,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS) $(ALLCFLAGS) -fPIC -shared -fvisibility=hidden -o $@ $< -ldl
+
 # Programs the end-to-end tests run under the shim.
 $(BUILD)/tests/progs/%: $(BUILD)/obj/tests/progs/%.o
 	$(call msg,LD,$@)
@@ -158,11 +165,16 @@ bench: all
 bench-doctor: all
 	bench/doctor.sh $(BUILD)
 
-# Each policy's own cost: the client loop, against the shim observing only.
+# Each policy's own cost: the client loop, against the shim observing only;
+# then the close policies against the preload a user would write instead
+# (SO_LINGER {1,0} at every close: bench/floor/naive_linger0.c).
 bench-policies: all
-	for env in TWSHIM_CLOSE=reset TWSHIM_SOURCE_PORTS=10000-65001 \
+	for env in TWSHIM_CLOSE=fin-reset TWSHIM_CLOSE=reset TWSHIM_SOURCE_PORTS=10000-65001 \
 	           TWSHIM_SOURCE_ADDRS=127.0.0.1-127.0.0.8; do \
 		BENCH_BASELINE=shim BENCH_MODES=client BENCH_SHIM_ENV=$$env bench/run.sh $(BUILD) || exit 1; \
+	done
+	for env in TWSHIM_CLOSE=fin-reset TWSHIM_CLOSE=reset; do \
+		BENCH_BASELINE=$(NAIVE) BENCH_MODES=client BENCH_SHIM_ENV=$$env bench/run.sh $(BUILD) || exit 1; \
 	done
 
 # What your change costs or saves: this tree's shim against the one built

@@ -142,12 +142,14 @@ static void client_fix(char *buf, size_t len, const struct doctor *d, const stru
 	const struct tw_host *h = &d->host;
 
 	put(buf, len,
-	    "Run %s under `twshim run --close reset -- %s ARGS...` (TWSHIM_CLOSE=reset in its "
-	    "service's environment): each connection it closes ends with RST once its data "
-	    "is acknowledged, leaving no TIME_WAIT on either side. If the server closes idle "
-	    "connections itself, `--close peer-first` leaves the TIME_WAIT on the server "
-	    "instead, without RST. For good: make the program keep connections open and reuse "
-	    "them (keep-alive, a pool).",
+	    "Run %s under `twshim run --close fin-reset -- %s ARGS...` (TWSHIM_CLOSE=fin-reset "
+	    "in its service's environment): each connection it closes sends its FIN after all "
+	    "its data, and ends with RST once the server has acknowledged it, leaving no "
+	    "TIME_WAIT on either side; the server reads everything, then end of file. If the "
+	    "program half-closes with shutdown() and waits for the server's FIN, no close "
+	    "policy can help (stat counts those as `late`): more source addresses "
+	    "(`--source-addrs`) can. For good: make the program keep connections open and "
+	    "reuse them (keep-alive, a pool).",
 	    comm, comm);
 	if (!loopback && !(h->tw_reuse.present && h->tw_reuse.v == 1) && h->timestamps.present &&
 	    h->timestamps.v)
@@ -249,8 +251,10 @@ static void incoming_findings(struct doctor *d)
 		    (unsigned long long)(x->kernel_tw * 256 / 1024));
 		made_by(f->evidence, sizeof(f->evidence), x);
 		put(f->fix, sizeof(f->fix),
-		    "Usually harmless. To move them to the clients, run the service with "
-		    "`twshim run --close-accepted peer-first`.");
+		    "Usually harmless. To have none on either side, run the service with "
+		    "`twshim run --close-accepted fin-reset` (each client reads the whole "
+		    "response, then end of file); `--close-accepted peer-first` moves them to the "
+		    "clients instead.");
 	}
 }
 

@@ -156,8 +156,9 @@ static void print_hint(const struct tw_snap_hint *h)
 	tw_fmt_hint(figures, sizeof(figures), h);
 	printf("             %s\n", figures);
 	printf("             -> keep connections alive or pool them in the program; without "
-	       "changing it:\n                --close reset (no TIME_WAIT; the peer sees RST), "
-	       "--close peer-first (servers that close after\n                each response), "
+	       "changing it:\n                --close fin-reset (no TIME_WAIT on either side; the peer "
+	       "reads all, then EOF),\n                --close peer-first (servers that close after "
+	       "each response),\n                "
 	       "--source-addrs (more addresses, more ports). README.md, \"Policies\".\n");
 }
 

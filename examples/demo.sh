@@ -74,17 +74,20 @@ sed -n '/^Outgoing/,/^Host settings/p' "$TMP/doctor.txt" | sed '$d'
 # The ports to 127.0.0.1:8080 stay taken for 60 s: show the fix on 8081.
 "$EX/ka_server" -l 127.0.0.1 -p 8081 --ready-file "$TMP/ready2" > /dev/null &
 for _ in $(seq 100); do [ -s "$TMP/ready2" ] && break; sleep 0.05; done
-say "The same unmodified client under a policy: close with RST (never losing data)"
-echo "\$ twshim run --close reset -- legacy_client -n 300 127.0.0.1 8081"
-"$TW" run --close reset -- "$EX/legacy_client" -n 300 127.0.0.1 8081 || true
+say "The same unmodified client under a policy: FIN after the data, then RST once acknowledged"
+echo "\$ twshim run --close fin-reset -- legacy_client -n 300 127.0.0.1 8081"
+"$TW" run --close fin-reset -- "$EX/legacy_client" -n 300 127.0.0.1 8081 || true
 echo "\$ ss -tan state time-wait '( dport = :8081 )' | wc -l   ->  $(ss -Htan state time-wait '( dport = :8081 )' | wc -l)"
 echo "\$ twshim stat"
 "$TW" stat --all > "$TMP/stat.txt"
 cat "$TMP/stat.txt"
 cat <<'TXT'
 
-All 300 succeeded and no TIME_WAIT was left: each close was a reset
-(counted as "reset" under the policy actions). The fix that removes the
-cause is still in the program: keep connections alive (the server offers
-it) or pool them. README.md, "Policies", says what each policy costs.
+All 300 succeeded and no TIME_WAIT was left on either side: each close
+sent its FIN after the data, and the kernel ended the connection with RST
+once the server had acknowledged that FIN (counted as "fin_reset" under
+the policy actions); the server read every byte, then end of file. The
+fix that removes the cause is still in the program: keep connections
+alive (the server offers it) or pool them. README.md, "Policies", says
+what each policy costs.
 TXT

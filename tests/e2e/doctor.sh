@@ -58,7 +58,7 @@ first="d['findings'][0]"
 [ "$(dq "$first['id']")" = ports-exhausted ] || fail "first finding: $(dq "$first")"
 dq "$first['evidence']" | grep -q "legacy_client (pid [0-9]*, exited) 200" ||
 	fail "evidence does not name the exited client: $(dq "$first['evidence']")"
-dq "$first['fix']" | grep -q -- "--close reset" || fail "no policy in the fix: $(dq "$first['fix']")"
+dq "$first['fix']" | grep -q -- "--close fin-reset" || fail "no policy in the fix: $(dq "$first['fix']")"
 
 # The text says the same.
 grep -q "10.77.0.2 -> 10.77.0.1:8080 is out of ports" "$TMP/doctor.txt" || fail "text: no finding"

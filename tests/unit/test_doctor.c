@@ -117,7 +117,7 @@ Test(doctor_find, ranked_with_evidence_and_fix)
 	          d->findings[0].title);
 	cr_expect(strstr(d->findings[0].evidence, "200 of the 200 usable"), "%s",
 	          d->findings[0].evidence);
-	cr_expect(strstr(d->findings[0].fix, "--close reset"), "%s", d->findings[0].fix);
+	cr_expect(strstr(d->findings[0].fix, "--close fin-reset"), "%s", d->findings[0].fix);
 	cr_expect_eq(d->findings[1].sev, DR_WARNING);
 	cr_expect(strstr(d->findings[1].title, "11.0.0.1:80"), "%s", d->findings[1].title);
 	int fin = -1, none = -1;
