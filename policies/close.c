@@ -170,6 +170,11 @@ static enum tw_close_verdict at_close(struct tw_close_ctx *c)
 		count(c, TW_ACT_LATE);
 		return TW_CLOSE_AS_IS;
 	}
+	/* Held elsewhere too (a forking server's child): TCP_LINGER2 acts on
+	 * the orphan only, once the last holder has let go and all its data is
+	 * acknowledged, so it is safe for the others, whoever closes last. */
+	if (c->shared)
+		return fin_reset(c) ? TW_CLOSE_CHANGED : TW_CLOSE_AS_IS;
 	/* At exit nothing can wait: the kernel closes the fd next. */
 	if (c->at_exit)
 		return (m == M_RESET && rst_now(c)) || fin_reset(c) ? TW_CLOSE_CHANGED

@@ -29,6 +29,8 @@ struct tw_close_ctx {
 	int over;                   /* both FINs done already: nothing left to change */
 	int at_exit;                /* the process is exiting: the kernel closes the fd, now;
 	                             * nothing may be held or waited for */
+	int shared;                 /* other fds, maybe other processes, hold the socket too:
+	                             * only a change that acts when the last lets go is safe */
 	int act;                    /* set by the policy that changed cls: its enum tw_act,
 	                             * counted once the kernel has shown what the close did */
 };

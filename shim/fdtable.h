@@ -36,6 +36,7 @@ enum tw_fd_flag {
 	TW_F_SHUT_RD = 1 << 4,     /* shut down for reading: reads say EOF whatever the peer did */
 	TW_F_SENT = 1 << 5,        /* sent with SCM_RIGHTS: held where the shim cannot see */
 	TW_F_COPIED = 1 << 6,      /* dup'd or inherited: other tracked copies may hold it */
+	TW_F_FORKED = 1 << 7,      /* inherited over fork: another process may hold it */
 };
 
 /* An address as the socket has it (IPv4-mapped IPv6 stays IPv6 here). */

@@ -18,6 +18,7 @@
 
 #include "fdtable.h"
 #include "guard.h"
+#include "handed.h"
 #include "ledger_write.h"
 #include "log.h"
 #include "real.h"
@@ -78,7 +79,7 @@ static void mark_shared(int fd, struct tw_fd *e, void *arg)
 {
 	(void)fd;
 	(void)arg;
-	tw_fd_flags_set(e, TW_F_SHARED | TW_F_COPIED);
+	tw_fd_flags_set(e, TW_F_SHARED | TW_F_COPIED | TW_F_FORKED);
 }
 
 /* After fork both processes hold every socket: a close in either may not
@@ -114,6 +115,7 @@ long tw_vfork_after(long rc)
 
 static void after_fork_child(void)
 {
+	tw_handed_after_fork_child();
 	tw_policies_after_fork_child(); /* it drops the closer's fds */
 	tw_slot_forget(); /* the child takes its own slot on its first event */
 }
@@ -150,6 +152,9 @@ __attribute__((destructor)) static void tw_fini(void)
 		return;
 	if (atomic_load(&tw_run_state) == TW_ST_ACTIVE) {
 		tw_policies_at_exit(); /* held connections end as their policy wants */
+		tw_guard++;
+		tw_handed_poll(tw_now_ns(), 1); /* what children ended meanwhile */
+		tw_guard--;
 		tw_count_exit_closes();
 	}
 	tw_slot_exit();

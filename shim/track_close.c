@@ -26,6 +26,7 @@
 #include "sys.h"
 #include "track.h"
 #include "closer.h"
+#include "handed.h"
 #include "policy.h"
 
 enum tw_close_class tw_classify(int st, unsigned flags, int unread)
@@ -281,14 +282,13 @@ static void close_decide(int fd, struct closing *c, enum decide policies)
 	}
 	if (!c->over)
 		c->cls = tw_classify(c->tcp_state, c->v.flags, c->unread);
-	if ((c->v.flags & TW_F_SHARED) || policies == DECIDE_OBSERVE ||
-	    !tw_policies_at_close_wanted())
+	if (policies == DECIDE_OBSERVE || !tw_policies_at_close_wanted())
 		return;
 	close_place(c);
 	ctx = (struct tw_close_ctx){ .fd = fd, .v = &c->v, .cls = c->cls, .slot = c->s,
 	                             .dest = c->dest, .tcp_state = c->tcp_state,
 	                             .over = c->over, .at_exit = policies == DECIDE_AT_EXIT,
-	                             .act = -1 };
+	                             .shared = (c->v.flags & TW_F_SHARED) != 0, .act = -1 };
 	c->verdict = tw_policies_at_close(&ctx);
 	c->cls = ctx.cls;
 	c->act = ctx.act;
@@ -350,6 +350,13 @@ static void close_finish(struct closing *c)
 				if (c->connected_late)
 					tw_count_connect(owner, c->v.dest, 0, UINT64_MAX);
 				tw_count_open(owner, c->v.dest, -1);
+			} else if ((c->v.flags & TW_F_FORKED) && c->cookie) {
+				/* Another process holds it and may end it unseen
+				 * (a forking server's child that exits): ask the
+				 * kernel later (handed.h). */
+				if (c->connected_late && owner)
+					tw_count_connect(owner, c->v.dest, 0, UINT64_MAX);
+				tw_handed_add(&c->v, c->cookie, c->act);
 			}
 			return;
 		}
@@ -418,9 +425,16 @@ static void count_at_exit(int fd, struct tw_fd *e, void *arg)
 	struct closing c;
 
 	(void)arg;
-	/* Shared sockets: their other holders count them, or their own exit. */
-	if (tw_fd_kind(e) != TW_FD_TCP || (e->flags & TW_F_SHARED))
+	if (tw_fd_kind(e) != TW_FD_TCP)
 		return;
+	/* Shared sockets: the last holder's close counts them, or the owner
+	 * asks the kernel (handed.h); this exit may still set their policy,
+	 * which acts only when the last holder lets go. */
+	if (e->flags & TW_F_SHARED) {
+		if (close_prepare(fd, e, &c))
+			close_decide(fd, &c, DECIDE_AT_EXIT);
+		return;
+	}
 	/* The kernel closes the fd as the process ends: a policy may still
 	 * set how (a reset, or fin-reset), but nothing can be handed over. The
 	 * fd stays open for whatever runs after this destructor. */

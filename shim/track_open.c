@@ -17,6 +17,7 @@
 #include "real.h"
 #include "track.h"
 #include "closer.h"
+#include "handed.h"
 #include "policy.h"
 
 int tw_addr_from(struct tw_addr *a, const struct sockaddr *sa, socklen_t len)
@@ -316,6 +317,7 @@ int tw_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		if (retried && s)
 			tw_count_action(s, dest, TW_ACT_RETRY_OK);
 		tw_hints_after_connect(s, dest, t1);
+		tw_handed_poll(t1, 0);
 		if (tw_closer_wanted)
 			tw_closer_start();
 	} else {
@@ -406,6 +408,8 @@ int tw_accept(int fd, struct sockaddr *addr, socklen_t *alen, int flags, int use
 			tw_count_accept(s, v.dest);
 			tw_count_open(s, v.dest, 1);
 		}
+		/* A forking server: what its children ended since. */
+		tw_handed_poll(v.open_ns, 0);
 		if (tw_closer_wanted)
 			tw_closer_start();
 	}

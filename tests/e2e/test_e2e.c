@@ -105,6 +105,11 @@ Test(e2e, epoll_client_under_every_policy, .timeout = 90)
 	tw_scenario("epoll_policies", 80, NULL);
 }
 
+Test(e2e, forking_server_children_end_connections, .timeout = 90)
+{
+	tw_scenario("forking", 80, NULL);
+}
+
 Test(e2e, doctor_names_the_exhausted_destination, .timeout = 90)
 {
 	tw_scenario("doctor", 80, NULL);
