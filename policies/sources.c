@@ -3,16 +3,20 @@
  * (DOMAIN facts 10 and 11).
  *
  * TWSHIM_SOURCE_ADDRS=LIST: IPv4/IPv6 addresses and a-b ranges. Each
- * outgoing connection is bound to the address with the fewest TIME_WAIT
- * toward its destination (this process's own count, kept as the ledger
- * keeps it), with IP_BIND_ADDRESS_NO_PORT, so that connect() still picks
+ * outgoing connection is bound to the address that holds the fewest ports
+ * toward its destination, as the kernel counts them for every process
+ * (a sock_diag dump filtered by destination: connections and TIME_WAIT
+ * entries alike, at most once a second per destination, this process's
+ * own choices added in between), so that a loop of one-shot processes
+ * spreads as one long-lived process does; with IP_BIND_ADDRESS_NO_PORT, so that connect() still picks
  * the port with the whole four-tuple in view: N addresses give N times the
  * ports to each destination. (Binding to port 0 without it would reserve a
  * port for every destination at once: the classic bind-before-connect
  * mistake, which makes exhaustion come sooner, not later.)
  *
  * TWSHIM_SPREAD=reuse (with TWSHIM_SOURCE_PORTS): the shim picks each
- * source port itself, round-robin over LO-HI, and binds it explicitly with
+ * source port itself, round-robin over LO-HI with a cursor every process
+ * spreading over LO-HI shares (the ledger's), and binds it explicitly with
  * SO_REUSEADDR: connect() to a port chosen that way takes over its
  * TIME_WAIT at once when TCP timestamps are on (DOMAIN fact 10). A port
  * taken by explicit bind is skipped by every other program's automatic
@@ -42,6 +46,7 @@
 #include "log.h"
 #include "policy.h"
 #include "real.h"
+#include "track.h"
 
 #ifndef IP_LOCAL_PORT_RANGE
 #define IP_LOCAL_PORT_RANGE 51
@@ -63,9 +68,22 @@ static int spread;                     /* TWSHIM_SPREAD=reuse */
 static _Atomic uint64_t port_owner[65536];
 
 /* TIME_WAIT per source address and destination entry, as the ledger counts
- * per destination: active closes in the last 60 s. */
+ * per destination: active closes in the last 60 s. What the choice falls
+ * back on when the kernel cannot be asked. */
 static _Atomic uint64_t tw_by_src[SRC_MAX][TW_DESTS][TW_WIN_BUCKETS];
 static _Atomic unsigned rotor;
+
+/* The kernel's count of ports each source holds toward a destination, as
+ * last asked, and this process's choices since. Per destination entry;
+ * several threads may refresh one at once: the counts are estimates. */
+#define VIEW_MS 1000u
+struct src_view {
+	_Atomic uint64_t at_ms;          /* when asked; 0 never */
+	struct tw_addr key;
+	_Atomic uint32_t held[SRC_MAX];
+	_Atomic uint32_t picks[SRC_MAX];
+};
+static struct src_view views[TW_DESTS];
 
 static int add_range(const char *a, const char *b)
 {
@@ -241,7 +259,8 @@ static int port_held(uint64_t owner)
  * program's without SO_REUSEADDR). */
 static void spread_bind(struct tw_connect_ctx *c)
 {
-	static _Atomic unsigned next_port;
+	static _Atomic uint32_t own_cursor; /* without a ledger */
+	_Atomic uint32_t *next_port = tw_spread_cursor(port_lo, port_hi);
 	struct sockaddr_storage ss;
 	struct sockaddr_in *in = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
@@ -261,7 +280,7 @@ static void spread_bind(struct tw_connect_ctx *c)
 	/* Once round skipping the ports our open sockets hold; if all are
 	 * held, once more taking whatever bind() allows. */
 	for (unsigned k = 0; k < 2 * n; k++) {
-		unsigned i = atomic_fetch_add(&next_port, 1) % n;
+		unsigned i = atomic_fetch_add(next_port ? next_port : &own_cursor, 1) % n;
 		uint16_t port = htons((uint16_t)(port_lo + i));
 
 		if (k < n && port_held(atomic_load(&port_owner[i])))
@@ -328,31 +347,58 @@ static socklen_t sockaddr_of(const struct tw_addr *src, const struct tw_fd *e,
 	return 0;
 }
 
-/* Binds to the untried source with the fewest TIME_WAIT toward c's
+/* The view of c's destination, asked of the kernel again if it is older
+ * than VIEW_MS or of another destination. NULL if the kernel cannot say. */
+static struct src_view *view_of(const struct tw_connect_ctx *c, int d, uint64_t now_ms)
+{
+	struct src_view *v = &views[d];
+	uint32_t held[SRC_MAX];
+	uint64_t at = atomic_load(&v->at_ms);
+
+	if (at && now_ms - at < VIEW_MS && memcmp(&v->key, &c->key, sizeof(c->key)) == 0)
+		return v;
+	if (tw_diag_count_by_source(&c->key, srcs, nsrcs, held) < 0)
+		return NULL;
+	for (int i = 0; i < nsrcs; i++) {
+		atomic_store(&v->held[i], held[i]);
+		atomic_store(&v->picks[i], 0);
+	}
+	v->key = c->key;
+	atomic_store(&v->at_ms, now_ms ? now_ms : 1);
+	return v;
+}
+
+/* Binds to the untried source that holds the fewest ports toward c's
  * destination (ties go round). Returns 1 if bound. */
 int tw_sources_next(struct tw_connect_ctx *c)
 {
-	uint32_t q = tw_quantum(tw_now_ns() / 1000000u);
+	uint64_t now_ms = tw_now_ns() / 1000000u;
+	uint32_t q = tw_quantum(now_ms);
 	unsigned start = atomic_fetch_add(&rotor, 1), best = SRC_MAX;
-	uint64_t best_tw = UINT64_MAX;
+	uint64_t best_n = UINT64_MAX;
 	struct sockaddr_storage ss;
+	struct src_view *v;
 	socklen_t len;
 	int one = 1, d = c->dest >= 0 ? c->dest : (int)TW_DESTS - 1;
 
+	v = view_of(c, d, now_ms);
 	for (int k = 0; k < nsrcs; k++) {
 		unsigned i = (start + (unsigned)k) % (unsigned)nsrcs;
-		uint64_t tw;
+		uint64_t n;
 		if ((c->tried >> i) & 1 || !sockaddr_of(&srcs[i], c->e, &c->key, &ss))
 			continue;
-		tw = tw_window_sum(tw_by_src[i][d], q);
-		if (tw < best_tw) {
+		n = v ? (uint64_t)atomic_load(&v->held[i]) + atomic_load(&v->picks[i])
+		      : tw_window_sum(tw_by_src[i][d], q);
+		if (n < best_n) {
 			best = i;
-			best_tw = tw;
+			best_n = n;
 		}
 	}
 	if (best == SRC_MAX)
 		return 0;
 	c->tried |= UINT64_C(1) << best;
+	if (v)
+		atomic_fetch_add(&v->picks[best], 1);
 	len = sockaddr_of(&srcs[best], c->e, &c->key, &ss);
 	/* Port 0 without IP_BIND_ADDRESS_NO_PORT would reserve a port for all
 	 * destinations: only bind if the deferral is available. */
@@ -404,8 +450,10 @@ static void after_fork_child(void)
 {
 	/* The child's TIME_WAIT is its own from now on (pages untouched when
 	 * the policy is off stay untouched). */
-	if (nsrcs)
+	if (nsrcs) {
 		memset(tw_by_src, 0, sizeof(tw_by_src));
+		memset(views, 0, sizeof(views));
+	}
 }
 
 const struct tw_policy tw_policy_sources = {

@@ -228,6 +228,27 @@ int tw_cookie_first(uint64_t cookie)
 	return 1;
 }
 
+_Atomic uint32_t *tw_spread_cursor(unsigned lo, unsigned hi)
+{
+	uint32_t range = (uint32_t)hi << 16 | lo;
+
+	if (!tw_ledger || range == 0)
+		return NULL;
+	for (unsigned i = 0; i < TW_SPREADS; i++) {
+		struct tw_spread_cursor *c = &tw_ledger->spread[i];
+		uint32_t seen = atomic_load(&c->range), none = 0;
+
+		if (seen == range)
+			return &c->next;
+		/* Claimed by one compare-and-swap: a process that loses the race
+		 * finds the winner's range at once. */
+		if (seen == 0 && (atomic_compare_exchange_strong(&c->range, &none, range) ||
+		                  none == range))
+			return &c->next;
+	}
+	return NULL;
+}
+
 int tw_slot_index(const struct tw_slot *s)
 {
 	return s && tw_ledger ? (int)(s - tw_ledger->slots) : -1;

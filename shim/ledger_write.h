@@ -11,6 +11,10 @@
 /* NULL when the ledger is off (TWSHIM_SHM=off) or could not be opened. */
 extern struct tw_ledger *tw_ledger;
 
+/* The cursor that every process spreading over ports lo-hi shares (the
+ * ledger's spread table); NULL without a ledger or when the table is full. */
+_Atomic uint32_t *tw_spread_cursor(unsigned lo, unsigned hi);
+
 /* Maps (creating if needed) the segment. Returns 0, or -1 with one line in
  * err naming the segment and what is wrong with it. */
 int tw_ledger_open(const char *name, char *err, size_t errlen);

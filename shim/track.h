@@ -61,6 +61,11 @@ enum tw_close_class tw_classify(int tcp_state, unsigned flags, int unread);
 int tw_diag_lookup(uint8_t family, const struct tw_addr *local, const struct tw_addr *remote,
                    int *state, uint64_t *inode);
 
+/* The kernel's sockets toward dest (every state, every process) by local
+ * address: counts[i] for srcs[i], n of them. 0, or -1 if it cannot say. */
+int tw_diag_count_by_source(const struct tw_addr *dest, const struct tw_addr *srcs, int n,
+                            uint32_t *counts);
+
 /* After a close of a socket others may hold: 1 if an fd somewhere still
  * holds it, 0 if not (orphaned, TIME_WAIT or gone), -1 if unknown. */
 int tw_diag_still_open(uint8_t family, const struct tw_addr *local,

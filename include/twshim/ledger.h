@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #define TW_LEDGER_MAGIC   UINT64_C(0x31305244474c5754) /* "TWLGDR01" */
-#define TW_LEDGER_VERSION 2u
+#define TW_LEDGER_VERSION 3u
 
 #define TW_SLOTS          256u /* process slots, aggregates included */
 #define TW_AGG_SLOTS      32u  /* the last TW_AGG_SLOTS slots: per-command aggregates */
@@ -28,6 +28,7 @@
 #define TW_COMM_LEN       16u  /* like the kernel's TASK_COMM_LEN */
 #define TW_HIST_BUCKETS   24u
 #define TW_COOKIES        1024u /* recently counted shared sockets (SO_COOKIE) */
+#define TW_SPREADS        16u   /* port ranges whose spread cursor processes share */
 
 /*
  * The TIME_WAIT estimate of a process is the number of active closes in the
@@ -199,6 +200,15 @@ struct tw_ledger {
 	 * (it was over before: reset, or FIN both ways), its SO_COOKIE here
 	 * makes sure only one close counts it. A small hash, overwritten. */
 	_Atomic uint64_t counted_cookies[TW_COOKIES];
+	/* TWSHIM_SPREAD=reuse: the next port of each range, shared by every
+	 * process that spreads over it, so that processes started together
+	 * (a shell loop, parallel workers) do not all begin at the same port
+	 * and collide. range is hi << 16 | lo, 0 while the entry is free;
+	 * next only ever grows (taken modulo the range's size). */
+	struct tw_spread_cursor {
+		_Atomic uint32_t range;
+		_Atomic uint32_t next;
+	} spread[TW_SPREADS];
 };
 
 /* Monotonic milliseconds to a window quantum. */

@@ -42,3 +42,24 @@ outside=$(in_client ss -Htan state time-wait '( dport = :8082 and sport > :40049
 expect "the other program's TIME_WAIT, all outside 40000-40049" "$outside" -eq 100
 stat_json
 expect "source_ports actions" "$(statq policy_actions.source_ports --comm legacy_client)" -eq 100
+
+# One-shot processes (issue 11, item 7): 250 runs of curl, each a process
+# of its own, with two source addresses through 200 ports. Each process
+# asks the kernel which address holds fewer ports toward the destination
+# (every process's connections and TIME_WAIT entries), so the loop spreads
+# as one long-lived process would. Regression: each process chose from its
+# own empty memory, always the first address: 200 ok, 50 EADDRNOTAVAIL.
+export TWSHIM_SHM=$LEDGER-oneshot
+in_client sh -c 'echo "40000 40199" > /proc/sys/net/ipv4/ip_local_port_range'
+start_server in_server "$EX/ka_server" -l 10.77.0.1 -p 8083
+failed=0
+for _ in $(seq 250); do
+	in_client "$TW" run --source-addrs 10.77.0.2-10.77.0.3 -- "$GET" 10.77.0.1 8083 \
+		> /dev/null 2>> "$TMP/oneshot.err" || failed=$((failed + 1))
+done
+note "250 one-shot runs, two source addresses: $failed failed"
+expect "one-shot runs that failed" "$failed" -eq 0
+for i in 2 3; do
+	n=$(in_client ss -Htan state time-wait "( src 10.77.0.$i and dport = :8083 )" | wc -l)
+	expect "TIME_WAIT from 10.77.0.$i (125 each, give or take)" "$n" -ge 100
+done

@@ -65,3 +65,29 @@ grep -q 'ok=20 failed=0' "$TMP/linger.out" ||
 stat_json
 expect "EADDRNOTAVAIL attempts waited out (counted)" \
 	"$(statq connect_errors.EADDRNOTAVAIL --comm legacy_client)" -ge 1
+
+# Four loops of one-shot curl runs in parallel on one 50-port range
+# (issue 11, item 7): every process takes the next port from one cursor
+# in the ledger that they all share. Regression: each process began at the
+# range's first port, so processes started together collided on it (16 of
+# 100 failed with EADDRNOTAVAIL).
+export TWSHIM_SHM=$LEDGER-parallel
+loop() { # OUT: 25 runs; the number that failed goes to OUT
+	local f=0
+	for _ in $(seq 25); do
+		"$TW" run --source-ports 50020-50069 --spread reuse -- "$GET" 127.0.0.1 8080 \
+			> /dev/null 2>> "$TMP/parallel.err" || f=$((f + 1))
+	done
+	echo $f > "$1"
+}
+pids=()
+for i in 1 2 3 4; do
+	loop "$TMP/p$i" &
+	pids+=($!)
+done
+wait "${pids[@]}"
+failed=$(( $(cat "$TMP/p1") + $(cat "$TMP/p2") + $(cat "$TMP/p3") + $(cat "$TMP/p4") ))
+note "4 parallel loops of 25 one-shot runs, 50 ports: $failed failed"
+expect "parallel one-shot runs that failed" "$failed" -eq 0
+stat_json
+expect "spread binds, all processes" "$(statq policy_actions.spread --comm $GET_COMM)" -eq 100

@@ -10,7 +10,7 @@
 
 Test(layout, version_2_sizes)
 {
-	cr_expect_eq(TW_LEDGER_VERSION, 2);
+	cr_expect_eq(TW_LEDGER_VERSION, 3);
 	cr_expect_eq(sizeof(struct tw_counters), 1672);
 	cr_expect_eq(sizeof(struct tw_dest), 1744);
 	cr_expect_eq(sizeof(struct tw_slot), 29648);
@@ -40,6 +40,8 @@ Test(layout, version_2_offsets)
 	cr_expect_eq(offsetof(struct tw_ledger_header, slot_claims), 64);
 	cr_expect_eq(offsetof(struct tw_ledger, slots), 128);
 	cr_expect_eq(offsetof(struct tw_ledger, counted_cookies), 128 + 256 * 29648);
+	cr_expect_eq(offsetof(struct tw_ledger, spread), 128 + 256 * 29648 + 1024 * 8);
+	cr_expect_eq(sizeof(struct tw_spread_cursor), 8);
 }
 
 Test(layout, constants_agree)
