@@ -130,6 +130,12 @@ Test(e2e, cli_as_an_ordinary_user, .timeout = 90)
 	tw_scenario_root("unprivileged", 80, NULL);
 }
 
+/* Issue 12: the plain build loads on any glibc since 2.17. */
+Test(e2e, library_needs_nothing_above_glibc_2_17, .timeout = 30)
+{
+	tw_scenario("glibc_baseline", 20, NULL);
+}
+
 Test(e2e, bench_runs_every_mode_and_cleans_up, .timeout = 90)
 {
 	tw_scenario("bench", 80, NULL);
