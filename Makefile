@@ -193,5 +193,7 @@ install: $(LIB) $(CLI)
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# Only where the objects are: $(BUILD)/rootfs (tests/e2e/rootfs_bullseye.sh)
+# holds a Debian system, with directories such as etc/rc2.d.
+-include $(shell find $(BUILD)/pic $(BUILD)/obj $(BUILD)/tobj -type f -name '*.d' 2>/dev/null)
 .SECONDARY:
