@@ -67,6 +67,14 @@ PROG_SRC     := $(sort $(wildcard tests/progs/*.c))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 SHIM_PIC_OBJ  = $(patsubst %.c,$(BUILD)/pic/%.o,$(SHIM_SRC))
+# Every shim and policy source, in the library and in the test runner,
+# starts with shim/compat.h: the glibc baseline (2.17) held in one place.
+$(SHIM_PIC_OBJ) $(patsubst %.c,$(BUILD)/tobj/%.o,$(SHIM_CORE)): COMPAT = -include shim/compat.h
+# What compat.h pins to GLIBC_2.2.5 lives in these before glibc 2.34, in
+# libc.so.6 after (where these are stubs, and -ldl would find an empty
+# libdl.a): by run-time name, kept even by a linker that drops unused ones.
+SHIM_LIBS = -Wl,--push-state,--no-as-needed -l:libdl.so.2 -l:libpthread.so.0 -l:librt.so.1 \
+	-Wl,--pop-state
 
 LIB      = $(BUILD)/libtwshim.so
 CLI      = $(BUILD)/twshim
@@ -88,12 +96,12 @@ all: $(LIB) $(CLI) $(EXAMPLES) $(BENCHES) $(FLOOR) $(NAIVE)
 $(BUILD)/pic/%.o: %.c Makefile
 	$(call msg,CC,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CPPFLAGS) -Ishim -Ipolicies $(ALLCFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) -Ishim -Ipolicies $(COMPAT) $(ALLCFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c -o $@ $<
 
 $(BUILD)/tobj/%.o: %.c Makefile
 	$(call msg,CC,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CPPFLAGS) -Ishim -Ipolicies -Icli -std=gnu11 $(WARN) $(CFLAGS) $(TEST_SANFLAGS) -MMD -MP -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) -Ishim -Ipolicies -Icli $(COMPAT) -std=gnu11 $(WARN) $(CFLAGS) $(TEST_SANFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/obj/%.o: %.c Makefile
 	$(call msg,CC,$@)
@@ -104,7 +112,7 @@ $(LIB): $(SHIM_PIC_OBJ) shim/libtwshim.map
 	$(call msg,LD,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALLCFLAGS) -shared -Wl,--version-script=shim/libtwshim.map \
-		-Wl,-z,defs -Wl,-z,now -o $@ $(SHIM_PIC_OBJ) -ldl -lpthread
+		-Wl,-z,defs -Wl,-z,now -o $@ $(SHIM_PIC_OBJ) $(SHIM_LIBS)
 
 $(BUILD)/obj/cli/top_screen.o: CPPFLAGS += $(NCURSES_CFLAGS)
 
@@ -197,5 +205,7 @@ install: $(LIB) $(CLI)
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# Only where the objects are: $(BUILD)/rootfs (tests/e2e/rootfs_bullseye.sh)
+# holds a Debian system, with directories such as etc/rc2.d.
+-include $(shell find $(BUILD)/pic $(BUILD)/obj $(BUILD)/tobj -type f -name '*.d' 2>/dev/null)
 .SECONDARY:

@@ -102,7 +102,7 @@ int tw_ledger_open(const char *name, char *err, size_t errlen)
 		snprintf(err, errlen, "ledger %s: cannot open it: %s", name, strerror(errno));
 		goto done;
 	}
-	if (fstat(fd, &st) < 0) {
+	if (tw_fstat(fd, &st) < 0) {
 		snprintf(err, errlen, "ledger %s: fstat: %s", name, strerror(errno));
 		goto done;
 	}
@@ -119,7 +119,7 @@ int tw_ledger_open(const char *name, char *err, size_t errlen)
 	for (int i = 0; !created && (size_t)st.st_size < size && i < 100; i++) {
 		struct timespec ms = { 0, 1000000 };
 		nanosleep(&ms, NULL);
-		if (fstat(fd, &st) < 0)
+		if (tw_fstat(fd, &st) < 0)
 			break;
 	}
 	if ((size_t)st.st_size != size) {

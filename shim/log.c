@@ -42,7 +42,7 @@ static struct {
 static void note(int accept_socket)
 {
 	struct stat st;
-	int ok = fstat(STDERR_FILENO, &st) == 0 && (accept_socket || !S_ISSOCK(st.st_mode));
+	int ok = tw_fstat(STDERR_FILENO, &st) == 0 && (accept_socket || !S_ISSOCK(st.st_mode));
 
 	if (ok) {
 		atomic_store_explicit(&err_file.dev, st.st_dev, memory_order_relaxed);
@@ -74,7 +74,7 @@ static int stderr_is_ours(void)
 		tw_log_note_stderr();
 		state = atomic_load_explicit(&err_file.state, memory_order_acquire);
 	}
-	return state == 1 && fstat(STDERR_FILENO, &st) == 0 &&
+	return state == 1 && tw_fstat(STDERR_FILENO, &st) == 0 &&
 	       st.st_dev == atomic_load_explicit(&err_file.dev, memory_order_relaxed) &&
 	       st.st_ino == atomic_load_explicit(&err_file.ino, memory_order_relaxed);
 }

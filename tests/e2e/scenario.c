@@ -3,7 +3,8 @@
  * namespaces (unshare -rn -p -f -m --mount-proc --kill-child): the
  * processes, veth pairs and namespaces it makes die with it, even when it
  * is killed at its time limit. The few that need real root (a second user,
- * setuid files) get the same without the user namespace. LD_PRELOAD is set by the scenario only in
+ * setuid files) get the same without the user namespace; one that fetches
+ * (debootstrap) also keeps the host's network. LD_PRELOAD is set by the scenario only in
  * the environment of the programs it runs under the shim, never here.
  */
 #include "scenario.h"
@@ -58,11 +59,12 @@ static const char *slurp(const char *path)
 	return buf;
 }
 
-static void run(const char *name, int timeout_s, const char *const *env, int userns)
+static void run(const char *name, int timeout_s, const char *const *env, int userns, int host_net)
 {
 	const char *src = getenv("TWSHIM_SRC"), *build = getenv("TWSHIM_BUILD");
 	char script[512], shm[128], out[] = "/tmp/twshim-e2e-XXXXXX", secs[16];
-	int fd, status;
+	const char *argv[16];
+	int fd, status, n = 0;
 	pid_t pid;
 	const char *text;
 
@@ -81,8 +83,24 @@ static void run(const char *name, int timeout_s, const char *const *env, int use
 		setenv("TWSHIM_SHM", shm, 1);
 		for (; env && *env; env++)
 			putenv((char *)*env);
-		execlp("timeout", "timeout", "-k", "5", secs, "unshare", userns ? "-rn" : "-n", "-p",
-		       "-f", "-m", "--mount-proc", "--kill-child", "bash", script, (char *)NULL);
+		argv[n++] = "timeout";
+		argv[n++] = "-k";
+		argv[n++] = "5";
+		argv[n++] = secs;
+		argv[n++] = "unshare";
+		if (userns)
+			argv[n++] = "-r";
+		if (!host_net)
+			argv[n++] = "-n";
+		argv[n++] = "-p";
+		argv[n++] = "-f";
+		argv[n++] = "-m";
+		argv[n++] = "--mount-proc";
+		argv[n++] = "--kill-child";
+		argv[n++] = "bash";
+		argv[n++] = script;
+		argv[n] = NULL;
+		execvp(argv[0], (char *const *)argv);
 		_exit(127);
 	}
 	close(fd);
@@ -98,12 +116,19 @@ static void run(const char *name, int timeout_s, const char *const *env, int use
 
 void tw_scenario(const char *name, int timeout_s, const char *const *env)
 {
-	run(name, timeout_s, env, 1);
+	run(name, timeout_s, env, 1, 0);
 }
 
 void tw_scenario_root(const char *name, int timeout_s, const char *const *env)
 {
 	if (geteuid() != 0)
 		cr_skip_test("scenario %s needs real root (CI runs as root): skipped", name);
-	run(name, timeout_s, env, 0);
+	run(name, timeout_s, env, 0, 0);
+}
+
+void tw_scenario_root_online(const char *name, int timeout_s, const char *const *env)
+{
+	if (geteuid() != 0)
+		cr_skip_test("scenario %s needs real root (CI runs as root): skipped", name);
+	run(name, timeout_s, env, 0, 1);
 }

@@ -11,4 +11,8 @@ void tw_scenario(const char *name, int timeout_s, const char *const *env);
  * namespaces still private); skipped, saying so, when not run as root. */
 void tw_scenario_root(const char *name, int timeout_s, const char *const *env);
 
+/* The same in the host's network namespace, for a script that fetches
+ * (debootstrap from Debian's mirror) and checks nothing on the network. */
+void tw_scenario_root_online(const char *name, int timeout_s, const char *const *env);
+
 #endif

@@ -135,6 +135,21 @@ Test(e2e, cli_as_an_ordinary_user, .timeout = 90)
 	tw_scenario_root("unprivileged", 80, NULL);
 }
 
+/* Issue 12: the plain build loads on any glibc since 2.17. */
+Test(e2e, library_needs_nothing_above_glibc_2_17, .timeout = 30)
+{
+	tw_scenario("glibc_baseline", 20, NULL);
+}
+
+/* Issue 12 in Debian 11 (glibc 2.31): its own curl and python3 under the
+ * shim. Its root file system is made once, from Debian's mirror, and cached
+ * in the build directory (a few minutes the first time, then seconds). */
+Test(e2e, old_userland_glibc_2_31_programs_counted, .timeout = 720)
+{
+	tw_scenario_root_online("rootfs_bullseye", 600, NULL);
+	tw_scenario_root("old_userland", 90, NULL);
+}
+
 Test(e2e, bench_runs_every_mode_and_cleans_up, .timeout = 90)
 {
 	tw_scenario("bench", 80, NULL);
