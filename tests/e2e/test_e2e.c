@@ -110,6 +110,11 @@ Test(e2e, doctor_names_the_exhausted_destination, .timeout = 90)
 	tw_scenario("doctor", 80, NULL);
 }
 
+Test(e2e, doctor_names_a_wildcard_listener, .timeout = 90)
+{
+	tw_scenario("doctor_wildcard", 80, NULL);
+}
+
 Test(e2e, vanished_process_leaves_its_open_connections_named, .timeout = 90)
 {
 	tw_scenario("vanished", 80, NULL);
