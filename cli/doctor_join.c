@@ -1,8 +1,9 @@
 /*
  * twshim doctor's join: every ledger it can read, matched with the kernel's
- * TIME_WAIT on the destination ip:port. The ledger keys by destination
- * only (not by source address, not by network namespace), so the join is
- * per destination over all sources.
+ * TIME_WAIT on the destination ip:port (a wildcard listener's on its port:
+ * wildcard_covers). The ledger keys by destination only (not by source
+ * address, not by network namespace), so the join is per destination over
+ * all sources.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -153,6 +154,34 @@ static int by_cmd_tw(const void *a, const void *b)
 	return strcmp(x->comm, y->comm);
 }
 
+/*
+ * A service listening on the wildcard address (0.0.0.0, ::) has what it
+ * accepted counted under that address in the ledger, while each of the
+ * kernel's TIME_WAIT entries carries the local address its client reached
+ * (10.88.0.1:8080): such a ledger row stands for every incoming entry on
+ * its port. An IPv6 wildcard listener also accepts IPv4 clients, whose
+ * entries the kernel view keys as IPv4 (unmapped, like the ledger); that
+ * it was IPV6_V6ONLY instead is not in the ledger, and not assumed.
+ */
+static int wildcard_covers(const struct tw_snap_dest *ld, int incoming, uint8_t family,
+                           uint16_t port)
+{
+	static const uint8_t any[16];
+
+	return incoming && ld->kind == TW_DEST_IN && ld->port == port &&
+	       (ld->family == 6 || (ld->family == 4 && family == 4)) &&
+	       memcmp(ld->ip, any, ld->family == 4 ? 4 : 16) == 0;
+}
+
+/* Whether the ledger's row ld counts x's connections. */
+static int ledger_row_of(const struct tw_snap_dest *ld, const struct dr_dest *x)
+{
+	if (ld->kind == (x->incoming ? TW_DEST_IN : TW_DEST_OUT) &&
+	    strcmp(ld->addr, x->endpoint) == 0)
+		return 1;
+	return wildcard_covers(ld, x->incoming, x->family, x->port);
+}
+
 /* A ledger process's row for this destination, if it has one. */
 static void attribute(struct dr_dest *x, const struct tw_snapshot *s, const struct tw_snap_proc *p,
                       int64_t now_ms)
@@ -160,8 +189,7 @@ static void attribute(struct dr_dest *x, const struct tw_snapshot *s, const stru
 	for (int i = 0; i < p->ndests; i++) {
 		const struct tw_snap_dest *ld = &p->dests[i];
 		struct dr_proc r;
-		if (ld->kind != (x->incoming ? TW_DEST_IN : TW_DEST_OUT) ||
-		    strcmp(ld->addr, x->endpoint) != 0)
+		if (!ledger_row_of(ld, x))
 			continue;
 		memset(&r, 0, sizeof(r));
 		r.pid = p->pid;
@@ -201,6 +229,23 @@ static int proc_selected(const struct doctor *d, const struct tw_snap_proc *p)
 	return !d->pid || (p->pid == d->pid && !p->aggregate);
 }
 
+/* A wildcard listener's row becomes the kernel's incoming groups on its
+ * port (rows of their own, for --pid): not one "0.0.0.0:8080" row with no
+ * TIME_WAIT beside them. Returns how many groups it covers. */
+static int wildcard_groups(struct doctor *d, const struct tw_snap_dest *ld)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < d->kv.ngroups; i++) {
+		const struct tw_tw_group *g = &d->kv.groups[i];
+		if (wildcard_covers(ld, g->incoming, g->family, g->port)) {
+			dest_for(d, g, 1);
+			n++;
+		}
+	}
+	return n;
+}
+
 /* Destinations a ledger knows of with pressure but the kernel shows none
  * (exhaustion past, or another namespace): still worth naming. */
 static void ledger_only(struct doctor *d, const struct tw_snap_proc *p)
@@ -209,6 +254,8 @@ static void ledger_only(struct doctor *d, const struct tw_snap_proc *p)
 		const struct tw_snap_dest *ld = &p->dests[i];
 		struct tw_tw_group g;
 		if (ld->kind == TW_DEST_REST || (!ld->c.time_wait && !ld->c.connect_errors_total))
+			continue;
+		if (wildcard_groups(d, ld))
 			continue;
 		memset(&g, 0, sizeof(g));
 		g.incoming = ld->kind == TW_DEST_IN;

@@ -12,6 +12,10 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "run_elf.h"
+
+/* twshim run's own statuses, as a shell gives them. */
+enum { RUN_CANNOT_RUN = 126, RUN_NOT_FOUND = 127 };
 
 static const char run_usage[] =
 	"Usage: twshim run [OPTIONS] [--] COMMAND [ARGS...]\n"
@@ -60,11 +64,18 @@ static const char run_usage[] =
 	"                                                  (TWSHIM_STRICT)\n"
 	"  -h, --help         this text\n"
 	"\n"
-	"The shim cannot reach statically linked programs, nor setuid/setcap ones\n"
-	"(the loader ignores LD_PRELOAD for them): run warns when COMMAND is one.\n"
+	"First, run reads the ELF headers of COMMAND (for a script, of its #!\n"
+	"interpreter). It warns, and runs COMMAND, where twshim will see none of\n"
+	"its connections: statically linked, setuid/setgid or setcap programs (the\n"
+	"loader ignores LD_PRELOAD for them), and Go programs (the Go runtime makes\n"
+	"its own system calls: the shim is loaded but counts nothing). It refuses,\n"
+	"exit 126, where libtwshim.so cannot be loaded at all: a 32-bit program,\n"
+	"one for another machine, or one linked against another C library than\n"
+	"glibc (musl).\n"
 	"\n"
-	"Exit status: COMMAND's own; 126 COMMAND cannot be run; 127 not found;\n"
-	"2 usage error; 1 libtwshim.so not found.\n"
+	"Exit status: COMMAND's own; 126 COMMAND cannot be run, or libtwshim.so\n"
+	"cannot be loaded into it; 127 not found; 2 usage error; 1 libtwshim.so\n"
+	"not found.\n"
 	"\n"
 	"Example:\n"
 	"  twshim run -- curl -s http://127.0.0.1:8080/ && twshim stat\n";
@@ -121,47 +132,157 @@ static const char *which(const char *cmd, char *out, size_t len)
 	return NULL;
 }
 
-/* Warns, without stopping, when the loader will not preload into COMMAND. */
-static void check_reachable(const char *cmd)
+static int elf_of(const char *path, struct tw_elf *e)
 {
-	char buf[PATH_MAX];
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = tw_elf_read(fd, e);
+	close(fd);
+	return rc;
+}
+
+/* A script's interpreter ("#!/usr/bin/python3 -u" -> /usr/bin/python3):
+ * the program the loader really starts. NULL when path is no script. */
+static const char *shebang(const char *path, char *out, size_t len)
+{
+	char line[256];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : pread(fd, line, sizeof(line) - 1, 0);
+	size_t skip, w;
+
+	if (fd >= 0)
+		close(fd);
+	if (n < 2 || line[0] != '#' || line[1] != '!')
+		return NULL;
+	line[n] = '\0';
+	skip = 2 + strspn(line + 2, " \t");
+	w = strcspn(line + skip, " \t\r\n");
+	if (!w || w >= len)
+		return NULL;
+	snprintf(out, len, "%.*s", (int)w, line + skip);
+	return out;
+}
+
+static const char *bits(uint8_t elfclass)
+{
+	return elfclass == ELFCLASS32   ? "32-bit"
+	       : elfclass == ELFCLASS64 ? "64-bit"
+	                                : "unknown-class";
+}
+
+static const char *byte_order(uint8_t data)
+{
+	return data == ELFDATA2MSB   ? "big-endian"
+	       : data == ELFDATA2LSB ? "little-endian"
+	                             : "unknown-byte-order";
+}
+
+static const char *base(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+/*
+ * Whether the loader can put the library into the program p at all: the
+ * same class, byte order and machine, and glibc's loader (loader, its
+ * path). Where not, the loader either stops the program before main()
+ * (musl's cannot resolve glibc's symbols) or skips the library with a line
+ * of its own (wrong ELF class), and the program runs unseen: better not to
+ * run it. Returns 0, or -1 after one line naming who and why. A statically
+ * linked program loads nothing, whatever its machine: it runs, with a
+ * warning (unseen_warning).
+ */
+static int loadable(const char *who, const struct tw_elf *p, const struct tw_elf *lib,
+                    const char *loader)
+{
+	char pm[32], lm[32];
+
+	if (p->parsed && !p->has_interp)
+		return 0;
+	tw_elf_machine(p, pm, sizeof(pm));
+	tw_elf_machine(lib, lm, sizeof(lm));
+	if (p->elfclass != lib->elfclass)
+		tw_cli_error(
+		    "run: %s is a %s program; libtwshim.so is %s %s: it cannot be preloaded "
+		    "there",
+		    who, bits(p->elfclass), bits(lib->elfclass), lm);
+	else if (p->data != lib->data)
+		tw_cli_error(
+		    "run: %s is a %s program; libtwshim.so is %s %s: it cannot be preloaded "
+		    "there",
+		    who, byte_order(p->data), byte_order(lib->data), lm);
+	else if (p->machine != lib->machine)
+		tw_cli_error("run: %s is a program for %s; libtwshim.so is for %s: it cannot be "
+		             "preloaded there",
+		             who, pm, lm);
+	else if (p->interp[0] && *loader && strcmp(base(p->interp), base(loader)) != 0)
+		tw_cli_error("run: %s is linked against another C library (its loader is %s, not "
+		             "glibc's %s); libtwshim.so needs glibc: it cannot be preloaded there",
+		             who, p->interp, base(loader));
+	else
+		return 0;
+	return -1;
+}
+
+/* Programs the shim is loaded into, or not, but where it sees nothing. */
+static void unseen_warning(const char *who, const struct tw_elf *p)
+{
+	if (p->parsed && !p->has_interp)
+		tw_cli_error(
+		    "run: warning: %s is statically linked%s: nothing can be preloaded into "
+		    "it, twshim will see none of its connections",
+		    who, p->go ? " (a Go program)" : "");
+	else if (p->go)
+		tw_cli_error(
+		    "run: warning: %s is a Go program: the Go runtime makes its own system "
+		    "calls, so twshim will not see the connections it makes (libtwshim.so "
+		    "stays loaded but counts nothing; C code calling libc through cgo is "
+		    "seen)",
+		    who);
+}
+
+/* Warns when the loader will not preload into COMMAND, or the shim will
+ * see nothing there; returns -1, having said why, when the library cannot
+ * be loaded into it at all (COMMAND is then not run). */
+static int check_reachable(const char *cmd, const char *lib_path)
+{
+	char buf[PATH_MAX], interp[PATH_MAX], who[2 * PATH_MAX + 32];
 	const char *path = which(cmd, buf, sizeof(buf));
-	Elf64_Ehdr eh;
+	struct tw_elf prog, lib, self;
 	struct stat st;
-	int fd, interp = 0;
 
 	if (!path || stat(path, &st) < 0)
-		return;
+		return 0;
 	if (st.st_mode & (S_ISUID | S_ISGID)) {
 		tw_cli_error("run: warning: %s is set%cid: the loader ignores LD_PRELOAD for it, "
 		             "twshim will see none of its connections", path,
 		             st.st_mode & S_ISUID ? 'u' : 'g');
-		return;
+		return 0;
 	}
 	if (getxattr(path, "security.capability", NULL, 0) > 0) {
 		tw_cli_error("run: warning: %s has file capabilities: the loader runs it in "
 		             "secure mode and twshim stays inert in it", path);
-		return;
+		return 0;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	if (pread(fd, &eh, sizeof(eh), 0) == (ssize_t)sizeof(eh) &&
-	    memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 && eh.e_ident[EI_CLASS] == ELFCLASS64 &&
-	    eh.e_phentsize == sizeof(Elf64_Phdr) && eh.e_phnum < 256) {
-		for (unsigned i = 0; i < eh.e_phnum; i++) {
-			Elf64_Phdr ph;
-			if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) !=
-			    (ssize_t)sizeof(ph))
-				break;
-			interp |= ph.p_type == PT_INTERP;
-		}
-		if (!interp)
-			tw_cli_error("run: warning: %s is statically linked: nothing can be "
-			             "preloaded into it, twshim will see none of its connections",
-			             path);
+	snprintf(who, sizeof(who), "%s", path);
+	/* A script: its interpreter, one level (a script run by a script is
+	 * left alone, as is anything else that is no ELF file). */
+	if (elf_of(path, &prog) < 0) {
+		if (!shebang(path, interp, sizeof(interp)) || elf_of(interp, &prog) < 0)
+			return 0;
+		snprintf(who, sizeof(who), "%s, the interpreter of %s,", interp, path);
 	}
-	close(fd);
+	/* glibc's loader is the one this command, built with the library, names. */
+	if (elf_of("/proc/self/exe", &self) < 0)
+		self.interp[0] = '\0';
+	if (elf_of(lib_path, &lib) == 0 && loadable(who, &prog, &lib, self.interp) < 0)
+		return -1;
+	unseen_warning(who, &prog);
+	return 0;
 }
 
 /* Sanitizer runtimes must stay first in LD_PRELOAD; otherwise we go first,
@@ -250,9 +371,10 @@ int tw_cmd_run(int argc, char **argv)
 		tw_cli_error("run: cannot set LD_PRELOAD: %s", strerror(errno));
 		return TW_EXIT_FAIL;
 	}
-	check_reachable(argv[optind]);
+	if (check_reachable(argv[optind], libpath) < 0)
+		return RUN_CANNOT_RUN;
 	execvp(argv[optind], &argv[optind]);
 	c = errno;
 	tw_cli_error("run: cannot run '%s': %s", argv[optind], strerror(c));
-	return c == ENOENT ? 127 : 126;
+	return c == ENOENT ? RUN_NOT_FOUND : RUN_CANNOT_RUN;
 }

@@ -25,6 +25,9 @@ static const char stat_usage[] =
 	"  ACTIVE     closes where this side sent the first FIN (TIME_WAIT here);\n"
 	"  PASSIVE    the peer closed first (TIME_WAIT on the peer);\n"
 	"  RESET      closed with RST (SO_LINGER 0, unread data): no TIME_WAIT.\n"
+	"  OTHER      closes not classified as any of those: a connect that never\n"
+	"             completed, a connection already reset, a socket closed\n"
+	"             behind the shim's back; whether they left TIME_WAIT is unknown.\n"
 	"  CONNECT    p50 time spent in connect(); it rises from microseconds to\n"
 	"             milliseconds as a destination's ports fill.\n"
 	"  OPEN       connections open now; \"(3)\" for a vanished process: open when\n"
@@ -240,21 +243,21 @@ static void row(const char *pid, const char *name, const char *state,
 		snprintf(open, sizeof(open), "(%lld)", (long long)c->open_at_exit);
 	else
 		snprintf(open, sizeof(open), "%lld", (long long)c->open_now);
-	printf("%-8s %-22s %-9s %8llu %7llu %8llu %8llu %8llu %6llu %5s %9llu %10s  %s\n", pid,
-	       name, state, (unsigned long long)c->connects,
+	printf("%-8s %-22s %-9s %8llu %7llu %8llu %8llu %8llu %6llu %6llu %5s %9llu %10s  %s\n",
+	       pid, name, state, (unsigned long long)c->connects,
 	       (unsigned long long)c->connect_errors_total, (unsigned long long)c->accepts,
 	       (unsigned long long)c->active_closes, (unsigned long long)c->passive_closes,
-	       (unsigned long long)c->reset_closes, open, (unsigned long long)c->time_wait, lat,
-	       errs);
+	       (unsigned long long)c->reset_closes, (unsigned long long)c->other_closes, open,
+	       (unsigned long long)c->time_wait, lat, errs);
 }
 
 static void print_text(const struct tw_snapshot *s, const struct stat_opts *o)
 {
 	int shown = 0, left_open = 0, hidden_vanished = 0;
 
-	printf("%-8s %-22s %-9s %8s %7s %8s %8s %8s %6s %5s %9s %10s  %s\n", "PID", "COMMAND",
-	       "STATE", "CONNECTS", "ERRORS", "ACCEPTS", "ACTIVE", "PASSIVE", "RESET", "OPEN",
-	       "TIME_WAIT", "CONNECT", "ERRORS BY ERRNO, POLICY ACTIONS");
+	printf("%-8s %-22s %-9s %8s %7s %8s %8s %8s %6s %6s %5s %9s %10s  %s\n", "PID",
+	       "COMMAND", "STATE", "CONNECTS", "ERRORS", "ACCEPTS", "ACTIVE", "PASSIVE", "RESET",
+	       "OTHER", "OPEN", "TIME_WAIT", "CONNECT", "ERRORS BY ERRNO, POLICY ACTIONS");
 	for (int i = 0; i < s->nprocs; i++) {
 		const struct tw_snap_proc *p = &s->procs[i];
 		char pid[16], name[40];

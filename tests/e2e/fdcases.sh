@@ -11,6 +11,19 @@ BASE=$TWSHIM_SHM
 # TIME_WAIT on the client's side only (the servers' are on 8080, 8081).
 client_tw() { ss -Htan state time-wait '( sport != :8080 and sport != :8081 )' | wc -l; }
 
+# text_other COMM [ADDR]: the OTHER column of `twshim stat`'s text table,
+# summed over COMM's process rows, or with ADDR over their "-> ADDR"
+# destination rows (the column found by its header; a destination row has
+# no STATE field). Empty when the table has no OTHER column.
+text_other() {
+	"$TW" stat --all | awk -v comm="$1" -v addr="${2:-}" '
+		NR == 1 { for (i = 1; i <= NF; i++) if ($i == "OTHER") col = i; next }
+		!col { exit }
+		$1 ~ /^[0-9]/ { mine = $2 == comm; if (mine && addr == "") sum += $col; next }
+		mine && addr != "" && $1 == "->" && $2 == addr { sum += $(col - 1) }
+		END { if (col) print sum + 0 }'
+}
+
 # run_case CASE CONNECTS ACTIVE RESET OTHER PROCS
 run_case() {
 	local case=$1 tw0 tw1 want
@@ -32,6 +45,12 @@ run_case() {
 	expect "$case active_closes" "$(statq active_closes --comm fdcases)" -eq "$3"
 	expect "$case reset_closes" "$(statq reset_closes --comm fdcases)" -eq "$4"
 	expect "$case other_closes" "$(statq other_closes --comm fdcases)" -eq "$5"
+	# The text table shows them too (without its OTHER column, a process
+	# whose closes were all unclassified looked clean there).
+	expect "$case OTHER in stat's table" "$(text_other fdcases)" -eq "$5"
+	expect "$case OTHER of -> 127.0.0.1:8080 in stat's table" \
+		"$(text_other fdcases 127.0.0.1:8080)" -eq \
+		"$(statq other_closes --comm fdcases --dest 127.0.0.1:8080 --direction out)"
 	expect "$case processes" "$(statq procs --comm fdcases)" -eq "$6"
 	expect "$case open" "$(statq open --comm fdcases)" -eq 0
 	# Each active close is one TIME_WAIT in the kernel; the fclose'd one

@@ -48,6 +48,11 @@ Test(e2e, cli_exit_codes_help_and_warnings, .timeout = 90)
 	tw_scenario("cli", 80, NULL);
 }
 
+Test(e2e, run_warns_for_go_refuses_what_cannot_load, .timeout = 90)
+{
+	tw_scenario("run_checks", 80, NULL);
+}
+
 Test(e2e, prometheus_textfile_served_by_node_exporter, .timeout = 90)
 {
 	tw_scenario("prometheus", 80, NULL);
@@ -113,6 +118,11 @@ Test(e2e, forking_server_children_end_connections, .timeout = 90)
 Test(e2e, doctor_names_the_exhausted_destination, .timeout = 90)
 {
 	tw_scenario("doctor", 80, NULL);
+}
+
+Test(e2e, doctor_names_a_wildcard_listener, .timeout = 90)
+{
+	tw_scenario("doctor_wildcard", 80, NULL);
 }
 
 Test(e2e, vanished_process_leaves_its_open_connections_named, .timeout = 90)
