@@ -107,9 +107,11 @@ expect "exit_noclose fin_reset" "$(statq policy_actions.fin_reset --comm fdcases
 # and dup3 left them alone.
 CASE_ENV=TWSHIM_CLOSE=reset run_case dup2_fail 2 0 2 0 1
 # The vfork child's close_range passed through; the connection, maybe
-# inherited by what the child would exec, is shared now: no policy, an
-# active close counted once, in the parent's slot only.
-CASE_ENV=TWSHIM_CLOSE=reset run_case vfork 1 1 0 0 1
+# inherited by what the child would exec, is shared now: counted once, in
+# the parent's slot only, and of the policy only what is safe while others
+# may hold it: fin-reset, which acts when the last holder lets go.
+CASE_ENV=TWSHIM_CLOSE=reset run_case vfork 1 0 1 0 1
+expect "vfork fin_reset" "$(statq policy_actions.fin_reset --comm fdcases)" -eq 1
 # A fork() right after a vfork: the fork child's shim is on, and resets.
 CASE_ENV=TWSHIM_CLOSE=reset run_case vfork_fork 1 0 1 0 1
 # while_alive CASE [VAR=VALUE...]: runs CASE, which prints "ready" and
