@@ -257,10 +257,14 @@ static int check_reachable(const char *cmd, const char *lib_path)
 
 	if (!path || stat(path, &st) < 0)
 		return 0;
-	if (st.st_mode & (S_ISUID | S_ISGID)) {
+	/* Secure execution comes from the ids changing at exec: a setuid
+	 * program run by its own owner (root running a setuid-root one) is an
+	 * ordinary exec, and the shim works there. */
+	if (((st.st_mode & S_ISUID) && st.st_uid != getuid()) ||
+	    ((st.st_mode & S_ISGID) && st.st_gid != getgid())) {
 		tw_cli_error("run: warning: %s is set%cid: the loader ignores LD_PRELOAD for it, "
 		             "twshim will see none of its connections", path,
-		             st.st_mode & S_ISUID ? 'u' : 'g');
+		             (st.st_mode & S_ISUID) && st.st_uid != getuid() ? 'u' : 'g');
 		return 0;
 	}
 	if (getxattr(path, "security.capability", NULL, 0) > 0) {

@@ -34,10 +34,18 @@ if [ -x /sbin/ldconfig ] && [[ "$(ldd /sbin/ldconfig 2>&1 || true)" == *"not a d
 	grep -q 'statically linked' "$TMP/err" || fail "no static warning: $(cat "$TMP/err")"
 	echo "ok: static warning: $(cat "$TMP/err")"
 fi
+# A setuid program run by its owner is an ordinary exec: no warning then
+# (regression: root was told a setuid-root program was out of reach).
+# secure_exec.sh checks the warning for another user.
 if [ -u /usr/bin/passwd ]; then
 	status "$TW" run -- /usr/bin/passwd --help > /dev/null
-	grep -q 'is setuid' "$TMP/err" || fail "no setuid warning: $(cat "$TMP/err")"
-	echo "ok: setuid warning: $(cat "$TMP/err")"
+	if [ "$(stat -c %u /usr/bin/passwd)" = "$(id -u)" ]; then
+		! grep -q 'is setuid' "$TMP/err" || fail "setuid warning to its owner: $(cat "$TMP/err")"
+		echo "ok: no setuid warning to the program's owner"
+	else
+		grep -q 'is setuid' "$TMP/err" || fail "no setuid warning: $(cat "$TMP/err")"
+		echo "ok: setuid warning: $(cat "$TMP/err")"
+	fi
 fi
 
 # stat: a ledger that does not exist, bad arguments.

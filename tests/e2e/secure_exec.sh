@@ -80,6 +80,15 @@ grep -q "^at_secure=1 ruid=$NOBODY euid=0 " "$TMP/suid.out" || fail "suid: not a
 [ ! -e "/dev/shm$LEDGER-suid" ] || fail "suid: the inert shim opened a ledger"
 grep -q twshim "$TMP/suid.err" && fail "suid: the inert shim wrote to stderr"
 
+note "twshim run warns nobody of the setuid program, and not root, its owner"
+set +e
+as_nobody "$TW" run -- "$SD/suid" 8080 1 > /dev/null 2> "$TMP/run_nobody.err"
+"$TW" run -- "$SD/suid" 8080 1 > /dev/null 2> "$TMP/run_root.err"
+set -e
+grep -q 'is setuid' "$TMP/run_nobody.err" || fail "no setuid warning for nobody: $(cat "$TMP/run_nobody.err")"
+grep -q 'is setuid' "$TMP/run_root.err" && fail "root warned of its own setuid program: $(cat "$TMP/run_root.err")"
+echo "ok: $(grep 'is setuid' "$TMP/run_nobody.err")"
+
 note "file capabilities, run by nobody: secure execution, the shim inert"
 probe caps nobody
 grep -q "^at_secure=1 ruid=$NOBODY euid=$NOBODY " "$TMP/caps.out" || fail "caps: not a secure exec"
