@@ -90,11 +90,16 @@ static int retry_connect(struct tw_connect_ctx *c)
 
 	if (!budget_ns || (c->err != EADDRNOTAVAIL && c->err != EADDRINUSE))
 		return 0;
-	say_once_a_minute(c, now);
-	if (tw_sources_next(c))
+	/* Said only when it retries: a non-blocking socket with no other
+	 * source to try gets its error at once (regression: "retrying" was
+	 * logged for it all the same). */
+	if (tw_sources_next(c)) {
+		say_once_a_minute(c, now);
 		goto again;
+	}
 	if (!tw_connect_blocking(c) || now - c->started_ns >= budget_ns)
 		return 0;
+	say_once_a_minute(c, now);
 	left = budget_ns - (now - c->started_ns);
 	/* Attempts so far set the backoff: 10 ms, doubled each time, capped. */
 	for (uint64_t t = c->started_ns; t + backoff < now && backoff < backoff_cap; t += backoff)
