@@ -190,13 +190,16 @@ static enum tw_close_verdict at_close(struct tw_close_ctx *c)
 		/* Data still in flight: the closer resets once it is acknowledged. */
 		if (tw_closer_take(c->fd, TW_HOLD_DRAIN_RESET, c->v) == 0)
 			return TW_CLOSE_TAKEN;
-		count(c, TW_ACT_HOLD_FULL); /* the kernel's FIN delivers the data */
-		return TW_CLOSE_AS_IS;
+		/* No room, or the closer still starting (the first closes of a
+		 * threaded program): the kernel does the waiting instead. */
+		count(c, TW_ACT_HOLD_FULL);
+		return fin_reset(c) ? TW_CLOSE_CHANGED : TW_CLOSE_AS_IS;
 	}
 	if (tw_closer_take(c->fd, TW_HOLD_PEER_FIRST, c->v) == 0)
 		return TW_CLOSE_TAKEN;
+	/* The same, where a reset used to cut off a peer still reading. */
 	count(c, TW_ACT_HOLD_FULL);
-	return tw_closer_cfg.fallback_reset && rst_now(c) ? TW_CLOSE_CHANGED : TW_CLOSE_AS_IS;
+	return tw_closer_cfg.fallback_reset && fin_reset(c) ? TW_CLOSE_CHANGED : TW_CLOSE_AS_IS;
 }
 
 static void after_fork_child(void)
