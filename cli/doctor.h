@@ -51,6 +51,7 @@ struct dr_dest {
 	uint64_t eaddrnotavail;   /* connect() failures the ledgers saw */
 	uint64_t eaddrnotavail_recent; /* by processes alive or exited < 10 min ago */
 	uint64_t connects;
+	uint64_t late;            /* active closes a close policy came too late for */
 	int capacity_found;       /* a group toward it has a capacity finding */
 	int nprocs;
 	uint64_t more_procs;      /* processes past DR_MAX_PROCS */

@@ -151,6 +151,13 @@ static void client_fix(char *buf, size_t len, const struct doctor *d, const stru
 	    "(`--source-addrs`) can. For good: make the program keep connections open and "
 	    "reuse them (keep-alive, a pool).",
 	    comm, comm);
+	if (x && x->late)
+		put(buf, len, " Already under a close policy, %llu of its closes here came too late "
+		              "for it (stat: late): the program half-closes with shutdown() and the "
+		              "server's FIN is back before its close(), so the TIME_WAIT exists "
+		              "before any policy can act. For those, more source addresses "
+		              "(`--source-addrs`) or a pool.",
+		    (unsigned long long)x->late);
 	if (!loopback && !(h->tw_reuse.present && h->tw_reuse.v == 1) && h->timestamps.present &&
 	    h->timestamps.v)
 		put(buf, len, " Host-wide: sysctl net.ipv4.tcp_tw_reuse=1 lets connect() reuse a "

@@ -210,6 +210,7 @@ static void attribute(struct dr_dest *x, const struct tw_snapshot *s, const stru
 		if (p->alive || p->exit_ms >= now_ms - RECENT_MS)
 			x->eaddrnotavail_recent += r.eaddrnotavail;
 		x->connects += r.connects;
+		x->late += ld->c.actions[TW_ACT_LATE];
 		if (!r.time_wait && !r.eaddrnotavail && !r.connects && !r.open_at_exit)
 			continue;
 		add_cmd(x, p, &r);

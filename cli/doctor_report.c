@@ -253,6 +253,7 @@ static void json_dest(struct tw_json *j, const struct dr_dest *x)
 	                         : 0.0 / 0.0);
 	tw_json_u64(j, "eaddrnotavail", x->eaddrnotavail);
 	tw_json_u64(j, "connects", x->connects);
+	tw_json_u64(j, "late", x->late);
 	tw_json_key(j, "processes");
 	tw_json_begin(j, '[');
 	for (int i = 0; i < x->nprocs; i++) {

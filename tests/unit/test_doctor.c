@@ -158,3 +158,29 @@ Test(doctor_find, earlier_failures_not_hidden_by_a_longer_port)
 	cr_expect(earlier, "the 7 failures toward 10.0.0.1:80 are reported");
 	free(d);
 }
+
+/* A destination whose closes came too late for the close policy in force
+ * (a program that half-closes first): the fix says a close policy cannot
+ * help those, and what can. */
+Test(doctor_find, late_closes_point_past_close_policies)
+{
+	struct doctor *d = doc(40000, 40199, 0, 1);
+	struct tw_tw_group g = group(10, 200, 200, 0);
+	struct dr_dest *x = &d->dests[0];
+
+	d->kv.groups = &g;
+	d->kv.ngroups = 1;
+	d->kv.time_wait = 200;
+	d->ndests = 1;
+	x->family = 4;
+	x->port = 80;
+	memcpy(x->addr, g.remote, sizeof(x->addr));
+	x->late = 190;
+	dr_find(d);
+	cr_assert_geq(d->nfindings, 1);
+	cr_expect_str_eq(d->findings[0].id, "ports-exhausted");
+	cr_expect(strstr(d->findings[0].fix, "190 of its closes here came too late"), "%s",
+	          d->findings[0].fix);
+	cr_expect(strstr(d->findings[0].fix, "--source-addrs"), "%s", d->findings[0].fix);
+	free(d);
+}
