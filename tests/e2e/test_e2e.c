@@ -110,6 +110,11 @@ Test(e2e, epoll_client_under_every_policy, .timeout = 90)
 	tw_scenario("epoll_policies", 80, NULL);
 }
 
+Test(e2e, http10_client_reads_to_eof_under_fin_reset, .timeout = 120)
+{
+	tw_scenario("http10_client", 110, NULL);
+}
+
 Test(e2e, forking_server_children_end_connections, .timeout = 90)
 {
 	tw_scenario("forking", 80, NULL);
