@@ -12,24 +12,33 @@ in_client tc qdisc add dev twc root tbf rate 40mbit burst 64kb latency 500ms
 start_server in_server "$EX/ka_server" -l 10.77.0.1 -p 9000 --mode sink
 BYTES=$((16 * 1024 * 1024))
 
-# reset: wait long enough for the queue to drain, so the reset is the
-# policy's and the count below is exact; peer-first: the sink never closes
-# first, so the default 2 s bound ends it (FIN if data is still queued).
-for mode in reset peer-first; do
-	wait_ms=2000
-	[ "$mode" = reset ] && wait_ms=10000
+# send_through MODE OPTIONS...: one client writes $BYTES and closes at once
+# under twshim run --close MODE OPTIONS; $sent is what it says it sent,
+# $got the line the server printed for that connection.
+send_through() {
+	local mode=$1 lines_before
+	shift
 	export TWSHIM_SHM=$LEDGER-$mode
 	lines_before=$(wc -l < "$TMP/server.out")
-	in_client "$TW" run --close "$mode" --close-wait-ms $wait_ms -- "$EX/legacy_client" --mode send --bytes $BYTES \
+	in_client "$TW" run --close "$mode" "$@" -- "$EX/legacy_client" --mode send --bytes $BYTES \
 		-n 1 10.77.0.1 9000 > "$TMP/client.out" || fail "$mode: client: $(cat "$TMP/client.out")"
 	for _ in $(seq 100); do
 		[ "$(wc -l < "$TMP/server.out")" -gt "$lines_before" ] && break
 		sleep 0.1
 	done
 	sent=$(grep -o 'bytes=[0-9]* fnv1a=[0-9a-f]*' "$TMP/client.out")
-	got=$(tail -n +$((lines_before + 1)) "$TMP/server.out" | grep -o 'bytes=[0-9]* fnv1a=[0-9a-f]*' | head -1)
+	got=$(tail -n +$((lines_before + 1)) "$TMP/server.out" | head -1)
 	note "$mode: client $sent; server $got"
-	[ -n "$got" ] && [ "$sent" = "$got" ] || fail "$mode: the server did not get what was sent"
+}
+
+# reset: wait long enough for the queue to drain, so the reset is the
+# policy's and the count below is exact; peer-first: the sink never closes
+# first, so the default 2 s bound ends it (FIN if data is still queued).
+for mode in reset peer-first; do
+	wait_ms=2000
+	[ "$mode" = reset ] && wait_ms=10000
+	send_through "$mode" --close-wait-ms $wait_ms
+	[ -n "$sent" ] && [[ "$got" == "sink $sent"* ]] || fail "$mode: the server did not get what was sent"
 	stat_json
 	"$TW" stat --all > "$TMP/stat.txt"
 	sed -n 2,3p "$TMP/stat.txt"
@@ -39,18 +48,8 @@ done
 # byte arrived, and the orphaned socket answers with RST. The server reads
 # it all and then a clean end of file (no error=), and neither side keeps a
 # TIME_WAIT: no thread, no wait.
-export TWSHIM_SHM=$LEDGER-fin-reset
 tw_client=$(ss_tw in_client); tw_server=$(ss_tw in_server)
-lines_before=$(wc -l < "$TMP/server.out")
-in_client "$TW" run --close fin-reset -- "$EX/legacy_client" --mode send --bytes $BYTES \
-	-n 1 10.77.0.1 9000 > "$TMP/client.out" || fail "fin-reset: client: $(cat "$TMP/client.out")"
-for _ in $(seq 100); do
-	[ "$(wc -l < "$TMP/server.out")" -gt "$lines_before" ] && break
-	sleep 0.1
-done
-sent=$(grep -o 'bytes=[0-9]* fnv1a=[0-9a-f]*' "$TMP/client.out")
-got=$(tail -n +$((lines_before + 1)) "$TMP/server.out" | head -1)
-note "fin-reset: client $sent; server $got"
+send_through fin-reset
 [ "sink $sent" = "$got" ] || fail "fin-reset: the server did not read all that was sent, then EOF"
 expect "fin-reset: client TIME_WAIT added" "$(( $(ss_tw in_client) - tw_client ))" -eq 0
 expect "fin-reset: server TIME_WAIT added" "$(( $(ss_tw in_server) - tw_server ))" -eq 0
