@@ -8,17 +8,17 @@
 
 #include "twshim/ledger.h"
 
-Test(layout, version_2_sizes)
+Test(layout, version_3_sizes)
 {
 	cr_expect_eq(TW_LEDGER_VERSION, 3);
 	cr_expect_eq(sizeof(struct tw_counters), 1672);
 	cr_expect_eq(sizeof(struct tw_dest), 1744);
 	cr_expect_eq(sizeof(struct tw_slot), 29648);
 	cr_expect_eq(sizeof(struct tw_ledger_header), 128);
-	cr_expect_eq(sizeof(struct tw_ledger), 128 + 256 * 29648 + 1024 * 8);
+	cr_expect_eq(sizeof(struct tw_ledger), 128 + 256 * 29648 + 1024 * 8 + 16 * 8);
 }
 
-Test(layout, version_2_offsets)
+Test(layout, version_3_offsets)
 {
 	cr_expect_eq(offsetof(struct tw_counters, connect_errors), 8);
 	cr_expect_eq(offsetof(struct tw_counters, active_closes), 88);
