@@ -37,6 +37,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "sys.h"
+
 /* Only x86_64 is built and tested for old userlands (README); elsewhere the
  * build host's versions apply. */
 #if defined(__x86_64__) && !defined(__ILP32__)
@@ -55,9 +57,10 @@ TW_PIN(shm_unlink);
 #undef TW_PIN
 #endif
 
+/* tw_syscall, not syscall(): the shim exports syscall() itself (sys.h). */
 static inline int tw_fstat(int fd, struct stat *st)
 {
-	return (int)syscall(SYS_fstat, fd, st);
+	return (int)tw_syscall(SYS_fstat, fd, st);
 }
 
 #endif

@@ -24,5 +24,9 @@ long tw_sys6(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
  * shut down, copy or close a socket go through tracking, as their libc
  * wrappers do; every other number passes straight to the kernel. */
 long tw_syscall_entry(long nr, const long a[6]);
+/* The wrapper's two ways out of assembly: a number tracking wants, with its
+ * arguments as they came; and a kernel error to turn into errno. */
+long tw_syscall_tracked(long nr, long a1, long a2, long a3, long a4, long a5);
+long tw_syscall_failed(long ret);
 
 #endif

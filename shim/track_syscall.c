@@ -11,6 +11,7 @@
  * held off around it, or a pending pthread_cancel() would act in a call
  * the program made precisely so that it would not.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -78,4 +79,19 @@ long tw_syscall_entry(long nr, const long a[6])
 	rc = tracked(nr, a);
 	pthread_setcancelstate(cancel, NULL);
 	return rc;
+}
+
+/* From the syscall() wrapper (wrappers.c), for the numbers is_socket_call()
+ * names: none takes more than four arguments. */
+long tw_syscall_tracked(long nr, long a1, long a2, long a3, long a4, long a5)
+{
+	const long a[6] = { a1, a2, a3, a4, a5, 0 };
+
+	return tw_syscall_entry(nr, a);
+}
+
+long tw_syscall_failed(long ret)
+{
+	errno = (int)-ret;
+	return -1;
 }

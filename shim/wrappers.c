@@ -135,22 +135,50 @@ TW_EXPORT void closefrom(int lowfd)
 
 /*
  * syscall(): x86_64 only, where the shim has its own way to the kernel
- * (sys.c). The arguments are read as six longs whatever the number, as
- * glibc's syscall() reads six registers: the ones a call does not take are
- * never used.
+ * (sys.c). A few instructions of assembly, as glibc's own syscall() is:
+ * the number in %rdi, its arguments in the next five registers and the
+ * sixth on the stack, whatever the number takes. Reading that sixth
+ * argument from C (va_arg) would read past what a caller of a shorter call
+ * passed; here it is read only to hand it to the kernel, as glibc does.
+ * The numbers tracking wants go to tw_syscall_tracked() (their arguments,
+ * at most five, are already where a C call has them); every other one is
+ * the system call itself, and an error becomes -1 and errno in
+ * tw_syscall_failed().
  */
 #if defined(__x86_64__)
-TW_EXPORT long syscall(long nr, ...)
-{
-	va_list ap;
-	long a[6];
-
-	va_start(ap, nr);
-	for (int i = 0; i < 6; i++)
-		a[i] = va_arg(ap, long);
-	va_end(ap);
-	return tw_syscall_entry(nr, a);
-}
+#define TW_SYS_IS(nr) "\tcmpq $" TW_STR(nr) ", %rdi\n\tje tw_syscall_tracked\n"
+__asm__(".text\n"
+        ".globl syscall\n"
+        ".type syscall, @function\n"
+        "syscall:\n"
+        ".cfi_startproc\n"
+        "\tendbr64\n"
+        TW_SYS_IS(SYS_close)
+        TW_SYS_IS(SYS_close_range)
+        TW_SYS_IS(SYS_dup2)
+        TW_SYS_IS(SYS_dup3)
+        TW_SYS_IS(SYS_socket)
+        TW_SYS_IS(SYS_connect)
+        TW_SYS_IS(SYS_accept)
+        TW_SYS_IS(SYS_accept4)
+        TW_SYS_IS(SYS_shutdown)
+        "\tmovq %rdi, %rax\n"
+        "\tmovq %rsi, %rdi\n"
+        "\tmovq %rdx, %rsi\n"
+        "\tmovq %rcx, %rdx\n"
+        "\tmovq %r8, %r10\n"
+        "\tmovq %r9, %r8\n"
+        "\tmovq 8(%rsp), %r9\n"
+        "\tsyscall\n"
+        "\tcmpq $-4095, %rax\n"
+        "\tjae 1f\n"
+        "\tret\n"
+        "1:\n"
+        "\tmovq %rax, %rdi\n"
+        "\tjmp tw_syscall_failed\n"
+        ".cfi_endproc\n"
+        ".size syscall, .-syscall\n");
+#undef TW_SYS_IS
 #endif
 
 /*

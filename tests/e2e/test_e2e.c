@@ -33,9 +33,10 @@ Test(e2e, thousand_processes_fold_without_loss, .timeout = 150)
 	tw_scenario("overflow", 140, NULL);
 }
 
-Test(e2e, fd_lifecycles, .timeout = 90)
+/* Forty-odd cases, each a program run and a ledger read: slow under TSan. */
+Test(e2e, fd_lifecycles, .timeout = 200)
 {
-	tw_scenario("fdcases", 80, NULL);
+	tw_scenario("fdcases", 190, NULL);
 }
 
 Test(e2e, fails_open_with_one_line, .timeout = 90)
