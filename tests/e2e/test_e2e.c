@@ -134,3 +134,12 @@ Test(e2e, bench_runs_every_mode_and_cleans_up, .timeout = 90)
 {
 	tw_scenario("bench", 80, NULL);
 }
+
+/* The compatibility matrix (README, "Compatibility"): third-party programs,
+ * unmodified, under every close policy that fits; see matrix_lib.sh. The
+ * plain build only: under a sanitizer each scenario says so and passes. */
+
+Test(e2e, matrix_curl_wget, .timeout = 240)
+{
+	tw_scenario("matrix_curl", 230, NULL);
+}
