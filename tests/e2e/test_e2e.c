@@ -143,3 +143,8 @@ Test(e2e, matrix_curl_wget, .timeout = 240)
 {
 	tw_scenario("matrix_curl", 230, NULL);
 }
+
+Test(e2e, matrix_python_clients_and_forking_server, .timeout = 180)
+{
+	tw_scenario("matrix_python", 170, NULL);
+}
