@@ -148,3 +148,8 @@ Test(e2e, matrix_python_clients_and_forking_server, .timeout = 180)
 {
 	tw_scenario("matrix_python", 170, NULL);
 }
+
+Test(e2e, matrix_node_and_java, .timeout = 150)
+{
+	tw_scenario("matrix_jsvm", 140, NULL);
+}
