@@ -153,3 +153,8 @@ Test(e2e, matrix_node_and_java, .timeout = 150)
 {
 	tw_scenario("matrix_jsvm", 140, NULL);
 }
+
+Test(e2e, matrix_openssl_s_client_s_server, .timeout = 150)
+{
+	tw_scenario("matrix_openssl", 140, NULL);
+}
