@@ -158,3 +158,8 @@ Test(e2e, matrix_openssl_s_client_s_server, .timeout = 150)
 {
 	tw_scenario("matrix_openssl", 140, NULL);
 }
+
+Test(e2e, matrix_socat_client_and_fork_server, .timeout = 150)
+{
+	tw_scenario("matrix_socat", 140, NULL);
+}
