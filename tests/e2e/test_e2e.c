@@ -163,3 +163,8 @@ Test(e2e, matrix_socat_client_and_fork_server, .timeout = 150)
 {
 	tw_scenario("matrix_socat", 140, NULL);
 }
+
+Test(e2e, matrix_nginx_server_and_proxy, .timeout = 150)
+{
+	tw_scenario("matrix_nginx", 140, NULL);
+}
