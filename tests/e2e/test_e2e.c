@@ -168,3 +168,8 @@ Test(e2e, matrix_nginx_server_and_proxy, .timeout = 150)
 {
 	tw_scenario("matrix_nginx", 140, NULL);
 }
+
+Test(e2e, matrix_go_unseen, .timeout = 150)
+{
+	tw_scenario("matrix_go", 140, NULL);
+}
