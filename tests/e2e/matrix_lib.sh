@@ -26,9 +26,9 @@
 #     connections on the program's side and on its peer's); a value is a
 #     number, N, or a key; keys may be summed with + (late+fin_reset=N).
 # Each row prints one line "ROW ..." with every figure (the README table's).
-# Rows where the TIME_WAIT lands on a server reached from the client
-# namespace (a ka_server in close mode, every srow but the proxy's) run
-# with the default range (32768-60999) there: a client that picks a port
+# Rows where the TIME_WAIT may land on a server reached from the client
+# namespace (every crow but against ka_server keepalive, every srow but
+# the proxy's) run with the default range (32768-60999) there: a client that picks a port
 # again, as it soon does among 200, toward a server that holds that
 # four-tuple in TIME_WAIT takes it over with its SYN, and the server's
 # count falls short of its closes (47-50 of 60 held, in runs here).
@@ -248,7 +248,7 @@ crow() {
 	shift 4
 	[ "$PKIND" = loop ] || reps=$MN
 	[ -z "${UNSEEN:-}" ] || seen=0
-	[ "$mode" != close ] || client_range 32768 60999
+	[ "$mode" = keepalive ] || client_range 32768 60999
 	"${CSERVER:-ka}" "$mode"
 	base_pid=$KA_PID
 	subst $SRV $PORT $MN "${PARGV[@]}"
