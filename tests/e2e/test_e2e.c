@@ -170,3 +170,42 @@ Test(e2e, bench_runs_every_mode_and_cleans_up, .timeout = 90)
 {
 	tw_scenario("bench", 80, NULL);
 }
+
+/* The compatibility matrix (README, "Compatibility"): third-party programs,
+ * unmodified, under every close policy that fits; see matrix_lib.sh. The
+ * plain build only: under a sanitizer each scenario says so and passes. */
+
+Test(e2e, matrix_curl_wget, .timeout = 240)
+{
+	tw_scenario("matrix_curl", 230, NULL);
+}
+
+Test(e2e, matrix_python_clients_and_forking_server, .timeout = 180)
+{
+	tw_scenario("matrix_python", 170, NULL);
+}
+
+Test(e2e, matrix_node_and_java, .timeout = 150)
+{
+	tw_scenario("matrix_jsvm", 140, NULL);
+}
+
+Test(e2e, matrix_openssl_s_client_s_server, .timeout = 150)
+{
+	tw_scenario("matrix_openssl", 140, NULL);
+}
+
+Test(e2e, matrix_socat_client_and_fork_server, .timeout = 150)
+{
+	tw_scenario("matrix_socat", 140, NULL);
+}
+
+Test(e2e, matrix_nginx_server_and_proxy, .timeout = 150)
+{
+	tw_scenario("matrix_nginx", 140, NULL);
+}
+
+Test(e2e, matrix_go_unseen, .timeout = 150)
+{
+	tw_scenario("matrix_go", 140, NULL);
+}
