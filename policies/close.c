@@ -167,7 +167,7 @@ static enum tw_close_verdict at_close(struct tw_close_ctx *c)
 	if (!tw_scope_applies(&key))
 		return TW_CLOSE_AS_IS;
 	if (c->over) {
-		count(c, TW_ACT_LATE);
+		c->act = TW_ACT_LATE; /* counted with the close, by whoever counts it */
 		return TW_CLOSE_AS_IS;
 	}
 	/* Held elsewhere too (a forking server's child): TCP_LINGER2 acts on

@@ -53,6 +53,12 @@ static int sys_fcntl(int fd, int cmd, ...)
 	return (int)tw_syscall(SYS_fcntl, fd, cmd, arg);
 }
 
+static pid_t sys_wait4(pid_t p, int *st, int o, struct rusage *ru) { return (pid_t)tw_syscall(SYS_wait4, p, st, o, ru); }
+static pid_t sys_wait(int *st) { return sys_wait4(-1, st, 0, NULL); }
+static pid_t sys_waitpid(pid_t p, int *st, int o) { return sys_wait4(p, st, o, NULL); }
+static pid_t sys_wait3(int *st, int o, struct rusage *ru) { return sys_wait4(-1, st, o, ru); }
+static int sys_waitid(idtype_t t, id_t id, siginfo_t *si, int o) { return (int)tw_syscall(SYS_waitid, t, id, si, o, NULL); }
+
 #define BIND(name, ours)                                               \
 	do {                                                           \
 		void *p = dlsym(RTLD_NEXT, #name);                     \
@@ -91,6 +97,11 @@ static void bind_all(void)
 	BIND(closefrom, closefrom);
 	BIND(sendmsg, sendmsg);
 	BIND(sendmmsg, sendmmsg);
+	BIND(wait, wait);
+	BIND(waitpid, waitpid);
+	BIND(wait3, wait3);
+	BIND(wait4, wait4);
+	BIND(waitid, waitid);
 	BIND_LIBC(freopen, freopen);
 	BIND_LIBC(freopen64, freopen64);
 	atomic_store_explicit(&tw_real_bound, 1, memory_order_release);

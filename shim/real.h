@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 
 struct tw_real {
 	int (*socket)(int, int, int);
@@ -27,6 +29,11 @@ struct tw_real {
 	int (*sendmmsg)(int, struct mmsghdr *, unsigned int, int);
 	FILE *(*freopen)(const char *, const char *, FILE *);
 	FILE *(*freopen64)(const char *, const char *, FILE *);
+	pid_t (*wait)(int *);
+	pid_t (*waitpid)(pid_t, int *, int);
+	pid_t (*wait3)(int *, int, struct rusage *);
+	pid_t (*wait4)(pid_t, int *, int, struct rusage *);
+	int (*waitid)(idtype_t, id_t, siginfo_t *, int);
 };
 
 /* Filled by tw_real_bind() before any wrapper runs its own logic. Never NULL

@@ -6,7 +6,9 @@
 #ifndef TW_TRACK_H
 #define TW_TRACK_H
 
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include "fdtable.h"
 #include "ledger_write.h"
@@ -26,6 +28,11 @@ int tw_dup(int fd);
 int tw_dup3(int oldfd, int newfd, int flags, int is_dup2);
 int tw_fcntl(int fd, int cmd, void *arg);
 int tw_close_range(unsigned lo, unsigned hi, int flags);
+pid_t tw_wait(int *status);
+pid_t tw_waitpid(pid_t pid, int *status, int options);
+pid_t tw_wait3(int *status, int options, struct rusage *ru);
+pid_t tw_wait4(pid_t pid, int *status, int options, struct rusage *ru);
+int tw_waitid(idtype_t type, id_t id, siginfo_t *info, int options);
 void tw_closefrom(int lowfd);
 void tw_count_exit_closes(void);
 void tw_count_end(struct tw_slot *s, int dest, const struct tw_fd *v, enum tw_close_class cls);
@@ -45,6 +52,11 @@ struct tw_tcp_facts {
 	int heard;
 };
 int tw_tcp_facts(int fd, struct tw_tcp_facts *f);
+
+/* Whether the kernel holds a TIME_WAIT entry at fd's own 4-tuple (remote
+ * as connect() or accept() gave it): a socket in CLOSE with its fd open has
+ * finished both FINs, and this says the TIME_WAIT is this side's. */
+int tw_time_wait_here(int fd, uint8_t family, const struct tw_addr *remote);
 
 /* A non-blocking connect the program never asked about, settled from the
  * kernel by the next call that touches the socket. Guard raised. */

@@ -139,21 +139,11 @@ static void ask_tcp_info(int fd, struct closing *c)
  */
 static enum tw_close_class closed_already(int fd, struct closing *c)
 {
-	struct tw_addr local;
-	uint64_t inode;
-	int st;
-
 	if (c->v.flags & TW_F_SHUT_ACTIVE)
 		return TW_CLOSE_ACTIVE;
 	if (c->v.flags & TW_F_SHUT_PASSIVE)
 		return TW_CLOSE_PASSIVE;
-	/* getpeername() fails in CLOSE; the peer is known from connect() or
-	 * accept(). getsockname() still answers. */
-	tw_sockname(fd, &local, 0);
-	if (tw_diag_lookup(c->v.family, &local, &c->v.remote, &st, &inode) == 1 &&
-	    st == TCP_TIME_WAIT)
-		return TW_CLOSE_ACTIVE;
-	return TW_CLOSE_OTHER;
+	return tw_time_wait_here(fd, c->v.family, &c->v.remote) ? TW_CLOSE_ACTIVE : TW_CLOSE_OTHER;
 }
 
 /* Takes fd's entry out of the table and reads what the kernel knows while
@@ -191,19 +181,23 @@ static int close_prepare(int fd, struct tw_fd *e, struct closing *c)
 	} else {
 		ask_tcp_info(fd, c);
 	}
-	if (c->tcp_state == TCP_CLOSE && !c->errored && c->unread == 0 && c->handshake != 0 &&
-	    !(c->v.flags & TW_F_SHARED)) {
+	if (c->tcp_state == TCP_CLOSE && !c->errored && c->unread == 0 && c->handshake != 0) {
 		c->cls = closed_already(fd, c);
 		c->over = c->cls != TW_CLOSE_OTHER;
 	}
 	/* To ask the kernel afterwards, the exact 4-tuple is needed (an
-	 * accepted socket's entry holds the listener's, maybe wildcard, address). */
+	 * accepted socket's entry holds the listener's, maybe wildcard, address;
+	 * getpeername() fails once the socket reads CLOSE: then the one
+	 * connect() or accept() gave stays). */
 	if (c->v.flags & TW_F_SHARED) {
 		struct linger lg = { 0, 0 };
 		socklen_t len = sizeof(c->cookie), llen = sizeof(lg);
+		struct tw_addr peer;
 
 		tw_sockname(fd, &c->v.local, 0);
-		tw_sockname(fd, &c->v.remote, 1);
+		tw_sockname(fd, &peer, 1);
+		if (peer.family)
+			c->v.remote = peer;
 		if (tw_real.getsockopt(fd, SOL_SOCKET, SO_COOKIE, &c->cookie, &len) < 0)
 			c->cookie = 0;
 		/* SO_LINGER may have been set through another copy: ask the socket. */
@@ -289,14 +283,22 @@ static void close_decide(int fd, struct closing *c, enum decide policies)
 	                             .dest = c->dest, .tcp_state = c->tcp_state,
 	                             .over = c->over, .at_exit = policies == DECIDE_AT_EXIT,
 	                             .shared = (c->v.flags & TW_F_SHARED) != 0, .act = -1 };
+	/* Data a holder has not read yet only makes the last close a reset: a
+	 * forking server's parent closes its copy before the child has read
+	 * the request. The policy judges such a socket as that holder will
+	 * see it; the class counted stays the kernel's. */
+	if (ctx.shared && !c->over)
+		ctx.cls = tw_classify(c->tcp_state, c->v.flags, 0);
 	c->verdict = tw_policies_at_close(&ctx);
-	c->cls = ctx.cls;
+	if (c->verdict != TW_CLOSE_AS_IS)
+		c->cls = ctx.cls;
 	c->act = ctx.act;
 	/* This side's FIN went with the program's shutdown(): the peer's may
 	 * still arrive between the look above and close() itself, finishing
 	 * the exchange before the policy's change can act. Only the kernel
 	 * can say afterwards; it needs the exact 4-tuple, read now. */
-	if (c->act >= 0 && (c->v.flags & TW_F_SHUT_ACTIVE) && policies != DECIDE_AT_EXIT) {
+	if (c->act >= 0 && !c->over && (c->v.flags & TW_F_SHUT_ACTIVE) &&
+	    policies != DECIDE_AT_EXIT) {
 		tw_sockname(fd, &c->local, 0);
 		c->verify = 1;
 	}

@@ -439,6 +439,18 @@ int tw_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 	return rc;
 }
 
+int tw_time_wait_here(int fd, uint8_t family, const struct tw_addr *remote)
+{
+	struct tw_addr local;
+	uint64_t inode;
+	int st;
+
+	/* getpeername() fails in CLOSE; the peer is known from connect() or
+	 * accept(). getsockname() still answers. */
+	tw_sockname(fd, &local, 0);
+	return tw_diag_lookup(family, &local, remote, &st, &inode) == 1 && st == TCP_TIME_WAIT;
+}
+
 /* The end of a non-blocking connect, once known: so_error its error (0 if
  * none), or -1 to ask the kernel (TCP_INFO: still in SYN_SENT, it goes on;
  * any other state with the handshake done, it connected). */
@@ -494,7 +506,7 @@ int tw_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 int tw_shutdown(int fd, int how)
 {
 	struct tw_fd *e;
-	int st, saved = errno;
+	int st, after, rc, err, saved = errno;
 
 	tw_real_bind();
 	if (tw_guarded() || tw_fd_kind(e = tw_fd_get(fd)) != TW_FD_TCP)
@@ -514,14 +526,29 @@ int tw_shutdown(int fd, int how)
 		return tw_real.shutdown(fd, how);
 	}
 	/* Our FIN goes out now: whether it is the first decides TIME_WAIT, and
-	 * at close() the socket may already be in TIME_WAIT or CLOSE. */
+	 * at close() the socket may already be in TIME_WAIT or CLOSE. The state
+	 * before says whose FIN came first, unless the peer's lands between
+	 * that look and the shutdown itself: then the state after reads
+	 * LAST_ACK (ours answered theirs). CLOSE after cannot tell; no flag,
+	 * and close() asks the kernel's table (closed_already()). */
 	tw_guard++;
 	st = tw_tcp_state(fd);
 	tw_guard--;
-	if (st == TCP_ESTABLISHED)
-		tw_fd_flags_set(e, TW_F_SHUT_ACTIVE);
-	else if (st == TCP_CLOSE_WAIT)
-		tw_fd_flags_set(e, TW_F_SHUT_PASSIVE);
 	errno = saved;
-	return tw_real.shutdown(fd, how);
+	rc = tw_real.shutdown(fd, how);
+	err = errno;
+	tw_guard++;
+	if (rc == 0 && st == TCP_ESTABLISHED) {
+		after = tw_tcp_state(fd);
+		if (after == TCP_LAST_ACK ||
+		    (after == TCP_CLOSE && !tw_time_wait_here(fd, e->family, &e->remote)))
+			tw_fd_flags_set(e, TW_F_SHUT_PASSIVE);
+		else
+			tw_fd_flags_set(e, TW_F_SHUT_ACTIVE);
+	} else if (rc == 0 && st == TCP_CLOSE_WAIT) {
+		tw_fd_flags_set(e, TW_F_SHUT_PASSIVE);
+	}
+	tw_guard--;
+	errno = err;
+	return rc;
 }

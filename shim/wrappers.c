@@ -123,6 +123,31 @@ TW_EXPORT FILE *freopen64(const char *path, const char *mode, FILE *stream)
 	return tw_freopen(path, mode, stream, 1);
 }
 
+TW_EXPORT pid_t wait(int *status)
+{
+	return tw_wait(status);
+}
+
+TW_EXPORT pid_t waitpid(pid_t pid, int *status, int options)
+{
+	return tw_waitpid(pid, status, options);
+}
+
+TW_EXPORT pid_t wait3(int *status, int options, struct rusage *ru)
+{
+	return tw_wait3(status, options, ru);
+}
+
+TW_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru)
+{
+	return tw_wait4(pid, status, options, ru);
+}
+
+TW_EXPORT int waitid(idtype_t type, id_t id, siginfo_t *info, int options)
+{
+	return tw_waitid(type, id, info, options);
+}
+
 TW_EXPORT int close_range(unsigned int lo, unsigned int hi, int flags)
 {
 	return tw_close_range(lo, hi, flags);

@@ -58,7 +58,7 @@ grep -q "'12x' is not a process id" "$TMP/err" || fail "bad pid message: $(cat "
 nm -D --defined-only "$B/libtwshim.so" | awk '$2 == "T" || $2 == "D" || $2 == "B" { print $3 }' |
 	grep -v '^_' | sort > "$TMP/exports"
 printf '%s\n' accept accept4 bind close close_range closefrom connect dup dup2 dup3 fcntl \
-	fcntl64 freopen freopen64 getsockopt sendmmsg sendmsg setsockopt shutdown socket syscall vfork |
+	fcntl64 freopen freopen64 getsockopt sendmmsg sendmsg setsockopt shutdown socket syscall vfork wait wait3 wait4 waitid waitpid |
 	sort > "$TMP/wanted"
 diff "$TMP/wanted" "$TMP/exports" > "$TMP/diff" || fail "exported symbols differ: $(cat "$TMP/diff")"
 echo "ok: exports are the $(wc -l < "$TMP/wanted") wrapped calls"
