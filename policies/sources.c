@@ -79,7 +79,7 @@ static _Atomic unsigned rotor;
 #define VIEW_MS 1000u
 struct src_view {
 	_Atomic uint64_t at_ms;          /* when asked; 0 never */
-	struct tw_addr key;
+	_Atomic uint64_t key;            /* key_of() the destination asked about */
 	_Atomic uint32_t held[SRC_MAX];
 	_Atomic uint32_t picks[SRC_MAX];
 };
@@ -347,15 +347,30 @@ static socklen_t sockaddr_of(const struct tw_addr *src, const struct tw_fd *e,
 	return 0;
 }
 
+/* A destination in one word (FNV-1a of its bytes), so that threads
+ * sharing a view compare and replace it with plain atomics. A collision
+ * only mixes two destinations' estimates until the next refresh. */
+static uint64_t key_of(const struct tw_addr *a)
+{
+	const uint8_t *p = (const uint8_t *)a;
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+
+	for (size_t i = 0; i < sizeof(*a); i++)
+		h = (h ^ p[i]) * UINT64_C(0x100000001b3);
+	return h | 1; /* never 0: 0 is "none yet" */
+}
+
 /* The view of c's destination, asked of the kernel again if it is older
- * than VIEW_MS or of another destination. NULL if the kernel cannot say. */
+ * than VIEW_MS or of another destination. NULL if the kernel cannot say.
+ * Threads refreshing one view at once each store a whole answer; the
+ * counts are estimates either way. */
 static struct src_view *view_of(const struct tw_connect_ctx *c, int d, uint64_t now_ms)
 {
 	struct src_view *v = &views[d];
 	uint32_t held[SRC_MAX];
-	uint64_t at = atomic_load(&v->at_ms);
+	uint64_t at = atomic_load(&v->at_ms), key = key_of(&c->key);
 
-	if (at && now_ms - at < VIEW_MS && memcmp(&v->key, &c->key, sizeof(c->key)) == 0)
+	if (at && now_ms - at < VIEW_MS && atomic_load(&v->key) == key)
 		return v;
 	if (tw_diag_count_by_source(&c->key, srcs, nsrcs, held) < 0)
 		return NULL;
@@ -363,7 +378,7 @@ static struct src_view *view_of(const struct tw_connect_ctx *c, int d, uint64_t 
 		atomic_store(&v->held[i], held[i]);
 		atomic_store(&v->picks[i], 0);
 	}
-	v->key = c->key;
+	atomic_store(&v->key, key);
 	atomic_store(&v->at_ms, now_ms ? now_ms : 1);
 	return v;
 }

@@ -59,7 +59,11 @@ for _ in $(seq 250); do
 done
 note "250 one-shot runs, two source addresses: $failed failed"
 expect "one-shot runs that failed" "$failed" -eq 0
-for i in 2 3; do
-	n=$(in_client ss -Htan state time-wait "( src 10.77.0.$i and dport = :8083 )" | wc -l)
-	expect "TIME_WAIT from 10.77.0.$i (125 each, give or take)" "$n" -ge 100
-done
+# Spread evenly: each address holds at least 40% of the TIME_WAIT toward
+# the destination (a slow, sanitized loop outlasts 60 s, and its first
+# TIME_WAIT entries are gone by now: a share, not a count).
+n2=$(in_client ss -Htan state time-wait "( src 10.77.0.2 and dport = :8083 )" | wc -l)
+n3=$(in_client ss -Htan state time-wait "( src 10.77.0.3 and dport = :8083 )" | wc -l)
+note "TIME_WAIT from 10.77.0.2: $n2, from 10.77.0.3: $n3"
+expect "10.77.0.2's share, in tenths" "$((n2 * 10 / (n2 + n3)))" -ge 4
+expect "10.77.0.3's share, in tenths" "$((n3 * 10 / (n2 + n3)))" -ge 4
