@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # twshim: plain GNU make. `make` builds, `make test` runs every test,
 # `make demo` shows port exhaustion and who caused it, `make bench` measures.
 # V=1 shows full commands. SAN=asan|ubsan|tsan builds a sanitizer variant

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* twshim: the command-line reader of the TIME_WAIT ledger. */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* twshim run: a command with the shim preloaded and options as TWSHIM_*. */
 #include <elf.h>
 #include <errno.h>

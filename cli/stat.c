@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* twshim stat: the ledger, one row per process, with its destinations. */
 #include <errno.h>
 #include <getopt.h>

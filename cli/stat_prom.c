@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * twshim stat --prometheus: the ledger mapped onto Prometheus families
  * (README.md, "Prometheus", lists each).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # make demo: port exhaustion in seconds, and twshim naming who caused it.
 #
 # In a private network namespace (loopback only) whose ephemeral port range

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * End-to-end: real programs (ours in examples/ and tests/progs/, and
  * unmodified curl and python3) under the shim, in namespaces with a tiny
@@ -163,6 +164,12 @@ Test(e2e, old_userland_glibc_2_31_programs_counted, .timeout = 720)
 {
 	tw_scenario_root_online("rootfs_bullseye", 600, NULL);
 	tw_scenario_root("old_userland", 90, NULL);
+}
+
+/* Issue 12: the licence, in LICENSE and at the top of every source file. */
+Test(e2e, every_source_file_says_its_licence, .timeout = 30)
+{
+	tw_scenario("licence", 20, NULL);
 }
 
 Test(e2e, bench_runs_every_mode_and_cleans_up, .timeout = 90)
