@@ -34,7 +34,7 @@ static const char run_usage[] =
 	"  --lib PATH         the libtwshim.so to preload (default: beside this\n"
 	"                     program, or ../lib/twshim/; or $TWSHIM_LIB)\n"
 	"\n"
-	"Policies (off unless given; README.md, \"Policies\"):\n"
+	"Policies (off unless given; `man 7 twshim`, POLICIES, says what each costs):\n"
 	"  --close MODE           kernel | fin-reset | reset | peer-first, for\n"
 	"                         connections COMMAND opens       (TWSHIM_CLOSE)\n"
 	"  --close-accepted MODE  the same for connections it accepts\n"

@@ -172,6 +172,12 @@ Test(e2e, every_source_file_says_its_licence, .timeout = 30)
 	tw_scenario("licence", 20, NULL);
 }
 
+/* Issue 12: the man pages format cleanly and cover every option and variable. */
+Test(e2e, man_pages_format_and_cover_the_code, .timeout = 60)
+{
+	tw_scenario("man_pages", 50, NULL);
+}
+
 Test(e2e, bench_runs_every_mode_and_cleans_up, .timeout = 90)
 {
 	tw_scenario("bench", 80, NULL);
