@@ -178,6 +178,12 @@ Test(e2e, man_pages_format_and_cover_the_code, .timeout = 60)
 	tw_scenario("man_pages", 50, NULL);
 }
 
+/* Issue 12: make install as a package build runs it, and make uninstall. */
+Test(e2e, install_into_destdir_with_multiarch_libdir, .timeout = 120)
+{
+	tw_scenario("install", 110, NULL);
+}
+
 Test(e2e, bench_runs_every_mode_and_cleans_up, .timeout = 90)
 {
 	tw_scenario("bench", 80, NULL);
