@@ -104,7 +104,7 @@ FLOOR    = $(BUILD)/bench/floor_peek.so
 NAIVE    = $(BUILD)/bench/naive_linger0.so
 
 .PHONY: all test check-san demo bench bench-doctor bench-policies bench-change install uninstall \
-	clean format FORCE
+	clean format deps test-deps FORCE
 
 # The git revision bench-change measures against and format formats since.
 BASE ?= HEAD
@@ -246,6 +246,48 @@ uninstall:
 
 clean:
 	rm -rf build
+
+# Debian's packages, listed once: `make deps` for the build and the demo,
+# `make test-deps` for those and the tests' (what .ci/run installs).
+# build-essential: gcc (with the ASan/UBSan/TSan runtimes) and make;
+# libncurses-dev: twshim top's screen; curl, python3: unmodified programs
+# run under the shim; iproute2 (ip, ss), util-linux (unshare, nsenter),
+# procps: namespaces, veth pairs and checks.
+DEPS = build-essential libncurses-dev curl python3 iproute2 util-linux procps
+# libcriterion-dev: the test runner; coreutils; tmux: a terminal for top's
+# live view; prometheus (promtool), prometheus-node-exporter: stat
+# --prometheus checked and served as node_exporter's textfile collector
+# would; libcap2-bin (setcap): a setcap program, where the shim must stay
+# inert; git: make bench-change builds a revision to compare against, and
+# its test does, and tests/e2e/licence.sh lists the tracked files;
+# debootstrap: the Debian 11 (glibc 2.31) userland of old_userland.sh;
+# golang-go: a Go program (its runtime bypasses libc), which twshim run must
+# recognise and warn about (tests/e2e/run_checks.sh builds one);
+# apache2-utils: ab, an HTTP/1.0 client that reads each response to end of
+# file, under --close-accepted (tests/e2e/http10_client.sh); man-db (man,
+# lexgrog), groff-base (groff): the man pages must format without a warning
+# (tests/e2e/man_pages.sh).
+TEST_DEPS = libcriterion-dev coreutils tmux prometheus prometheus-node-exporter libcap2-bin git \
+	debootstrap golang-go apache2-utils man-db groff-base
+# As root directly (a container has no sudo), else through sudo.
+SUDO = $(if $(filter 0,$(shell id -u)),,sudo)
+APT  = $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
+
+deps:
+	$(APT) update
+	$(APT) install -y --no-install-recommends $(DEPS)
+
+# prometheus and prometheus-node-exporter start their services when
+# installed, which the tests do not use: a policy-rc.d that refuses every
+# start (exit 101, invoke-rc.d(8)) is in place for the install, unless the
+# host has one already. They are still enabled: they start at the next boot
+# (`systemctl disable prometheus prometheus-node-exporter` if unwanted).
+test-deps:
+	$(APT) update
+	$(SUDO) sh -c 'p=/usr/sbin/policy-rc.d; if [ ! -e $$p ]; then \
+		trap "rm -f $$p" EXIT; printf "#!/bin/sh\nexit 101\n" > $$p; chmod 755 $$p; fi; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+		$(DEPS) $(TEST_DEPS)'
 
 # Only where the objects are: $(BUILD)/rootfs (tests/e2e/rootfs_bullseye.sh)
 # holds a Debian system, with directories such as etc/rc2.d.
