@@ -1,7 +1,11 @@
+# SPDX-License-Identifier: MIT
 # twshim: plain GNU make. `make` builds, `make test` runs every test,
 # `make demo` shows port exhaustion and who caused it, `make bench` measures.
 # V=1 shows full commands. SAN=asan|ubsan|tsan builds a sanitizer variant
 # into build/SAN/. Local overrides go in config.mak.
+# CFLAGS, CPPFLAGS and LDFLAGS are the builder's (a distribution's hardening
+# flags: dpkg-buildflags), added to the project's own on every line;
+# `make install` takes PREFIX, BINDIR, LIBDIR, MANDIR, DOCDIR and DESTDIR.
 -include config.mak
 
 CC      ?= cc
@@ -9,8 +13,20 @@ CFLAGS  ?= -O2 -g
 WERROR  ?= -Werror
 WARN     = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
            -fno-common -Wformat=2 -Wundef -Wvla $(WERROR)
-CPPFLAGS += -D_GNU_SOURCE -Iinclude
+# The project's own preprocessor flags, apart from CPPFLAGS so that a
+# CPPFLAGS given on the command line adds to them instead of replacing them.
+TW_CPPFLAGS = -D_GNU_SOURCE -Iinclude
+ALLCPPFLAGS = $(TW_CPPFLAGS) $(CPPFLAGS)
 ALLCFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS)
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+# A multiarch LIBDIR (/usr/lib/x86_64-linux-gnu) works too: twshim run is
+# built to look in $(LIBDIR)/twshim (below).
+LIBDIR  ?= $(PREFIX)/lib
+MANDIR  ?= $(PREFIX)/share/man
+DOCDIR  ?= $(PREFIX)/share/doc/twshim
+TWLIBDIR = $(LIBDIR)/twshim
 
 SAN ?=
 ifeq ($(SAN),)
@@ -47,7 +63,7 @@ NCURSES_CFLAGS := $(shell pkg-config --cflags ncursesw 2>/dev/null || pkg-config
 NCURSES_LIBS   := $(shell pkg-config --libs ncursesw 2>/dev/null || pkg-config --libs ncurses 2>/dev/null || echo -lncurses)
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
-CPPFLAGS += -DTW_VERSION='"$(VERSION)"'
+TW_CPPFLAGS += -DTW_VERSION='"$(VERSION)"'
 
 # The shim: wrappers.c holds the exported symbols; everything else is
 # internal and is also linked into the test runner (without the wrappers,
@@ -87,7 +103,8 @@ FLOOR    = $(BUILD)/bench/floor_peek.so
 # What a user would preload instead of a close policy (make bench-policies).
 NAIVE    = $(BUILD)/bench/naive_linger0.so
 
-.PHONY: all test check-san demo bench bench-doctor bench-policies bench-change install clean format
+.PHONY: all test check-san demo bench bench-doctor bench-policies bench-change install uninstall \
+	clean format deps test-deps FORCE
 
 # The git revision bench-change measures against and format formats since.
 BASE ?= HEAD
@@ -96,61 +113,73 @@ all: $(LIB) $(CLI) $(EXAMPLES) $(BENCHES) $(FLOOR) $(NAIVE)
 $(BUILD)/pic/%.o: %.c Makefile
 	$(call msg,CC,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CPPFLAGS) -Ishim -Ipolicies $(COMPAT) $(ALLCFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c -o $@ $<
+	$(Q)$(CC) $(ALLCPPFLAGS) -Ishim -Ipolicies $(COMPAT) $(ALLCFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c -o $@ $<
 
 $(BUILD)/tobj/%.o: %.c Makefile
 	$(call msg,CC,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CPPFLAGS) -Ishim -Ipolicies -Icli $(COMPAT) -std=gnu11 $(WARN) $(CFLAGS) $(TEST_SANFLAGS) -MMD -MP -c -o $@ $<
+	$(Q)$(CC) $(ALLCPPFLAGS) -Ishim -Ipolicies -Icli $(COMPAT) -std=gnu11 $(WARN) $(CFLAGS) $(TEST_SANFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/obj/%.o: %.c Makefile
 	$(call msg,CC,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CPPFLAGS) -Ishim -Ipolicies -Icli $(ALLCFLAGS) -MMD -MP -c -o $@ $<
+	$(Q)$(CC) $(ALLCPPFLAGS) -Ishim -Ipolicies -Icli $(ALLCFLAGS) -MMD -MP -c -o $@ $<
 
 $(LIB): $(SHIM_PIC_OBJ) shim/libtwshim.map
 	$(call msg,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALLCFLAGS) -shared -Wl,--version-script=shim/libtwshim.map \
+	$(Q)$(CC) $(ALLCFLAGS) $(LDFLAGS) -shared -Wl,--version-script=shim/libtwshim.map \
 		-Wl,-z,defs -Wl,-z,now -o $@ $(SHIM_PIC_OBJ) $(SHIM_LIBS)
 
-$(BUILD)/obj/cli/top_screen.o: CPPFLAGS += $(NCURSES_CFLAGS)
+$(BUILD)/obj/cli/top_screen.o: TW_CPPFLAGS += $(NCURSES_CFLAGS)
+
+# twshim run looks for the library in $(TWLIBDIR) too, after its own
+# directory and ../lib/twshim/ from it. $(BUILD)/libdir holds the directory
+# it was compiled with: another LIBDIR or PREFIX (make install PREFIX=/usr
+# after a plain make) recompiles it rather than install a twshim that
+# looks in the wrong place.
+$(BUILD)/obj/cli/run.o $(BUILD)/tobj/cli/run.o: $(BUILD)/libdir
+$(BUILD)/obj/cli/run.o $(BUILD)/tobj/cli/run.o: TW_CPPFLAGS += -DTW_LIBDIR='"$(TWLIBDIR)"'
+$(BUILD)/libdir: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(TWLIBDIR)' | cmp -s - $@ || echo '$(TWLIBDIR)' > $@
+FORCE:
 
 $(CLI): $(call obj,$(CLI_SRC))
 	$(call msg,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALLCFLAGS) -o $@ $^ $(NCURSES_LIBS)
+	$(Q)$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $^ $(NCURSES_LIBS)
 
 $(BUILD)/examples/%: $(BUILD)/obj/examples/%.o
 	$(call msg,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALLCFLAGS) -o $@ $< -lpthread
+	$(Q)$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< -lpthread
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o
 	$(call msg,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALLCFLAGS) -o $@ $< -lpthread
+	$(Q)$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< -lpthread
 
 $(FLOOR): bench/floor/peek.c Makefile
 	$(call msg,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CPPFLAGS) $(ALLCFLAGS) -fPIC -shared -fvisibility=hidden -o $@ $< -ldl
+	$(Q)$(CC) $(ALLCPPFLAGS) $(ALLCFLAGS) $(LDFLAGS) -fPIC -shared -fvisibility=hidden -o $@ $< -ldl
 
 $(NAIVE): bench/floor/naive_linger0.c Makefile
 	$(call msg,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CPPFLAGS) $(ALLCFLAGS) -fPIC -shared -fvisibility=hidden -o $@ $< -ldl
+	$(Q)$(CC) $(ALLCPPFLAGS) $(ALLCFLAGS) $(LDFLAGS) -fPIC -shared -fvisibility=hidden -o $@ $< -ldl
 
 # Programs the end-to-end tests run under the shim.
 $(BUILD)/tests/progs/%: $(BUILD)/obj/tests/progs/%.o
 	$(call msg,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALLCFLAGS) -o $@ $< -lpthread
+	$(Q)$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< -lpthread
 
 $(TESTBIN): $(patsubst %.c,$(BUILD)/tobj/%.o,$(TEST_SRC) $(SHIM_CORE) $(CLI_CORE))
 	$(call msg,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) -std=gnu11 $(WARN) $(CFLAGS) $(TEST_SANFLAGS) -o $@ $^ -lcriterion -ldl -lpthread
+	$(Q)$(CC) -std=gnu11 $(WARN) $(CFLAGS) $(TEST_SANFLAGS) $(LDFLAGS) -o $@ $^ -lcriterion -ldl -lpthread
 
 # The tests spawn build products by path: tell them where the build is.
 test: all $(TESTBIN) $(PROGS)
@@ -197,13 +226,73 @@ format:
 	git clang-format --force $(BASE) -- $(SHIM_SRC) $(CLI_SRC) $(TEST_SRC) $(EXAMPLE_SRC) $(BENCH_SRC) \
 		include/twshim/*.h shim/*.h cli/*.h policies/*.h $(PROG_SRC) tests/progs/*.h
 
-PREFIX  ?= /usr/local
+# What `make install` puts where; uninstall takes the same away. The
+# library has a directory of its own: it is preloaded by path, never linked
+# against, so it stays out of the loader's search path.
+INSTALLED = $(BINDIR)/twshim $(TWLIBDIR)/libtwshim.so $(MANDIR)/man1/twshim.1 \
+	$(MANDIR)/man7/twshim.7 $(DOCDIR)/README.md $(DOCDIR)/CHANGELOG.md $(DOCDIR)/LICENSE
+
 install: $(LIB) $(CLI)
-	install -D -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/twshim
-	install -D -m 0644 $(LIB) $(DESTDIR)$(PREFIX)/lib/twshim/libtwshim.so
+	install -D -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/twshim
+	install -D -m 0644 $(LIB) $(DESTDIR)$(TWLIBDIR)/libtwshim.so
+	install -D -m 0644 man/twshim.1 $(DESTDIR)$(MANDIR)/man1/twshim.1
+	install -D -m 0644 man/twshim.7 $(DESTDIR)$(MANDIR)/man7/twshim.7
+	install -d $(DESTDIR)$(DOCDIR)
+	install -m 0644 README.md CHANGELOG.md LICENSE $(DESTDIR)$(DOCDIR)/
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	rmdir $(DESTDIR)$(TWLIBDIR) $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 clean:
 	rm -rf build
+
+# Debian's packages, listed once: `make deps` for the build and the demo,
+# `make test-deps` for those and the tests' (what .ci/run installs).
+# build-essential: gcc (with the ASan/UBSan/TSan runtimes) and make;
+# libncurses-dev: twshim top's screen; curl, python3: unmodified programs
+# run under the shim; iproute2 (ip, ss), util-linux (unshare, nsenter),
+# procps: namespaces, veth pairs and checks.
+DEPS = build-essential libncurses-dev curl python3 iproute2 util-linux procps
+# libcriterion-dev: the test runner; coreutils; tmux: a terminal for top's
+# live view; prometheus (promtool), prometheus-node-exporter: stat
+# --prometheus checked and served as node_exporter's textfile collector
+# would; libcap2-bin (setcap): a setcap program, where the shim must stay
+# inert; git: make bench-change builds a revision to compare against, and
+# its test does, and tests/e2e/licence.sh lists the tracked files;
+# debootstrap: the Debian 11 (glibc 2.31) userland of old_userland.sh;
+# golang-go: a Go program (its runtime bypasses libc), which twshim run must
+# recognise and warn about (tests/e2e/run_checks.sh builds one);
+# apache2-utils: ab, an HTTP/1.0 client that reads each response to end of
+# file, under --close-accepted (tests/e2e/http10_client.sh); man-db (man,
+# lexgrog), groff-base (groff): the man pages must format without a warning
+# (tests/e2e/man_pages.sh). The compatibility matrix (tests/e2e/matrix_*.sh)
+# runs these unmodified under the shim: wget; python3-requests; nodejs;
+# default-jdk-headless (javac and java: a Socket client compiled in the
+# test); openssl (s_client, s_server); socat; nginx (a server and a proxy);
+# golang-go's Go client, which the shim cannot see.
+TEST_DEPS = libcriterion-dev coreutils tmux prometheus prometheus-node-exporter libcap2-bin git \
+	debootstrap golang-go apache2-utils man-db groff-base \
+	wget python3-requests nodejs default-jdk-headless openssl socat nginx
+# As root directly (a container has no sudo), else through sudo.
+SUDO = $(if $(filter 0,$(shell id -u)),,sudo)
+APT  = $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
+
+deps:
+	$(APT) update
+	$(APT) install -y --no-install-recommends $(DEPS)
+
+# prometheus, prometheus-node-exporter and nginx start their services when
+# installed, which the tests do not use: a policy-rc.d that refuses every
+# start (exit 101, invoke-rc.d(8)) is in place for the install, unless the
+# host has one already. They are still enabled: they start at the next boot
+# (`systemctl disable prometheus prometheus-node-exporter` if unwanted).
+test-deps:
+	$(APT) update
+	$(SUDO) sh -c 'p=/usr/sbin/policy-rc.d; if [ ! -e $$p ]; then \
+		trap "rm -f $$p" EXIT; printf "#!/bin/sh\nexit 101\n" > $$p; chmod 755 $$p; fi; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+		$(DEPS) $(TEST_DEPS)'
 
 # Only where the objects are: $(BUILD)/rootfs (tests/e2e/rootfs_bullseye.sh)
 # holds a Debian system, with directories such as etc/rc2.d.

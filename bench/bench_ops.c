@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * bench_ops: what the shim costs one kind of file-descriptor operation,
  * measured side by side. This program knows nothing of the shim: it only

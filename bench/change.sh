@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # bench/change.sh BUILD_DIR [BASE]: what the shim in BUILD_DIR costs or saves
 # against the shim built from git revision BASE (default HEAD: your
 # uncommitted changes), side by side in one run.

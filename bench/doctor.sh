@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # bench/doctor.sh BUILD_DIR: how long `twshim doctor` takes over 100,000
 # TIME_WAIT entries, against `ss -tan state time-wait | wc -l` on the same
 # entries, side by side in one run.

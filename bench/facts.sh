@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # bench/facts.sh: measure, on this machine, the TIME_WAIT facts the README FAQ
 # quotes (see ../shared/DOMAIN.md), and print a short report. No argument.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Sourced by the bench/ scripts, which each run inside namespaces of their own.
 #
 # bench_ns FLAGS...: sets the array ns to the unshare command that makes the

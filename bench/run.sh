@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # bench/run.sh BUILD_DIR: what libtwshim.so costs, as ratios.
 #
 # For each mode of BUILD_DIR/bench/bench_ops (see bench/bench_ops.c for what

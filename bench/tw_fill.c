@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * tw_fill N: leaves N TIME_WAIT entries on 127.0.0.1, fast, for measuring
  * what reads them (bench/doctor.sh). Run it in a network namespace of its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The twshim command's verbs. Each returns the process exit status. */
 #ifndef TW_CLI_H
 #define TW_CLI_H

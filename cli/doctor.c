@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * twshim doctor: what an operator runs when a service "hangs" on ports.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* twshim doctor: the kernel's TIME_WAIT joined with the ledger's names.
  * doctor.c: options, namespace, the run; kview.h (sockdiag.c, hostcfg.c):
  * the kernel; doctor_join.c: the ledgers; doctor_find.c and

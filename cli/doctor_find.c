@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * twshim doctor's judgement: what the numbers gathered mean, as findings
  * an operator can act on, each with its evidence and its fix.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * twshim doctor's join: every ledger it can read, matched with the kernel's
  * TIME_WAIT on the destination ip:port (a wildcard listener's on its port:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * twshim doctor --prometheus: the kernel's figures doctor reads, and its
  * findings, as Prometheus families (README.md, "Prometheus", lists them).

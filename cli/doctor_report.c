@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* twshim doctor's output: text for people, JSON with the same content. */
 #include <stdio.h>
 #include <string.h>

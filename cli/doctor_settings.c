@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * The host's settings, each with what it really does on this kernel and a
  * verdict: "ok", "note" (worth knowing), "warn" (hurts here), "absent".

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* What stat and top show alike: the words for a process, a destination
  * and their counters, and the order of pressure. */
 #ifndef TW_FORMAT_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * The settings that decide what TIME_WAIT costs on this host, read from
  * /proc/sys and /proc/net of the current network namespace. Anything that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* A small streaming JSON writer: enough for the CLI's reports. */
 #ifndef TW_JSON_H
 #define TW_JSON_H

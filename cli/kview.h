@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The kernel's view of TCP in one network namespace, as `twshim doctor`
  * reads it: sockets per state from NETLINK_SOCK_DIAG, TIME_WAIT grouped,
  * and the host settings that decide what TIME_WAIT costs. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * Reading the ledger. The segment is written by other processes, possibly
  * an older or a hostile build: nothing in it is trusted. The header must

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The CLI's side of the ledger: a checked, plain-data snapshot of it. */
 #ifndef TW_LEDGER_READ_H
 #define TW_LEDGER_READ_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* twshim: the command-line reader of the TIME_WAIT ledger. */
 #include <stdio.h>
 #include <string.h>
@@ -28,7 +29,8 @@ static const char usage[] =
 	"  twshim VERB --help tells more. --version prints the version.\n"
 	"\n"
 	"Environment: TWSHIM_SHM names the ledger (default /twshim.UID) for the\n"
-	"shim and for this command alike; see README.md for every TWSHIM_* variable.\n"
+	"shim and for this command alike; `man 7 twshim` lists every TWSHIM_*\n"
+	"variable and policy, `man twshim` every verb.\n"
 	"\n"
 	"Exit status: 0 done; 1 failed (e.g. the ledger cannot be read); 2 usage\n"
 	"error; `run` exits with COMMAND's status; `doctor` exits 3 when it has a\n"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The ledger summed per command and per (command, destination). */
 #include "per_command.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * The ledger summed per command, and per (command, destination): every
  * slot of one command (running, exited, and the aggregate its exited

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * The Prometheus text exposition format 0.0.4 (see prom.h). What a scraper
  * rejects is refused here, so that a bad line never reaches a file that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * A writer of the Prometheus text exposition format, version 0.0.4: what
  * Prometheus scrapes and node_exporter's textfile collector reads. Generic:

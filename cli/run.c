@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* twshim run: a command with the shim preloaded and options as TWSHIM_*. */
 #include <elf.h>
 #include <errno.h>
@@ -13,6 +14,12 @@
 
 #include "cli.h"
 #include "run_elf.h"
+
+/* The library directory of `make install` (LIBDIR/twshim), which may be no
+ * ../lib/twshim/ from the binary: a multiarch /usr/lib/x86_64-linux-gnu. */
+#ifndef TW_LIBDIR
+#define TW_LIBDIR "/usr/local/lib/twshim"
+#endif
 
 /* twshim run's own statuses, as a shell gives them. */
 enum { RUN_CANNOT_RUN = 126, RUN_NOT_FOUND = 127 };
@@ -30,10 +37,11 @@ static const char run_usage[] =
 	"  --shm NAME         ledger segment, '/NAME' or 'off'     (TWSHIM_SHM)\n"
 	"  --log DEST         stderr | syslog | file:/PATH | off   (TWSHIM_LOG)\n"
 	"  --log-level LEVEL  error | warn | info | debug          (TWSHIM_LOG_LEVEL)\n"
-	"  --lib PATH         the libtwshim.so to preload (default: beside this\n"
-	"                     program, or ../lib/twshim/; or $TWSHIM_LIB)\n"
+	"  --lib PATH         the libtwshim.so to preload (default: $TWSHIM_LIB,\n"
+	"                     else the first found beside this program, in\n"
+	"                     ../lib/twshim/, or in " TW_LIBDIR "/)\n"
 	"\n"
-	"Policies (off unless given; README.md, \"Policies\"):\n"
+	"Policies (off unless given; `man 7 twshim`, POLICIES, says what each costs):\n"
 	"  --close MODE           kernel | fin-reset | reset | peer-first, for\n"
 	"                         connections COMMAND opens       (TWSHIM_CLOSE)\n"
 	"  --close-accepted MODE  the same for connections it accepts\n"
@@ -80,7 +88,8 @@ static const char run_usage[] =
 	"Example:\n"
 	"  twshim run -- curl -s http://127.0.0.1:8080/ && twshim stat\n";
 
-/* The library: --lib, $TWSHIM_LIB, beside /proc/self/exe, ../lib/twshim/. */
+/* The library: --lib, $TWSHIM_LIB, beside /proc/self/exe, ../lib/twshim/,
+ * TW_LIBDIR. */
 static int find_lib(const char *given, char *out, size_t len)
 {
 	char exe[PATH_MAX], *slash;
@@ -108,8 +117,10 @@ static int find_lib(const char *given, char *out, size_t len)
 		    access(out, R_OK) == 0)
 			return 0;
 	}
-	tw_cli_error("run: libtwshim.so not found beside this program nor in ../lib/twshim/; "
-	             "give it with --lib PATH or TWSHIM_LIB");
+	if (snprintf(out, len, "%s/libtwshim.so", TW_LIBDIR) < (int)len && access(out, R_OK) == 0)
+		return 0;
+	tw_cli_error("run: libtwshim.so not found beside this program, in ../lib/twshim/ nor in "
+	             "%s/; give it with --lib PATH or TWSHIM_LIB", TW_LIBDIR);
 	return -1;
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * twshim run's look at a program's ELF headers (run_elf.h). Both classes
  * are read, in this host's byte order only: a program of the other byte

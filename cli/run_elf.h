@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* What `twshim run` reads of a program before running it: the ELF
  * identity (class, byte order, machine), the loader it names (PT_INTERP),
  * and whether it is a Go program. The file is never trusted: every offset,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * The kernel's TCP sockets, by NETLINK_SOCK_DIAG dump: the way ss(8) reads
  * them, without parsing its output or /proc/net/tcp (which takes about six

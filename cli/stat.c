@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* twshim stat: the ledger, one row per process, with its destinations. */
 #include <errno.h>
 #include <getopt.h>
@@ -45,7 +46,7 @@ static const char stat_usage[] =
 	"  --json        machine-readable output (a \"processes\" array)\n"
 	"  --prometheus  Prometheus text format (0.0.4), for node_exporter's textfile\n"
 	"                collector: every slot, summed per command and destination\n"
-	"                (no pid label, no PID... selection); see README.md\n"
+	"                (no pid label, no PID... selection); see `man twshim`\n"
 	"  --all         also exited processes that no longer hold TIME_WAIT\n"
 	"  --shm NAME    read the ledger NAME (default: $TWSHIM_SHM, else /twshim.UID)\n"
 	"  -h, --help    this text\n"
@@ -162,7 +163,7 @@ static void print_hint(const struct tw_snap_hint *h)
 	       "changing it:\n                --close fin-reset (no TIME_WAIT on either side; the peer "
 	       "reads all, then EOF),\n                --close peer-first (servers that close after "
 	       "each response),\n                "
-	       "--source-addrs (more addresses, more ports). README.md, \"Policies\".\n");
+	       "--source-addrs (more addresses, more ports). `man 7 twshim`, POLICIES.\n");
 }
 
 static void print_json(const struct tw_snapshot *s, const struct stat_opts *o)
@@ -285,7 +286,7 @@ static void print_text(const struct tw_snapshot *s, const struct stat_opts *o)
 		printf("\n(N) under OPEN: connections a vanished process still had when it ended "
 		       "(killed, crashed,\n_exit(), exec). The kernel closed them, unseen by twshim: "
 		       "each is an active close\n(TIME_WAIT here, not in the TIME_WAIT column) unless "
-		       "the peer had closed first or data\nwas left unread (README.md, \"Limits\").\n");
+		       "the peer had closed first or data\nwas left unread (`man 7 twshim`, LIMITS).\n");
 	/* When a vanished process ended is unknown: it is listed while its own
 	 * closes hold TIME_WAIT, and said to be there after that. */
 	if (hidden_vanished && !o->npids)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * twshim stat --prometheus: the ledger mapped onto Prometheus families
  * (README.md, "Prometheus", lists each).
@@ -251,7 +252,7 @@ static void policy_actions(struct out *o)
 
 	tw_prom_family(&o->p, "twshim_policy_actions_total", TW_PROM_COUNTER,
 		       "What the twshim policies did instead of what the program asked, per "
-		       "command (README.md, \"Policies\").");
+		       "command (man 7 twshim, POLICIES).");
 	for (size_t ci = 0; ci < o->pc->ncmds; ci++) {
 		const struct tw_cmd *c = &o->pc->cmds[ci];
 
@@ -302,7 +303,7 @@ int tw_stat_prometheus(FILE *f, const struct tw_snapshot *s, char *err, size_t e
 		 ALL_ROWS, "side", side_name, 4, pick_closes);
 	per_dest(o, "twshim_time_wait", TW_PROM_GAUGE,
 		 "TIME_WAIT entries the command holds in the kernel now: its active closes "
-		 "of the last 60 s (an estimate: see README.md, \"Limits\").",
+		 "of the last 60 s (an estimate: see man 7 twshim, LIMITS).",
 		 ALL_ROWS, NULL, NULL, 0, pick_time_wait);
 	open_connections(o);
 	policy_actions(o);

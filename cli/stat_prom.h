@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* twshim stat --prometheus: the ledger as Prometheus metrics (README,
  * "Prometheus"). */
 #ifndef TW_STAT_PROM_H

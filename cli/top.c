@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* twshim top: the ledger, refreshed; live on a terminal (top_screen.c),
  * plain snapshots otherwise. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* twshim top: what one refresh shows, for the live view (top_screen.c) and
  * the plain snapshots (top.c) alike. */
 #ifndef TW_TOP_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * twshim top's rows: two reads of the ledger compared, the rates between
  * them, the rows sorted, and each row in words.

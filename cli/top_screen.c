@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * twshim top's live view, drawn by ncurses. The terminal is given back
  * (endwin) on every way out: q, -n, an error, SIGINT, SIGTERM, SIGHUP. The

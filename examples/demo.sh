@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # make demo: port exhaustion in seconds, and twshim naming who caused it.
 #
 # In a private network namespace (loopback only) whose ephemeral port range
@@ -88,6 +89,6 @@ sent its FIN after the data, and the kernel ended the connection with RST
 once the server had acknowledged that FIN (counted as "fin_reset" under
 the policy actions); the server read every byte, then end of file. The
 fix that removes the cause is still in the program: keep connections
-alive (the server offers it) or pool them. README.md, "Policies", says
-what each policy costs.
+alive (the server offers it) or pool them. `man 7 twshim`, POLICIES,
+says what each policy costs.
 TXT

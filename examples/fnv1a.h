@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * 64-bit FNV-1a, the checksum ka_server --mode sink prints and
  * legacy_client --mode send prints: one definition, so the two agree by

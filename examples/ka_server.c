@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * ka_server: a keep-alive HTTP/1.1 server, the "legacy server" of the twshim
  * demo and end-to-end tests. One thread, one epoll set, non-blocking sockets.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * legacy_client: one TCP connection per request, closed by the client
  * itself, like a legacy batch script or health checker. The active close

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * Who closes first (DOMAIN facts 2, 8, 9, 15): the side that sends the first
  * FIN keeps the TIME_WAIT. For connections this process opened

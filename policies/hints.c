@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * Pooling hints (TWSHIM_HINTS, on unless 0): when a destination churns
  * (many connections, short lives, this side closing first), one hint per

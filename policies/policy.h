@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * The policies: what twshim changes, when told to, about how a program's
  * connections are made and closed. One file each; the shim calls them only

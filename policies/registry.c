@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * The table of policies and the hooks that walk it. Adding a policy: one
  * file defining a struct tw_policy, one line in `all` below.

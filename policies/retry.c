@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * TWSHIM_RETRY_MS=N: bounded retry when connect() finds no local port
  * (EADDRNOTAVAIL) or an explicit bind collides (EADDRINUSE).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * TWSHIM_REUSEADDR=1: SO_REUSEADDR on every TCP socket before bind(), so a
  * server restarting while its port still has TIME_WAIT entries binds

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * TWSHIM_ONLY / TWSHIM_EXCEPT: which destinations the policies touch.
  * Tracking applies to every connection whatever these say.

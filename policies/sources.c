@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * Spreading connections over source addresses and confining their ports
  * (DOMAIN facts 10 and 11).

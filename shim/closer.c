@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * The closer thread (see closer.h).
  *

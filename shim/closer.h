@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * The closer: one background thread that holds connections the program has
  * already closed, until they can be closed the way a policy wants (after

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * The glibc baseline: libtwshim.so, built on any glibc, loads in every
  * x86_64 glibc userland since 2.17 (issue 12; tests/e2e/glibc_baseline.sh

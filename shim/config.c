@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * Parsing of the core TWSHIM_* variables. A malformed value is never
  * guessed at: the caller makes the whole shim inert and says why, once.

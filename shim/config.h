@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The shim's configuration, read once from TWSHIM_* environment variables. */
 #ifndef TW_CONFIG_H
 #define TW_CONFIG_H

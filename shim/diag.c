@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * The kernel's own record of one connection, by its exact 4-tuple: one
  * NETLINK_SOCK_DIAG lookup. Asked after closing a socket that was dup'd or

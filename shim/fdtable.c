@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * Chunks are mapped with mmap, not malloc: the table is touched from
  * wrappers that may run inside malloc's own callers, and before the host's

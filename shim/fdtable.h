@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * The fd table: what the shim knows about each file descriptor number.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * The per-thread recursion guard. While it is raised, whatever the shim does
  * itself (shm_open, getsockopt, syslog's socket, the log file) passes straight

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * Connections handed on to other processes (handed.h).
  *

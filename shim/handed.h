@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * Connections handed on: this process closed its copy of a socket while
  * another process still held it (a forking server's parent, after fork, or

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * Start-up, fork and exit.
  *

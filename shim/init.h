@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Whether the shim acts in this process, decided once, lazily. */
 #ifndef TW_INIT_H
 #define TW_INIT_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * Mapping the ledger and counting into it.
  *

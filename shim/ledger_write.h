@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The shim's side of the ledger: mapping it, owning a slot, counting. */
 #ifndef TW_LEDGER_WRITE_H
 #define TW_LEDGER_WRITE_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * The log writer. Lines are formatted into a stack buffer and written with
  * the real write(2): no stdio state of the host is touched, and stdout never.

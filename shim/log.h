@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Logging: one line per event, tagged "twshim[prog pid]:", never to stdout. */
 #ifndef TW_LOG_H
 #define TW_LOG_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * Binding the real symbols, once.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The table of real libc symbols. Wrappers call originals only through it. */
 #ifndef TW_REAL_H
 #define TW_REAL_H

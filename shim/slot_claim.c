@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * Giving each process a slot of its own, and keeping what exited processes
  * left behind while their TIME_WAIT lasts.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * System calls made without libc's syscall(), which the shim interposes
  * (sys.h). On x86_64 the instruction itself; elsewhere the shim does not

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * The shim's own system calls.
  *

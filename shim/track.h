@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * Connection tracking: what each wrapper does beyond calling the original.
  * Each tw_* function has the signature of the call it stands for and the

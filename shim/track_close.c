@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * Tracking connections as they end: close, the dup family (which closes the
  * target fd), close_range and closefrom.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * Tracking connections as they are made: socket, connect, bind, accept,
  * and the socket options and shutdowns that decide how they will close.

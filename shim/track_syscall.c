@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * syscall() as real programs use it: libuv (Node.js) closes every fd with
  * syscall(SYS_close) to avoid close()'s cancellation point, and other

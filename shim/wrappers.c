@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * The exported symbols: the only code the host program calls into. Each is
  * one line; what they do is in track_open.c, track_close.c and log.c.

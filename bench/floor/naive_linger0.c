@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * naive_linger0.so: what a user would preload instead of twshim's close
  * policy, for make bench-policies: SO_LINGER {1,0} set just before every

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * floor_peek.so: the floor under the shim's cost, for bench/run.sh.
  *

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Exports twshim's ledger to node_exporter's textfile collector every
 # INTERVAL seconds: for hosts without systemd (with systemd, use
 # twshim-textfile.service and .timer beside this script).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * The TIME_WAIT ledger: the shared-memory layout that libtwshim.so writes
  * and the twshim CLI reads. This header is the only thing the two agree on.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * Who a ledger slot belongs to, and whether that process still runs: the
  * rule the shim (reclaiming slots) and the CLI (the "alive" column) share.

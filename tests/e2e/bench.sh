@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # `make bench` keeps working: bench/run.sh, with a few short blocks of every
 # mode, prints a ratio for each, cleans up its ledger and its processes, and
 # says which worker failed when one does. Timings are never checked here:

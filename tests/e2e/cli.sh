@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The twshim command itself: help that teaches, exit codes as documented,
 # warnings for programs the shim cannot reach, LD_PRELOAD kept, and the
 # shim's internal names invisible to the host program.

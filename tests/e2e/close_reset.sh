@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Issue 3 acceptance: an unmodified client loop of 1,000 requests to a
 # keep-alive server across a veth pair, client range 200 ports. Without a
 # policy ~800 fail ("Couldn't connect"); with --close reset all succeed and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Issue acceptance: an unmodified curl, 150 times in a shell loop, against a
 # keep-alive server across a veth pair, client range 40000-40199. The
 # ledger must show 150 connects and 150 active closes for the destination,

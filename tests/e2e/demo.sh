@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # `make demo`, the README's first command, keeps showing what it says:
 # the failure (EADDRNOTAVAIL after 200 requests), stat naming the process,
 # doctor's critical finding, and the fix (300 of 300 under --close fin-reset,

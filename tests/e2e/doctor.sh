@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Issue 4 acceptance: twshim doctor. Across a veth pair with a 200-port
 # client range, a legacy client exhausts the range toward 10.77.0.1:8080
 # and exits; Python's http.client makes 50 connections to :8081. Doctor,

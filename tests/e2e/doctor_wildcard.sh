@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Issue 11: doctor names a service that listens on the wildcard address.
 # The ledger counts what such a server accepted under the listener's
 # address (0.0.0.0:8080, [::]:8081); the kernel's TIME_WAIT entries carry

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Issue 3 acceptance: an epoll (non-blocking) client works under every
 # policy: all requests succeed and the policy's action is counted.
 . "$(dirname "$0")/lib.sh"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Issue acceptance: when the range runs out, the C client and Python's
 # http.client fail with EADDRNOTAVAIL, and the ledger counts those
 # failures per destination. Exhaustion is per destination: the two

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Fail open: a malformed variable or an unusable ledger costs the program
 # nothing but one clear line on stderr (naming the variable, the value and
 # what is valid); its stdout and its result are as without the shim.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The fd lifecycles of real programs (dup, dup2 over a socket, fork, fclose
 # behind our back, fds beyond the first table chunk, close_range, close in
 # a signal handler, unread data), each checked against the kernel's own

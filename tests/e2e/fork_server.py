@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """An accept-then-fork server, as PostgreSQL's postmaster or inetd: the
 parent accepts and forks, then closes its copy; the child answers "ok\n"
 and ends while it still holds the connection, so the kernel's close of it

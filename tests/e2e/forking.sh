@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Forking servers (issue 11, item 6): the parent accepts, forks, closes its
 # copy; the child answers and ends holding the last reference, with exit()
 # or with _exit() (which no shim code sees). Regression: such connections

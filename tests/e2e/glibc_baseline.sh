@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Issue 12: libtwshim.so, built on a new glibc, must load in every x86_64
 # glibc userland since 2.17. The dynamic loader refuses a library that
 # needs a symbol version its libc lacks ("version `GLIBC_2.34' not found"),

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Under --close peer-first against a server that never closes: the shim
 holds each closed connection for the wait, then lets go. Prints the fd
 counts of the program's table: before, while held, after the wait (after

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Issue 3: pooling hints. A client churning through 1,500 short connections
 # that it closes itself, 1,000 ports: one hint for the destination, in the
 # log (stderr) and in the ledger (stat, --json), with the figures; none

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # An HTTP/1.0 client that reads each response to end of file (ab, the
 # Apache benchmark, unmodified) against a server that closes first, under
 # each --close-accepted mode (issue 11, item 8). Regression: reset made ab

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A legacy Python client: one http.client connection per request, closed
 by the client. Prints ok=N eaddrnotavail=M other=K.
 

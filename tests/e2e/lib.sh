@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Shared by the end-to-end scenarios. A scenario runs as pid 1 of its own
 # pid, mount, user and network namespaces (see test_e2e.c): every process
 # it starts and every namespace it makes end with it, whatever happens.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """lingering_server.py PORT DELAY_MS READY_FILE: an HTTP/1.1 keep-alive
 server on 127.0.0.1:PORT that answers every request with "ok" and, once
 the client has closed, waits DELAY_MS before it closes too: the client's

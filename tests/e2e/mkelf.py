@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Writes a minimal ELF file, enough for `twshim run` to judge: the ELF
 identity, an optional PT_INTERP naming a loader, optional named sections.
 It is never meant to run (no loadable segment).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Issue 3 acceptance: no data lost. A client writes 16 MB and closes at
 # once through a rate-limited link (tc tbf, 40 mbit), so megabytes are
 # still unacknowledged at its close(); under --close reset, peer-first and

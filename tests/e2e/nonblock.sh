@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Non-blocking (epoll) programs: connect() returns EINPROGRESS and the
 # outcome is learned later (SO_ERROR). Counts as exact as for blocking
 # ones; EADDRNOTAVAIL still comes from connect() itself, synchronously.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Issue 12 in a real older userland: Debian 11's own curl and python3, on
 # its glibc 2.31, run under the libtwshim.so built here. Built on glibc
 # 2.34+ without shim/compat.h, the library needed GLIBC_2.32 to 2.34 and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Issue acceptance: a shell loop running curl 1,000 times in a minute must
 # show 1,000 connections and their TIME_WAIT, though there are fewer slots
 # than processes: exited processes still holding TIME_WAIT are folded into

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Issue 3 acceptance: --close peer-first. Against a server that closes
 # after each response, every request succeeds and the TIME_WAIT lands on
 # the server only. Against a server that never closes, the fallback comes

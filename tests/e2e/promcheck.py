@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Checks `twshim stat --prometheus` output, read with a parser of its own.
 
 promcheck.py lint FILE

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # twshim stat --prometheus and doctor --prometheus, as node_exporter's
 # textfile collector serves them.
 # Real traffic under the shim (the C client, twice, to exhaustion; python3

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Issue 3 acceptance: --retry-ms. A client that would fail on exhaustion
 # waits and succeeds within the bound (here TIME_WAIT ports come back after
 # tcp_tw_reuse_delay, 1 s on loopback with tcp_tw_reuse=1); a non-blocking

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Issue 3 acceptance: a server that binds without SO_REUSEADDR, restarted
 # while its port holds TIME_WAIT (it closes first), fails with EADDRINUSE;
 # run under --reuseaddr it restarts. (SO_REUSEADDR helps only when the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Debian 11 (bullseye, glibc 2.31): the older userland old_userland.sh runs
 # its programs in (issue 12). Made once with debootstrap from Debian's
 # mirror and cached in the build directory, so a second run only finds it.

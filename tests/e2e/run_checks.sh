@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Issues 11 and 12: what `twshim run` says about COMMAND before running it.
 # A Go program (the Go runtime makes its own system calls) gets one warning
 # line and still runs; a program of another class, byte order or machine,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * Each scenario runs as pid 1 of new user, pid, mount and network
  * namespaces (unshare -rn -p -f -m --mount-proc --kill-child): the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Running an end-to-end scenario script (tests/e2e/NAME.sh) in its own
  * namespaces, bounded in time, from a Criterion test. */
 #ifndef TW_SCENARIO_H

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The shim is inert under secure execution (AT_SECURE): a setuid or setcap
 # program that the loader preloads it into anyway (an administrator's
 # /etc/ld.so.preload) behaves as if twshim were absent. It opens no ledger,

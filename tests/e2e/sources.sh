@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Issue 3 acceptance: --source-addrs with 10 addresses: 1,500 connections
 # with normal closes (TIME_WAIT on the client) succeed where 200 did; and
 # --source-ports confines one program's automatic ports without starving

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Issue 3 acceptance: --source-ports with --spread reuse on a 100-port range
 # sustains connections far beyond 100 per minute (each explicit bind with
 # SO_REUSEADDR takes over its port's TIME_WAIT at once: TCP timestamps),

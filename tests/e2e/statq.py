@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Sums one counter of `twshim stat --json` over matching processes.
 
 statq.py FILE FIELD [--comm NAME] [--dest ADDR] [--direction out|in]

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # stderr_moved.py HOW PATH: a program that moves its own stderr, then opens
 # a TCP socket, where the shim reads its configuration (and may have
 # something to say). HOW:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # stderr_reused.py PATH: a daemon's start, as many do it: stderr closed, and
 # the number taken by the next file it opens (PATH). Then a TCP socket,
 # where the shim reads its configuration (and may have something to say).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * End-to-end: real programs (ours in examples/ and tests/progs/, and
  * unmodified curl and python3) under the shim, in namespaces with a tiny
@@ -164,6 +165,24 @@ Test(e2e, old_userland_glibc_2_31_programs_counted, .timeout = 720)
 {
 	tw_scenario_root_online("rootfs_bullseye", 600, NULL);
 	tw_scenario_root("old_userland", 90, NULL);
+}
+
+/* Issue 12: the licence, in LICENSE and at the top of every source file. */
+Test(e2e, every_source_file_says_its_licence, .timeout = 30)
+{
+	tw_scenario("licence", 20, NULL);
+}
+
+/* Issue 12: the man pages format cleanly and cover every option and variable. */
+Test(e2e, man_pages_format_and_cover_the_code, .timeout = 60)
+{
+	tw_scenario("man_pages", 50, NULL);
+}
+
+/* Issue 12: make install as a package build runs it, and make uninstall. */
+Test(e2e, install_into_destdir_with_multiarch_libdir, .timeout = 120)
+{
+	tw_scenario("install", 110, NULL);
 }
 
 Test(e2e, bench_runs_every_mode_and_cleans_up, .timeout = 90)

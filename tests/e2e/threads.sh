@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Issue acceptance: 8 threads making 10,000 loopback connections; the
 # counters must be exact (no lost updates), on the client (active closes)
 # and on the server, also under the shim (passive closes).

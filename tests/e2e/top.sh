@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # twshim top. Piped: plain snapshots, each under a timestamped header, with
 # the connect rate between two reads and the TIME_WAIT that stat counts. In
 # a terminal (tmux): the live view shows the ledger, takes its keys,

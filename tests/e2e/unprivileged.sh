@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The CLI run by an ordinary user, as operators often do: twshim doctor
 # still reads the kernel's view whole, names the processes in the ledgers
 # it may read, and says in one finding which ledgers it may not (another

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # A process that ends unseen (SIGKILL here; a crash, _exit() or an exec
 # alike) leaves the connections it had open to the kernel, which closes
 # them out of the shim's sight. stat must show it "vanished" with those

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * What the case programs (fdcases, closer_races) share: a program runs one
  * named case against the keep-alive server at HOST PORT, under the shim,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * closer_races CASE HOST PORT: a program thread racing the closer
  * (shim/closer.c, TWSHIM_CLOSE=peer-first) over the fd numbers where it

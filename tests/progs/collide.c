@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * A program that defines, for its own use, the very names the shim uses
  * inside (tw_real, tw_ledger, tw_log_at, tw_fd_get_alloc, tw_guard...). The

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * fdcases CASE HOST PORT: one of the fd lifecycles real programs go
  * through, run under the shim by tests/e2e/fdcases.sh, which then checks

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * secure_probe PORT N: says how the loader started it, then makes N
  * connections to 127.0.0.1:PORT, each closed by this side.

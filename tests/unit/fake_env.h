@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* A fake environment for the configuration tests: set1() one variable,
  * or set() several in order; fake_env() is the getenv they read. */
 #ifndef TW_FAKE_ENV_H

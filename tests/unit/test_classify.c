@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * Who closed first, from the TCP state just before close() (DOMAIN facts
  * 2 and 8): the only basis for the TIME_WAIT estimate.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* TWSHIM_* parsing: good values taken, bad ones named with what is valid. */
 #include <criterion/criterion.h>
 #include <stdio.h>

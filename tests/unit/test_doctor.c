@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* twshim doctor's arithmetic: the usable range, and what a TIME_WAIT group
  * means for its destination (share used, half range, time to exhaustion,
  * the reuse cap), and the findings ranked most severe first. */

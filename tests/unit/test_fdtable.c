@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The fd table: any fd number Linux can hand out, lookups without allocation. */
 #include <criterion/criterion.h>
 

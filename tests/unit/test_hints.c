@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* When the hints policy looks at a destination: at most ten times a second,
  * unless 64 connect() calls came sooner. A client that runs through its
  * ports in less than 100 ms, and then only fails, must still get its hint. */

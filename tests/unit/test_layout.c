@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * The ledger layout is a contract between libtwshim.so builds and twshim
  * CLI builds that may differ. These numbers pin it: if one changes, the

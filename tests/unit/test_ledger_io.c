@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * The segment itself: created private, refused when someone else's, and
  * read defensively by the CLI (never trusting what is in it).

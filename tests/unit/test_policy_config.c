@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Policy variables: good values taken, bad ones named; the scope's CIDR
  * lists matched as documented. */
 #include <criterion/criterion.h>

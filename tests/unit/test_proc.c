@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* /proc/PID/stat parsing: the identity of a slot's process. */
 #include <criterion/criterion.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * The Prometheus text format writer (cli/prom.c): what a scraper would
  * reject must be refused or escaped here, since node_exporter skips a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* twshim run's ELF reader (cli/run_elf.c): the identity, the loader and
  * the Go sections of real and crafted files, and files that lie about
  * their offsets, counts and sizes, which must neither crash nor be taken

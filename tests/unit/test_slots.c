@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * Slots: one per process; exited processes keep theirs while they hold
  * TIME_WAIT; when slots run out, nothing counted is lost (folded into a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * twshim stat --prometheus from a snapshot made by hand: one command's
  * running, exited and aggregate slots sum into one series per destination,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * twshim top's rows: rates from two reads of a real ledger, written by the
  * shim's own counting code. A rate compares a process only with itself

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The TIME_WAIT window: active closes in the last 60 s, without a lock. */
 #include <criterion/criterion.h>
 #include <string.h>
