@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * The wait family: a forking server reaping a child. The child may have
  * held the last reference to connections this process handed on when it

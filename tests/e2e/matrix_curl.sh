@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Compatibility matrix, command-line HTTP clients: curl and wget, one
 # process per request, against ka_server (see matrix_lib.sh).
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Compatibility matrix, Go (see matrix_lib.sh): a net/http client built
 # here (tests/e2e/matrix/get.go), dynamically linked (cgo), so the loader
 # preloads the shim into it, and yet the shim sees none of its

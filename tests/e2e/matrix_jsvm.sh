@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Compatibility matrix, Node.js and the JVM (see matrix_lib.sh): each one
 # process making N connections against ka_server. Node's http.get with
 # agent:false (a connection per request) and a java.net.Socket client

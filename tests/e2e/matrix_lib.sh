@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The compatibility matrix (README, "Compatibility"): third-party programs,
 # unmodified, across a veth pair whose client side has 200 ports, under
 # `twshim run` observing only and under each close policy that fits. A

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Compatibility matrix, nginx (see matrix_lib.sh), under the shim, curl
 # its client (tests/e2e/matrix/nginx.sh writes the configuration).
 # As a server with keepalive_timeout 0 it closes right after the response,

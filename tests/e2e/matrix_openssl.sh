@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Compatibility matrix, openssl (see matrix_lib.sh): TLS over plain TCP
 # with a self-signed certificate made here.
 # s_client, one process per connection, against s_server (without the

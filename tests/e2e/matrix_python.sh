@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Compatibility matrix, Python (see matrix_lib.sh): http.client, requests
 # and asyncio streams as clients, each one process making N connections
 # that it closes first, against ka_server (keep-alive): observing, the

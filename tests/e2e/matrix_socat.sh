@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Compatibility matrix, socat (see matrix_lib.sh).
 # As a client, one process per connection (`socat - TCP:...`, the request
 # on stdin) against ka_server: at end of stdin it half-closes, the server

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """forking_server.py HOST PORT: socketserver.ForkingTCPServer, a child per
 connection, answering any request with "ok" in HTTP/1.0 without a length:
 the server closes first (the client reads to end of file). socketserver

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // get HOST PORT N: N GET requests with net/http, one connection each, that
 // the client closes after the response (a Transport per request, its idle
 // connection closed), printing each body.

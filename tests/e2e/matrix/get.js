@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 const http = require('http');
 const [host, port, n] = process.argv.slice(2);
 let i = 0;

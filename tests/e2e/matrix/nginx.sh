@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # nginx.sh DIR LISTEN [UPSTREAM]: nginx in the foreground, its config, pid,
 # logs and temporary files under DIR, no keep-alive toward clients
 # (keepalive_timeout 0: it closes first). With UPSTREAM (ip:port), a proxy

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """py_get.py LIB HOST PORT N: N GET requests, one connection each, closed by
 the client, printing each body. LIB: http.client, requests (one Session
 per request, as requests.get does) or asyncio (streams)."""
