@@ -21,9 +21,14 @@ loop() { # N twshim-run-options...: prints how many failed
 	echo "$failed"
 }
 
+t0=$SECONDS
 failed=$(loop $N)
-note "observe only: $failed of $N failed; TIME_WAIT in the client namespace: $(ss_tw in_client)"
-expect "failures without a policy" "$failed" -ge $((N - 250))
+secs=$((SECONDS - t0))
+note "observe only: $failed of $N failed in $secs s; TIME_WAIT in the client namespace: $(ss_tw in_client)"
+# 200 ports, each free again only 60 s after its TIME_WAIT began: at most
+# 200 successes per started minute (a slow, loaded machine takes longer
+# than one), and 50 to spare for the ports of the loop's first second.
+expect "failures without a policy" "$failed" -ge $((N - 200 * (1 + secs / 60) - 50))
 sleep 61 # TIME_WAIT empties (the kernel may take a few seconds more)
 for _ in $(seq 16); do [ "$(ss_tw in_client)" -eq 0 ] && break; sleep 0.5; done
 

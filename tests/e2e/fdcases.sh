@@ -10,7 +10,18 @@ start_server "$EX/ka_server" -l 127.0.0.1 -p 8080
 start_server "$EX/ka_server" -l 127.0.0.1 -p 8081 --mode close
 BASE=$TWSHIM_SHM
 # TIME_WAIT on the client's side only (the servers' are on 8080, 8081).
-client_tw() { ss -Htan state time-wait '( sport != :8080 and sport != :8081 )' | wc -l; }
+# The run takes more than TIME_WAIT's 60 s: an earlier case's entries expire
+# during a later one. So a case counts the entries that are new since it
+# began: client_tw_list FILE writes them, client_tw_new FILE counts those
+# not in FILE.
+client_tw_list() {
+	ss -Htan state time-wait '( sport != :8080 and sport != :8081 )' |
+		awk '{ print $3, $4 }' | sort > "$1"
+}
+client_tw_new() {
+	client_tw_list "$TMP/tw.now"
+	comm -13 "$1" "$TMP/tw.now" | wc -l
+}
 
 # text_other COMM [ADDR]: the OTHER column of `twshim stat`'s text table,
 # summed over COMM's process rows, or with ADDR over their "-> ADDR"
@@ -27,18 +38,18 @@ text_other() {
 
 # run_case CASE CONNECTS ACTIVE RESET OTHER PROCS
 run_case() {
-	local case=$1 tw0 tw1 want
+	local case=$1 added want
 	want=$(( $3 + $( [ "$case" = stale ] && echo 1 || echo 0) ))
 	export TWSHIM_SHM=$BASE-$case
-	tw0=$(client_tw)
+	client_tw_list "$TMP/tw.before"
 	# CASE_ENV: a policy the case is about, e.g. TWSHIM_CLOSE=reset.
 	env ${CASE_ENV:-} "$TW" run -- "$B/tests/progs/fdcases" "$case" 127.0.0.1 8080 ||
 		fail "$case: the program failed under the shim${CASE_ENV:+ ($CASE_ENV)}"
 	# The client's socket waits in FIN_WAIT2 until the server, another
 	# process (slow under TSan), reads the FIN and closes: up to 5 s.
 	for _ in $(seq 50); do
-		tw1=$(client_tw)
-		[ $((tw1 - tw0)) -ge "$want" ] && break
+		added=$(client_tw_new "$TMP/tw.before")
+		[ "$added" -ge "$want" ] && break
 		sleep 0.1
 	done
 	stat_json
@@ -56,7 +67,7 @@ run_case() {
 	expect "$case open" "$(statq open --comm fdcases)" -eq 0
 	# Each active close is one TIME_WAIT in the kernel; the fclose'd one
 	# (counted as other: its close was not seen) is one too.
-	expect "$case kernel TIME_WAIT added" "$((tw1 - tw0))" -eq "$want"
+	expect "$case kernel TIME_WAIT added" "$added" -eq "$want"
 	rm -f "/dev/shm$TWSHIM_SHM"
 }
 

@@ -22,9 +22,12 @@ serve() { # END POLICY...: N requests to a fork server under the shim
 	for _ in $(seq 100); do [ -s "$TMP/ready" ] && break; sleep 0.05; done
 	[ -s "$TMP/ready" ] || fail "fork_server did not start"
 	# Unmodified clients, outside the shim; they close second: the server
-	# side holds the TIME_WAIT unless a policy moves it.
-	for _ in $(seq $N); do
-		"$PY" -c 'import socket,sys; s=socket.create_connection(("127.0.0.1",int(sys.argv[1]))); d=s.makefile().read(); s.close(); sys.exit(d != "ok\n")' $port ||
+	# side holds the TIME_WAIT unless a policy moves it. Each from a source
+	# port of its own: a client that happened to reuse a port would take
+	# over the server's TIME_WAIT for it (a SYN may end a TIME_WAIT), and
+	# the kernel's count would come out short of what was made.
+	for i in $(seq $N); do
+		"$PY" -c 'import socket,sys; s=socket.create_connection(("127.0.0.1",int(sys.argv[1])),source_address=("127.0.0.1",int(sys.argv[2]))); d=s.makefile().read(); s.close(); sys.exit(d != "ok\n")' $port $((port * 4 + i)) ||
 			fail "$end $*: a request failed"
 	done
 	wait "$pid" || fail "$end $*: the server failed"
