@@ -6,6 +6,15 @@
  * counters are independent, readers tolerate a snapshot that is a few
  * events apart between fields, and no lock is ever taken, so counting is
  * safe from close() and from signal handlers.
+ *
+ * HAZARD: the segment lives in tmpfs, which backs a page only when it is
+ * first touched. A touch that tmpfs cannot back (/dev/shm full, or smaller
+ * than the segment: Docker's is 64 MB) raises SIGBUS in the host, and a
+ * truncated segment does the same beyond its end. Hence every page is
+ * reserved before the mapping is used (reserve()), and a segment shorter
+ * than the layout is never mapped. What no check here can prevent: the
+ * segment truncated by another process while this one has it mapped. Only
+ * its owner (this user, the segment being 0600) or root can do that.
  */
 #include "ledger_write.h"
 
@@ -79,11 +88,28 @@ static int header_check(const struct tw_ledger_header *h, const char *name, char
 	return 0;
 }
 
+/* Backs every page of the segment now: on tmpfs fallocate allocates them
+ * all or fails (ENOSPC) having allocated none; where it is not supported
+ * posix_fallocate writes each block instead. Pages already backed (a
+ * segment another process reserved) cost a lookup each. Never extends the
+ * segment: size is its size. Returns 0 or an errno. */
+static int reserve(int fd, size_t size)
+{
+	int rc;
+
+	/* tmpfs gives up on a pending signal; the program's own signals
+	 * must not cost it its ledger. */
+	do
+		rc = posix_fallocate(fd, 0, (off_t)size);
+	while (rc == EINTR);
+	return rc;
+}
+
 int tw_ledger_open(const char *name, char *err, size_t errlen)
 {
 	const size_t size = sizeof(struct tw_ledger);
 	struct tw_ledger *l = MAP_FAILED;
-	int created = 0, rc = -1;
+	int created = 0, rc = -1, ret;
 	struct stat st;
 	int fd;
 
@@ -123,11 +149,26 @@ int tw_ledger_open(const char *name, char *err, size_t errlen)
 		if (tw_fstat(fd, &st) < 0)
 			break;
 	}
+	/* Shorter (truncated): mapping it whole would fault beyond its end. */
 	if ((size_t)st.st_size != size) {
 		snprintf(err, errlen,
 		         "ledger %s is %lld bytes, this libtwshim.so expects %zu: remove it "
 		         "(rm /dev/shm%s) or set TWSHIM_SHM to another name",
 		         name, (long long)st.st_size, size, name);
+		goto done;
+	}
+	/* Made by us: reserved here. Made by another process: it reserved
+	 * it, unless it is an older libtwshim.so (sparse segments) or is
+	 * reserving it right now; st_blocks, tmpfs's count of backed pages,
+	 * tells, at no cost (reserving again costs as much as the first time,
+	 * about 1 ms: a lookup per page). */
+	if ((created || (uint64_t)st.st_blocks * 512 < size) && (ret = reserve(fd, size)) != 0) {
+		snprintf(err, errlen,
+		         "ledger %s: cannot reserve its %zu bytes in /dev/shm: %s (/dev/shm is "
+		         "full or smaller than that: see df /dev/shm)",
+		         name, size, strerror(ret));
+		if (created) /* what a next process would find, it could not use either */
+			shm_unlink(name);
 		goto done;
 	}
 	l = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);

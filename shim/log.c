@@ -6,11 +6,16 @@
  * file:PATH is opened, written and closed for each line. Keeping it open
  * would plant an fd in the host that the host may close or dup over (daemons
  * close every fd at start); then our next line would land in its data.
+ *
+ * A line never raises SIGPIPE in the host (write_line). syslog() needs no
+ * such care: glibc sends to /dev/log with MSG_NOSIGNAL.
  */
 #include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -91,6 +96,36 @@ FILE *tw_freopen(const char *path, const char *mode, FILE *stream, int is64)
 	return f;
 }
 
+/* Writes one line to fd. A pipe or socket whose reader has gone (a service
+ * logging to `| logger`, an s6 or runit log pipe whose logger died) fails
+ * the write with EPIPE and raises SIGPIPE in this thread: a program that
+ * left SIGPIPE at its default would die of our line, one with a handler
+ * would see a SIGPIPE it never caused. So SIGPIPE is blocked in this thread
+ * around the write, and the one the write raised is taken back before the
+ * program's mask returns. Unless one was pending already: the program
+ * blocked SIGPIPE and has one of its own waiting (ours, raised on the same
+ * thread, merged with it if it was this thread's; beside it if it was sent
+ * to the whole process, which we cannot tell apart) and it must stay.
+ * System calls only, as the write was: safe wherever the line was. */
+static void write_line(int fd, const char *buf, size_t n)
+{
+	static const struct timespec no_wait = { 0, 0 };
+	sigset_t pipe_only, old, pending;
+	int was_pending, broken;
+
+	sigemptyset(&pipe_only);
+	sigaddset(&pipe_only, SIGPIPE);
+	if (pthread_sigmask(SIG_BLOCK, &pipe_only, &old) != 0)
+		return; /* then the write could kill: say nothing */
+	was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
+	broken = write(fd, buf, n) < 0 && errno == EPIPE;
+	if (broken && !was_pending) {
+		while (sigtimedwait(&pipe_only, NULL, &no_wait) < 0 && errno == EINTR)
+			; /* another signal's handler ran: ours is still there */
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 void tw_log_at(enum tw_log_level level, const char *func, const char *fmt, ...)
 {
 	int saved = errno;
@@ -127,17 +162,16 @@ void tw_log_at(enum tw_log_level level, const char *func, const char *fmt, ...)
 		break;
 	case TW_SINK_FILE:
 		fd = open(tw_log_cfg.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-		if (fd >= 0) {
-			if (write(fd, buf, n) < 0) {
-				/* nowhere left to say it */
-			}
+		if (fd >= 0) { /* a FIFO, maybe */
+			write_line(fd, buf, n);
 			tw_real.close(fd);
 		}
 		break;
 	default:
-		if (stderr_is_ours() && write(STDERR_FILENO, buf, n) < 0) {
-			/* stderr closed: the host does not want to hear */
-		}
+		/* A failed write (stderr closed, its reader gone): the host
+		 * does not want to hear. */
+		if (stderr_is_ours())
+			write_line(STDERR_FILENO, buf, n);
 		break;
 	}
 	tw_leave();

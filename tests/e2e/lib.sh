@@ -63,15 +63,16 @@ fi
 
 # For the scenarios test_e2e.c runs as real root (tw_scenario_root) that
 # act as a second user: real_root_private_shm checks that this is real root
-# and not a user namespace, and gives the scenario a /dev/shm of its own;
-# as_nobody CMD... runs CMD as that user, nobody.
+# and not a user namespace, and gives the scenario a /dev/shm of its own
+# (real_root_private_shm SIZE: of that size, as tmpfs's size= option takes
+# it, 2m for 2 MiB); as_nobody CMD... runs CMD as that user, nobody.
 NOBODY=65534
 real_root_private_shm() {
 	[ "$(id -u)" = 0 ] || fail "needs root"
 	[ "$(awk '{ print $1, $2 }' /proc/self/uid_map)" = "0 0" ] ||
 		fail "needs real root, not a user namespace"
 	command -v setpriv >/dev/null || fail "setpriv is needed (Debian package util-linux)"
-	mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+	mount -t tmpfs -o "mode=1777${1:+,size=$1}" tmpfs /dev/shm
 }
 as_nobody() { setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups "$@"; }
 

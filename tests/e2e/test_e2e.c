@@ -152,6 +152,20 @@ Test(e2e, cli_as_an_ordinary_user, .timeout = 90)
 	tw_scenario_root("unprivileged", 80, NULL);
 }
 
+/* Issue 13: a log line to a stderr pipe with no reader raised SIGPIPE and
+ * killed the program (status 141). */
+Test(e2e, log_line_to_broken_stderr_pipe_raises_no_sigpipe, .timeout = 90)
+{
+	tw_scenario("stderr_pipe", 80, NULL);
+}
+
+/* Issue 13: a /dev/shm too small or full for the ledger raised SIGBUS in
+ * the host (status 135); it must fail open instead. */
+Test(e2e, full_dev_shm_fails_open_without_sigbus, .timeout = 150)
+{
+	tw_scenario_root("shm_full", 140, NULL);
+}
+
 /* Issue 12: the plain build loads on any glibc since 2.17. */
 Test(e2e, library_needs_nothing_above_glibc_2_17, .timeout = 30)
 {
