@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # broken_stderr.py CMD...: runs CMD with its stderr a pipe whose read end is
 # closed, as a service's log pipe (| logger, s6-log, runit's svlogd) is once
 # its reader has gone: every write to fd 2 fails with EPIPE and raises

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # A full or small /dev/shm costs the program nothing (issue 13). What broke:
 # the ledger was sized with ftruncate (a sparse file) and mapped, and the
 # first touch of a page tmpfs could not back raised SIGBUS in the host. On a

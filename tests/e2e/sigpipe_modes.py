@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # sigpipe_modes.py MODE PORT: a program that makes one connection to
 # 127.0.0.1:PORT (where the shim reads its configuration, and may have a line
 # to write) with SIGPIPE as MODE says, then checks that SIGPIPE is as it left

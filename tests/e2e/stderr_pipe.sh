@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The shim's own log lines never raise SIGPIPE in the program (issue 13).
 # What broke: a line written to a stderr that is a pipe whose reader has
 # gone (a service logging to `| logger`, an s6 or runit log pipe after the
