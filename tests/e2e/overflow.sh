@@ -7,17 +7,24 @@
 
 # More processes than the ledger's 256 slots; sanitized processes start
 # ten times slower, so those builds run 400 (still more than the slots).
+# Every TIME_WAIT must still be there when the ledger is read: the loop
+# stops at 45 s if it has not finished (a loaded machine: 1,000 runs took
+# 57 s beside the compatibility matrix), and needs at least 300 runs by
+# then, more than the slots, or it proves nothing.
 N=1000
 [ -n "${SAN:-}" ] && N=400
 loopback_ns 20000 29999 0
 start_server "$EX/ka_server" -l 127.0.0.1 -p 8080
 start=$(date +%s)
-for i in $(seq $N); do
-	"$TW" run -- "$GET" 127.0.0.1 8080 > /dev/null || fail "$GET_COMM run $i failed"
+runs=0
+while [ $runs -lt $N ] && [ $(( $(date +%s) - start )) -lt 45 ]; do
+	runs=$((runs + 1))
+	"$TW" run -- "$GET" 127.0.0.1 8080 > /dev/null || fail "$GET_COMM run $runs failed"
 done
 took=$(( $(date +%s) - start ))
-note "$N $GET_COMM runs took ${took} s"
-[ "$took" -lt 55 ] || fail "the loop took ${took} s: too slow to check the TIME_WAIT of all $N"
+note "$runs of $N $GET_COMM runs in ${took} s"
+[ "$runs" -ge 300 ] || fail "only $runs runs in ${took} s: too few to fold more processes than slots"
+N=$runs
 stat_json
 kernel=$(ss_tw)
 expect "$GET_COMM processes in the ledger" "$(statq procs --comm $GET_COMM)" -eq $N
