@@ -7,6 +7,7 @@
 #ifndef TW_TRACK_H
 #define TW_TRACK_H
 
+#include <errno.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -58,6 +59,16 @@ int tw_tcp_facts(int fd, struct tw_tcp_facts *f);
  * as connect() or accept() gave it): a socket in CLOSE with its fd open has
  * finished both FINs, and this says the TIME_WAIT is this side's. */
 int tw_time_wait_here(int fd, uint8_t family, const struct tw_addr *remote);
+/* The same for an exact 4-tuple read earlier (the fd may be gone). */
+int tw_time_wait_at(uint8_t family, const struct tw_addr *local, const struct tw_addr *remote);
+
+/* The errno of a connect that ended in CLOSE without a handshake, when the
+ * program has read the error itself: a segment came back (the RST) means
+ * refused; none, a timeout. heard as struct tw_tcp_facts has it. */
+static inline int tw_failed_connect_errno(int heard)
+{
+	return heard == 0 ? ETIMEDOUT : ECONNREFUSED;
+}
 
 /* A non-blocking connect the program never asked about, settled from the
  * kernel by the next call that touches the socket. Guard raised. */

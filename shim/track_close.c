@@ -250,7 +250,7 @@ static int settle_connect(int fd, struct closing *c)
 	if (!(c->v.flags & TW_F_SHARED) &&
 	    tw_real.getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 		err = 0;
-	c->connect_err = err ? err : c->heard == 1 ? ECONNREFUSED : ETIMEDOUT;
+	c->connect_err = err ? err : tw_failed_connect_errno(c->heard);
 	return 0;
 }
 
@@ -309,11 +309,7 @@ static void close_decide(int fd, struct closing *c, enum decide policies)
  * the exchange had finished before close(), whatever the policy set. */
 static void close_verify(struct closing *c)
 {
-	uint64_t inode;
-	int st;
-
-	if (tw_diag_lookup(c->v.family, &c->local, &c->v.remote, &st, &inode) == 1 &&
-	    st == TCP_TIME_WAIT) {
+	if (tw_time_wait_at(c->v.family, &c->local, &c->v.remote)) {
 		c->cls = TW_CLOSE_ACTIVE;
 		c->act = TW_ACT_LATE;
 	}

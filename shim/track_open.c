@@ -443,13 +443,19 @@ int tw_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 int tw_time_wait_here(int fd, uint8_t family, const struct tw_addr *remote)
 {
 	struct tw_addr local;
-	uint64_t inode;
-	int st;
 
 	/* getpeername() fails in CLOSE; the peer is known from connect() or
 	 * accept(). getsockname() still answers. */
 	tw_sockname(fd, &local, 0);
-	return tw_diag_lookup(family, &local, remote, &st, &inode) == 1 && st == TCP_TIME_WAIT;
+	return tw_time_wait_at(family, &local, remote);
+}
+
+int tw_time_wait_at(uint8_t family, const struct tw_addr *local, const struct tw_addr *remote)
+{
+	uint64_t inode;
+	int st;
+
+	return tw_diag_lookup(family, local, remote, &st, &inode) == 1 && st == TCP_TIME_WAIT;
 }
 
 /* The end of a non-blocking connect, once known: so_error its error (0 if
@@ -465,9 +471,8 @@ void tw_settle_connect(int fd, struct tw_fd *e, int so_error)
 			return;
 		/* CLOSE without a handshake: refused or timed out, and the
 		 * program read the error some other way (recv, send). */
-		so_error = f.state == TCP_CLOSE && f.handshake == 0 ? ECONNREFUSED : 0;
-		if (so_error && !f.heard)
-			so_error = ETIMEDOUT;
+		so_error = f.state == TCP_CLOSE && f.handshake == 0 ?
+		                   tw_failed_connect_errno(f.heard) : 0;
 	}
 	if (so_error != 0) {
 		e->state = TW_CS_NEW;
