@@ -229,8 +229,11 @@ format:
 # What `make install` puts where; uninstall takes the same away. The
 # library has a directory of its own: it is preloaded by path, never linked
 # against, so it stays out of the loader's search path.
+# The README links to docs/*.md: they go beside it, in DOCDIR/docs.
+DOCS      := $(sort $(wildcard docs/*.md))
 INSTALLED = $(BINDIR)/twshim $(TWLIBDIR)/libtwshim.so $(MANDIR)/man1/twshim.1 \
-	$(MANDIR)/man7/twshim.7 $(DOCDIR)/README.md $(DOCDIR)/CHANGELOG.md $(DOCDIR)/LICENSE
+	$(MANDIR)/man7/twshim.7 $(DOCDIR)/README.md $(DOCDIR)/CHANGELOG.md $(DOCDIR)/LICENSE \
+	$(addprefix $(DOCDIR)/,$(DOCS))
 
 install: $(LIB) $(CLI)
 	install -D -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/twshim
@@ -239,10 +242,12 @@ install: $(LIB) $(CLI)
 	install -D -m 0644 man/twshim.7 $(DESTDIR)$(MANDIR)/man7/twshim.7
 	install -d $(DESTDIR)$(DOCDIR)
 	install -m 0644 README.md CHANGELOG.md LICENSE $(DESTDIR)$(DOCDIR)/
+	install -d $(DESTDIR)$(DOCDIR)/docs
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/docs/
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
-	rmdir $(DESTDIR)$(TWLIBDIR) $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+	rmdir $(DESTDIR)$(TWLIBDIR) $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 clean:
 	rm -rf build

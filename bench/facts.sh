@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# bench/facts.sh: measure, on this machine, the TIME_WAIT facts the README FAQ
+# bench/facts.sh: measure, on this machine, the TIME_WAIT facts docs/faq.md
 # quotes (see ../shared/DOMAIN.md), and print a short report. No argument.
 #
 # Everything runs in private namespaces (user, net, pid, mount: unshare -rn -p

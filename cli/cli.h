@@ -3,7 +3,7 @@
 #ifndef TW_CLI_H
 #define TW_CLI_H
 
-/* Exit statuses, documented in `twshim --help` and README.md. */
+/* Exit statuses, documented in `twshim --help` and twshim(1). */
 enum {
 	TW_EXIT_OK = 0,
 	TW_EXIT_FAIL = 1,   /* the ledger could not be read, or what was asked failed */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * twshim doctor --prometheus: the kernel's figures doctor reads, and its
- * findings, as Prometheus families (README.md, "Prometheus", lists them).
+ * findings, as Prometheus families (docs/prometheus.md lists them).
  *
  * Every series carries the network namespace it was read in ("netns",
  * e.g. "net:[4026531840]"), so that files written for two namespaces sit

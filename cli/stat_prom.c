@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * twshim stat --prometheus: the ledger mapped onto Prometheus families
- * (README.md, "Prometheus", lists each).
+ * (docs/prometheus.md lists each).
  *
  * Series are per command and destination, never per pid: a shell loop of
  * 1,000 curl runs is one series, not 1,000, and its counters keep growing

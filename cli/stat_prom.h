@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* twshim stat --prometheus: the ledger as Prometheus metrics (README,
- * "Prometheus"). */
+/* twshim stat --prometheus: the ledger as Prometheus metrics (docs/prometheus.md). */
 #ifndef TW_STAT_PROM_H
 #define TW_STAT_PROM_H
 

@@ -8,7 +8,7 @@
  *
  * TWSHIM_REUSEPORT=1: SO_REUSEPORT likewise. Off by default, and worth the
  * caution: with it, a second process of the same user can bind the very
- * same port and take half of the connections (README, "Policies").
+ * same port and take half of the connections (docs/policies.md).
  */
 #include <stdio.h>
 #include <string.h>

@@ -40,7 +40,7 @@
 
 #include "sys.h"
 
-/* Only x86_64 is built and tested for old userlands (README); elsewhere the
+/* Only x86_64 is built and tested for old userlands (docs/containers.md); elsewhere the
  * build host's versions apply. */
 #if defined(__x86_64__) && !defined(__ILP32__)
 #define TW_PIN(name) __asm__(".symver " #name ", " #name "@GLIBC_2.2.5")

@@ -219,7 +219,7 @@ __asm__(".text\n"
  * exec'd or exited, and turns an error into errno. The child leaves by a
  * jump, not by ret: with a shadow stack it must not pop the entry that the
  * parent's ret will need. x86_64 only; elsewhere vfork is not interposed
- * (the limit the README states).
+ * (the limit docs/limits.md states).
  */
 #if defined(__x86_64__)
 __asm__(".text\n"

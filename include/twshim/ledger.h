@@ -57,8 +57,8 @@ enum tw_err {
 };
 
 /*
- * What the policies did instead of what the program asked (README,
- * "Policies"). Every intervention is counted here, per process and per
+ * What the policies did instead of what the program asked
+ * (docs/policies.md). Every intervention is counted here, per process and per
  * destination; tw_act_name() gives their names in `twshim stat`.
  */
 enum tw_act {

@@ -2,7 +2,7 @@
 # `make bench` keeps working: bench/run.sh, with a few short blocks of every
 # mode, prints a ratio for each, cleans up its ledger and its processes, and
 # says which worker failed when one does. Timings are never checked here:
-# they belong to the benchmark's own runs (README, "What it costs").
+# they belong to the benchmark's own runs (docs/performance.md).
 . "$(dirname "$0")/lib.sh"
 
 if [ -n "${SAN:-}" ]; then

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# `make demo`, the README's first command, keeps showing what it says:
+# `make demo`, the README's first command (its transcript is there), keeps showing what it says:
 # the failure (EADDRNOTAVAIL after 200 requests), stat naming the process,
 # doctor's critical finding, and the fix (300 of 300 under --close fin-reset,
 # no TIME_WAIT left). Run as the demo runs, in namespaces of its own

@@ -31,10 +31,12 @@ cat > "$TMP/want" <<LIST
 644 ./usr/share/doc/twshim/CHANGELOG.md
 644 ./usr/share/doc/twshim/LICENSE
 644 ./usr/share/doc/twshim/README.md
+$(cd "$SRC" && for f in docs/*.md; do echo "644 ./usr/share/doc/twshim/$f"; done)
 644 ./usr/share/man/man1/twshim.1
 644 ./usr/share/man/man7/twshim.7
 755 ./usr/bin/twshim
 LIST
+sort -o "$TMP/want" "$TMP/want"
 diff "$TMP/want" "$TMP/files" > "$TMP/diff" || fail "installed files differ: $(cat "$TMP/diff")"
 echo "ok: installed $(wc -l < "$TMP/files") files"
 if command -v man > /dev/null; then

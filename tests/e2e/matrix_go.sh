@@ -3,13 +3,13 @@
 # here (tests/e2e/matrix/get.go), dynamically linked (cgo), so the loader
 # preloads the shim into it, and yet the shim sees none of its
 # connections: the Go runtime makes its socket system calls itself,
-# without libc (DOMAIN 16; README, Limits, says so). Its row checks that:
+# without libc (DOMAIN 16; docs/limits.md says so). Its row checks that:
 # the kernel holds the client's TIME_WAIT, the ledger has nothing, and a
 # close policy changes nothing.
 . "$(dirname "$0")/matrix_lib.sh"
 need go readelf
-grep -q 'the Go runtime does, even in a dynamically linked Go binary' "$HERE/../../README.md" ||
-	fail "README's Limits no longer say why Go programs are not seen"
+grep -q 'the Go runtime does, even in a dynamically linked Go binary' "$HERE/../../docs/limits.md" ||
+	fail "docs/limits.md no longer says why Go programs are not seen"
 
 # No network: the standard library is all it needs.
 mkdir "$TMP/go"

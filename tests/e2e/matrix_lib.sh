@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# The compatibility matrix (README, "Compatibility"): third-party programs,
+# The compatibility matrix (docs/compatibility.md): third-party programs,
 # unmodified, across a veth pair whose client side has 200 ports, under
 # `twshim run` observing only and under each close policy that fits. A
 # family's script (tests/e2e/matrix_*.sh) sources this file, names its
@@ -26,7 +26,7 @@
 #     actions), tw_here tw_peer (the kernel's TIME_WAIT for the row's
 #     connections on the program's side and on its peer's); a value is a
 #     number, N, or a key; keys may be summed with + (late+fin_reset=N).
-# Each row prints one line "ROW ..." with every figure (the README table's).
+# Each row prints one line "ROW ..." with every figure (docs/compatibility.md's table's).
 # Rows where the TIME_WAIT may land on a server reached from the client
 # namespace (every crow but against ka_server keepalive, every srow but
 # the proxy's) run with the default range (32768-60999) there: a client that picks a port

@@ -65,7 +65,7 @@ Test(e2e, top_piped_and_live_in_tmux, .timeout = 90)
 	tw_scenario("top", 80, NULL);
 }
 
-/* Policies (README, "Policies"). */
+/* Policies (docs/policies.md). */
 
 Test(e2e, close_reset_ends_exhaustion, .timeout = 240)
 {
@@ -204,7 +204,7 @@ Test(e2e, bench_runs_every_mode_and_cleans_up, .timeout = 90)
 	tw_scenario("bench", 80, NULL);
 }
 
-/* The compatibility matrix (README, "Compatibility"): third-party programs,
+/* The compatibility matrix (docs/compatibility.md): third-party programs,
  * unmodified, under every close policy that fits; see matrix_lib.sh. The
  * plain build only: under a sanitizer each scenario says so and passes. */
 
