@@ -31,7 +31,7 @@ fi
 bad=0 n=0
 while read -r f; do
 	case $f in
-	*.md | LICENSE | VERSION | .gitignore) continue ;;
+	*.md | *.json | LICENSE | VERSION | .gitignore) continue ;;
 	esac
 	[ -f "$SRC/$f" ] || continue	# deleted in the work tree, not yet committed
 	n=$((n + 1))

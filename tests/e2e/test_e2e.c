@@ -60,9 +60,9 @@ Test(e2e, prometheus_textfile_served_by_node_exporter, .timeout = 90)
 	tw_scenario("prometheus", 80, NULL);
 }
 
-Test(e2e, alert_rules_tested_and_their_metrics_exported, .timeout = 90)
+Test(e2e, alert_rules_and_dashboard_read_exported_metrics, .timeout = 90)
 {
-	tw_scenario("alert_rules", 80, NULL);
+	tw_scenario("alerting", 80, NULL);
 }
 
 Test(e2e, top_piped_and_live_in_tmux, .timeout = 90)
