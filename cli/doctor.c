@@ -24,8 +24,8 @@
 
 
 static const char doctor_usage[] =
-	"Usage: twshim doctor [--json|--prometheus] [--pid PID] [--netns NAME|PATH]\n"
-	"                     [--shm NAME]... [--limit N]\n"
+	"Usage: twshim doctor [--json|--prometheus|--check] [--pid PID]\n"
+	"                     [--netns NAME|PATH] [--shm NAME]... [--limit N]\n"
 	"\n"
 	"Diagnoses port exhaustion: reads the kernel's TCP sockets (NETLINK_SOCK_DIAG,\n"
 	"IPv4 and IPv6) and the host's settings, joins TIME_WAIT toward each\n"
@@ -50,6 +50,10 @@ static const char doctor_usage[] =
 	"  --prometheus       the kernel's figures and the findings per severity in the\n"
 	"                     Prometheus text format (node_exporter's textfile\n"
 	"                     collector); exits 0 when written, whatever was found\n"
+	"  --check            one line for Nagios or Icinga: the worst finding and\n"
+	"                     performance data; exit 0 OK, 1 warning, 2 critical,\n"
+	"                     3 unknown (the kernel or the namespace unreadable, or\n"
+	"                     a usage error)\n"
 	"  --pid PID          only PID's destinations, in PID's network namespace\n"
 	"                     (an exited PID: its ledger rows, in this namespace)\n"
 	"  --netns NAME|PATH  look into another network namespace: a name from\n"
@@ -85,6 +89,7 @@ static int parse_opts(struct doctor *d, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },      { "prometheus", no_argument, NULL, 'P' },
+		{ "check", no_argument, NULL, 'c' },
 		{ "pid", required_argument, NULL, 'p' }, { "netns", required_argument, NULL, 'n' },
 		{ "shm", required_argument, NULL, 's' }, { "limit", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },      { NULL, 0, NULL, 0 },
@@ -98,6 +103,7 @@ static int parse_opts(struct doctor *d, int argc, char **argv)
 		switch (c) {
 		case 'j': d->json = 1; break;
 		case 'P': d->prometheus = 1; break;
+		case 'c': d->check = 1; break;
 		case 'p':
 			if (parse_int("--pid", optarg, 1, 1 << 30, &d->pid) < 0)
 				return -1;
@@ -130,8 +136,8 @@ static int parse_opts(struct doctor *d, int argc, char **argv)
 		             argv[optind]);
 		return -1;
 	}
-	if (d->json && d->prometheus) {
-		tw_cli_error("doctor: --json and --prometheus are two output formats: choose one");
+	if (d->json + d->prometheus + d->check > 1) {
+		tw_cli_error("doctor: --json, --prometheus and --check are output formats: choose one");
 		return -1;
 	}
 	if (d->pid && d->netns) {
@@ -186,6 +192,14 @@ static int enter_netns(struct doctor *d)
 	return 0;
 }
 
+static int wants_check(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--check") == 0)
+			return 1;
+	return 0;
+}
+
 int tw_cmd_doctor(int argc, char **argv)
 {
 	struct doctor *d = calloc(1, sizeof(*d));
@@ -198,11 +212,20 @@ int tw_cmd_doctor(int argc, char **argv)
 	}
 	switch (parse_opts(d, argc, argv)) {
 	case 1: free(d); return TW_EXIT_OK;
-	case -1: free(d); return TW_EXIT_USAGE;
+	case -1:
+		free(d);
+		/* A plugin's usage error is UNKNOWN, said on stdout, which the
+		 * monitoring system shows; the reason is on stderr as ever. */
+		return wants_check(argc, argv) ? dr_report_check_unknown("usage error: see stderr, "
+		                                                         "or twshim doctor --help")
+		                               : TW_EXIT_USAGE;
 	}
 	if (enter_netns(d) < 0) {
+		rc = d->check ? dr_report_check_unknown("the network namespace asked for cannot be "
+		                                        "entered: see stderr")
+		              : TW_EXIT_FAIL;
 		free(d);
-		return TW_EXIT_FAIL;
+		return rc;
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	d->now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -212,7 +235,9 @@ int tw_cmd_doctor(int argc, char **argv)
 	dr_read_ledgers(d);
 	dr_join(d);
 	dr_find(d);
-	if (d->prometheus) {
+	if (d->check) {
+		rc = dr_report_check(d);
+	} else if (d->prometheus) {
 		/* For collectors (`doctor --prometheus > f.tmp && mv f.tmp f`):
 		 * findings are in the metrics, the status says written or not. */
 		rc = dr_report_prometheus(d) == 0 ? TW_EXIT_OK : TW_EXIT_FAIL;

@@ -86,7 +86,7 @@ struct dr_capacity {
 
 struct doctor {
 	/* options */
-	int json, prometheus, pid, limit;
+	int json, prometheus, check, pid, limit;
 	const char *netns;
 	int nshm;
 	const char *shm[DR_MAX_LEDGERS];
@@ -133,5 +133,9 @@ void dr_report_text(const struct doctor *d);
 void dr_report_json(const struct doctor *d);
 /* Returns 0, or -1 with one line on stderr (nothing fit to collect). */
 int dr_report_prometheus(const struct doctor *d);
+/* doctor_check.c: --check, one line and a plugin's exit status. */
+enum { DR_CHECK_OK = 0, DR_CHECK_WARNING = 1, DR_CHECK_CRITICAL = 2, DR_CHECK_UNKNOWN = 3 };
+int dr_report_check(const struct doctor *d);
+int dr_report_check_unknown(const char *why);
 
 #endif

@@ -60,6 +60,11 @@ Test(e2e, prometheus_textfile_served_by_node_exporter, .timeout = 90)
 	tw_scenario("prometheus", 80, NULL);
 }
 
+Test(e2e, doctor_check_for_nagios, .timeout = 90)
+{
+	tw_scenario("doctor_check", 80, NULL);
+}
+
 Test(e2e, alert_rules_and_dashboard_read_exported_metrics, .timeout = 90)
 {
 	tw_scenario("alerting", 80, NULL);
