@@ -22,11 +22,13 @@ static const char usage[] =
 	"  doctor [--json] [--pid PID]         the kernel's TIME_WAIT joined with the\n"
 	"                                      ledger: who, toward where, how close to\n"
 	"                                      running out, and what to do\n"
+	"  doctor --prometheus | --check       the same for Prometheus, or as one line\n"
+	"                                      for Nagios and Icinga\n"
 	"  top [-d SECS] [-n N]                the same, refreshed like top(1), with\n"
 	"                                      connects/s; plain snapshots when piped\n"
 	"  help [VERB]                         this text, or a verb's\n"
 	"\n"
-	"  twshim VERB --help tells more. --version prints the version.\n"
+	"  twshim VERB --help tells more. -V, --version prints the version.\n"
 	"\n"
 	"Environment: TWSHIM_SHM names the ledger (default /twshim.UID) for the\n"
 	"shim and for this command alike; `man 7 twshim` lists every TWSHIM_*\n"
@@ -36,39 +38,57 @@ static const char usage[] =
 	"error; `run` exits with COMMAND's status; `doctor` exits 3 when it has a\n"
 	"warning or critical finding.\n";
 
+/* The verbs, in the order --help lists them. */
+static const struct verb {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} verbs[] = {
+	{ "run", tw_cmd_run },
+	{ "stat", tw_cmd_stat },
+	{ "doctor", tw_cmd_doctor },
+	{ "top", tw_cmd_top },
+};
+
+static const struct verb *find_verb(const char *name)
+{
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strcmp(verbs[i].name, name) == 0)
+			return &verbs[i];
+	return NULL;
+}
+
+static int is_one_of(const char *s, const char *a, const char *b, const char *c)
+{
+	return strcmp(s, a) == 0 || strcmp(s, b) == 0 || strcmp(s, c) == 0;
+}
+
 int main(int argc, char **argv)
 {
-	const char *verb = argc > 1 ? argv[1] : NULL;
+	const char *name = argc > 1 ? argv[1] : NULL;
+	const struct verb *v;
 
-	if (!verb) {
+	if (!name) {
 		fputs(usage, stderr);
 		return TW_EXIT_USAGE;
 	}
-	if (strcmp(verb, "run") == 0)
-		return tw_cmd_run(argc - 1, argv + 1);
-	if (strcmp(verb, "stat") == 0)
-		return tw_cmd_stat(argc - 1, argv + 1);
-	if (strcmp(verb, "doctor") == 0)
-		return tw_cmd_doctor(argc - 1, argv + 1);
-	if (strcmp(verb, "top") == 0)
-		return tw_cmd_top(argc - 1, argv + 1);
-	if (strcmp(verb, "--version") == 0 || strcmp(verb, "version") == 0) {
+	if ((v = find_verb(name)))
+		return v->fn(argc - 1, argv + 1);
+	if (is_one_of(name, "--version", "-V", "version")) {
 		printf("twshim %s (ledger layout %u)\n", TW_VERSION, TW_LEDGER_VERSION);
 		return TW_EXIT_OK;
 	}
-	if (strcmp(verb, "help") == 0 || strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0) {
+	if (is_one_of(name, "help", "--help", "-h")) {
 		char *help[] = { argc > 2 ? argv[2] : NULL, (char *)"--help", NULL };
-		if (argc > 2 && strcmp(argv[2], "run") == 0)
-			return tw_cmd_run(2, help);
-		if (argc > 2 && strcmp(argv[2], "stat") == 0)
-			return tw_cmd_stat(2, help);
-		if (argc > 2 && strcmp(argv[2], "doctor") == 0)
-			return tw_cmd_doctor(2, help);
-		if (argc > 2 && strcmp(argv[2], "top") == 0)
-			return tw_cmd_top(2, help);
-		fputs(usage, stdout);
-		return TW_EXIT_OK;
+		if (argc <= 2) {
+			fputs(usage, stdout);
+			return TW_EXIT_OK;
+		}
+		if ((v = find_verb(argv[2])))
+			return v->fn(2, help);
+		tw_cli_error("help: '%s' is not a verb (run, stat, doctor, top); try 'twshim --help'",
+		             argv[2]);
+		return TW_EXIT_USAGE;
 	}
-	tw_cli_error("'%s' is not a verb; try 'twshim --help'", verb);
+	tw_cli_error("'%s' is not a verb (run, stat, doctor, top); try 'twshim --help'", name);
 	return TW_EXIT_USAGE;
 }

@@ -14,6 +14,12 @@ expect "twshim help stat" "$(status "$TW" help stat)" -eq 0
 grep -q -- '--json' "$TMP/out" || fail "help stat lacks --json"
 expect "twshim --version" "$(status "$TW" --version)" -eq 0
 grep -q '^twshim [0-9]' "$TMP/out" || fail "--version: $(cat "$TMP/out")"
+expect "twshim -V" "$(status "$TW" -V)" -eq 0
+grep -q '^twshim [0-9]' "$TMP/out" || fail "-V: $(cat "$TMP/out")"
+# help of a verb that does not exist is a usage error (it exited 0).
+expect "twshim help bogus" "$(status "$TW" help bogus)" -eq 2
+grep -q "'bogus' is not a verb" "$TMP/err" || fail "help bogus: $(cat "$TMP/err")"
+[ ! -s "$TMP/out" ] || fail "help bogus printed on stdout: $(cat "$TMP/out")"
 expect "twshim frobnicate" "$(status "$TW" frobnicate)" -eq 2
 grep -q "'frobnicate' is not a verb" "$TMP/err" || fail "unknown verb message: $(cat "$TMP/err")"
 
