@@ -18,5 +18,6 @@ int tw_cmd_top(int argc, char **argv);
 
 /* "twshim: " + message on stderr. */
 void tw_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int tw_cli_bad_option(const char *verb, int c, char **argv);
 
 #endif

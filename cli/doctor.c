@@ -98,8 +98,7 @@ static int parse_opts(struct doctor *d, int argc, char **argv)
 
 	d->limit = 10;
 	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': d->json = 1; break;
 		case 'P': d->prometheus = 1; break;
@@ -121,14 +120,7 @@ static int parse_opts(struct doctor *d, int argc, char **argv)
 			d->shm[d->nshm++] = optarg;
 			break;
 		case 'h': fputs(doctor_usage, stdout); return 1;
-		default:
-			if (optopt)
-				tw_cli_error("doctor: option '%s' needs a value or is unknown; try "
-				             "'twshim doctor --help'", argv[optind - 1]);
-			else
-				tw_cli_error("doctor: unknown option '%s'; try 'twshim doctor --help'",
-				             argv[optind - 1]);
-			return -1;
+		default: tw_cli_bad_option("doctor", c, argv); return -1;
 		}
 	}
 	if (optind < argc) {

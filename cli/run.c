@@ -351,7 +351,7 @@ int tw_cmd_run(int argc, char **argv)
 
 	optind = 1;
 	/* '+': options stop at COMMAND, whose own options are its own. */
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's': setenv("TWSHIM_SHM", optarg, 1); break;
 		case 'l': setenv("TWSHIM_LOG", optarg, 1); break;
@@ -372,12 +372,12 @@ int tw_cmd_run(int argc, char **argv)
 		case 'x': setenv("TWSHIM_EXCEPT", optarg, 1); break;
 		case 'S': setenv("TWSHIM_STRICT", "1", 1); break;
 		case 'h': fputs(run_usage, stdout); return TW_EXIT_OK;
-		default: fputs(run_usage, stderr); return TW_EXIT_USAGE;
+		default: return tw_cli_bad_option("run", c, argv);
 		}
 	}
 	if (optind >= argc) {
-		tw_cli_error("run: no COMMAND given");
-		fputs(run_usage, stderr);
+		tw_cli_error("run: no COMMAND given: twshim run [OPTIONS] -- COMMAND [ARGS...]; "
+		             "try 'twshim run --help'");
 		return TW_EXIT_USAGE;
 	}
 	if (find_lib(lib, libpath, sizeof(libpath)) < 0)

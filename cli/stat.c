@@ -312,14 +312,14 @@ int tw_cmd_stat(int argc, char **argv)
 	int c, missing;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': o.json = 1; break;
 		case 'p': o.prometheus = 1; break;
 		case 'a': o.all = 1; break;
 		case 's': o.shm = optarg; break;
 		case 'h': fputs(stat_usage, stdout); return TW_EXIT_OK;
-		default: fputs(stat_usage, stderr); return TW_EXIT_USAGE;
+		default: return tw_cli_bad_option("stat", c, argv);
 		}
 	}
 	if (o.json && o.prometheus) {

@@ -188,7 +188,7 @@ int tw_cmd_top(int argc, char **argv)
 	int c, s;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+d:n:s:bh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:d:n:s:bh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			if (parse_delay(optarg, &o.delay_s) < 0)
@@ -212,7 +212,7 @@ int tw_cmd_top(int argc, char **argv)
 		case 'b': o.batch = 1; break;
 		case 'S': o.shm = optarg; break;
 		case 'h': fputs(top_usage, stdout); return TW_EXIT_OK;
-		default: fputs(top_usage, stderr); return TW_EXIT_USAGE;
+		default: return tw_cli_bad_option("top", c, argv);
 		}
 	}
 	if (optind < argc) {

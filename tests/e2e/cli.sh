@@ -23,6 +23,17 @@ grep -q "'bogus' is not a verb" "$TMP/err" || fail "help bogus: $(cat "$TMP/err"
 expect "twshim frobnicate" "$(status "$TW" frobnicate)" -eq 2
 grep -q "'frobnicate' is not a verb" "$TMP/err" || fail "unknown verb message: $(cat "$TMP/err")"
 
+# A wrong flag: one line naming it and where to read more, for every verb
+# (stat, top and run printed 40-58 lines of usage).
+for args in "stat --bogus" "top --bogus" "run --bogus -- true" "doctor --bogus" \
+	"stat --shm" "top -d" "run --close" "doctor --limit"; do
+	# shellcheck disable=SC2086 # the words are the arguments
+	expect "twshim $args" "$(status "$TW" $args)" -eq 2
+	verb=${args%% *} opt=${args#* } opt=${opt%% *}
+	[ "$(wc -l < "$TMP/err")" -eq 1 ] || fail "twshim $args: not one line: $(cat "$TMP/err")"
+	grep -qF -- "'$opt'" "$TMP/err" && grep -qF "try 'twshim $verb --help'" "$TMP/err" ||
+		fail "twshim $args: $(cat "$TMP/err")"
+done
 expect "run with no command" "$(status "$TW" run)" -eq 2
 expect "run of a missing command" "$(status "$TW" run -- /nonexistent/cmd)" -eq 127
 expect "run passes the exit status" "$(status "$TW" run -- bash -c 'exit 7')" -eq 7
