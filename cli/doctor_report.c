@@ -64,6 +64,23 @@ static void made_by_short(char *buf, size_t len, const struct dr_dest *x)
 		snprintf(buf, len, "(not under twshim)");
 		return;
 	}
+	/* More processes than fit, of fewer commands (a shell loop of one-shot
+	 * clients): per command, with its failures, which hold no TIME_WAIT
+	 * and would otherwise sink into "+N" ("curl(250) 200, 50 failed"). */
+	if (x->nprocs + (int)x->more_procs > 2 && x->ncmds < x->nprocs + (int)x->more_procs) {
+		for (int i = 0; i < x->ncmds && i < 2 && used < len; i++) {
+			const struct dr_cmd *c = &x->cmds[i];
+			used += (size_t)snprintf(buf + used, len - used, "%s%s(%llu) %llu", i ? ", " : "",
+			                         c->comm, (unsigned long long)c->procs,
+			                         (unsigned long long)c->time_wait);
+			if (c->eaddrnotavail && used < len)
+				used += (size_t)snprintf(buf + used, len - used, ", %llu failed",
+				                         (unsigned long long)c->eaddrnotavail);
+		}
+		if (used < len && x->ncmds > 2)
+			snprintf(buf + used, len - used, ", +%d commands", x->ncmds - 2);
+		return;
+	}
 	for (int i = 0; i < x->nprocs && i < 2 && used < len; i++) {
 		const struct dr_proc *p = &x->procs[i];
 		char open[32] = ""; /* a vanished process's: ",12 open" */

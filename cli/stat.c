@@ -5,14 +5,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
 #include "cli.h"
 #include "format.h"
 #include "json.h"
 #include "ledger_read.h"
+#include "stat.h"
 #include "stat_prom.h"
 
 static const char stat_usage[] =
-	"Usage: twshim stat [--json | --prometheus] [--all] [--shm NAME] [PID...]\n"
+	"Usage: twshim stat [--json | --prometheus] [--all | --by-command] [--shm NAME]\n"
+	"                   [PID...]\n"
 	"\n"
 	"Shows what programs running under twshim did with TCP, read from the\n"
 	"ledger in shared memory: per process, and per destination (ip:port) within\n"
@@ -38,7 +42,9 @@ static const char stat_usage[] =
 	"             killed by a signal, crashed, _exit(), exec'd; those are not\n"
 	"             in the counts); aggregate.\n"
 	"\n"
-	"Lists running processes, and exited ones while they still hold TIME_WAIT.\n"
+	"Lists running processes, exited ones while they still hold TIME_WAIT, and\n"
+	"those that failed to connect in the last 10 minutes (the victims of\n"
+	"exhaustion hold no TIME_WAIT); says how many older failures it leaves out.\n"
 	"A '*' after the command marks an aggregate: processes of one command\n"
 	"folded together when slots ran short (the count is shown).\n"
 	"\n"
@@ -48,18 +54,33 @@ static const char stat_usage[] =
 	"                collector: every slot, summed per command and destination\n"
 	"                (no pid label, no PID... selection); see `man twshim`\n"
 	"  --all         also exited processes that no longer hold TIME_WAIT\n"
+	"  --by-command  one row per command (every process of it summed: a shell\n"
+	"                loop of 250 curl runs is one row), then per destination\n"
 	"  --shm NAME    read the ledger NAME (default: $TWSHIM_SHM, else /twshim.UID)\n"
 	"  -h, --help    this text\n"
 	"  PID...        only these processes\n"
 	"\n"
 	"Exit status: 0 shown; 1 the ledger cannot be read; 2 usage error.\n";
 
+/* Past this many processes of one command listed, say that --by-command
+ * sums them (a shell loop of one-shot clients). */
+#define STAT_MANY_OF_ONE 20
+
 struct stat_opts {
-	int json, prometheus, all;
+	int json, prometheus, all, by_command;
 	const char *shm;
 	int npids;
 	int pids[64];
+	int64_t now_ms;
 };
+
+int tw_stat_listed(const struct tw_snap_proc *p, int64_t now_ms)
+{
+	if (p->alive || p->c.time_wait > 0 || p->c.open_now > 0)
+		return 1;
+	return p->c.connect_errors_total > 0 &&
+	       (p->aggregate || p->exit_ms >= now_ms - STAT_FAILED_RECENT_MS);
+}
 
 static int selected(const struct stat_opts *o, const struct tw_snap_proc *p)
 {
@@ -69,7 +90,7 @@ static int selected(const struct stat_opts *o, const struct tw_snap_proc *p)
 				return 1;
 		return 0;
 	}
-	return o->all || p->alive || p->c.time_wait > 0 || p->c.open_now > 0;
+	return o->all || tw_stat_listed(p, o->now_ms);
 }
 
 static int by_pressure(const void *a, const void *b)
@@ -89,7 +110,7 @@ static void json_hist(struct tw_json *j, const char *key, const uint64_t *h)
 	tw_json_end(j, ']');
 }
 
-static void json_counters(struct tw_json *j, const struct tw_snap_counters *c)
+void tw_stat_json_counters(struct tw_json *j, const struct tw_snap_counters *c)
 {
 	tw_json_u64(j, "connects", c->connects);
 	tw_json_key(j, "connect_errors");
@@ -202,7 +223,7 @@ static void print_json(const struct tw_snapshot *s, const struct stat_opts *o)
 			tw_json_null(&j, "exited");
 		}
 		tw_json_u64(&j, "binds", p->c.binds);
-		json_counters(&j, &p->c);
+		tw_stat_json_counters(&j, &p->c);
 		tw_json_u64(&j, "destinations_overflow", p->dest_overflow);
 		tw_json_key(&j, "destinations");
 		tw_json_begin(&j, '[');
@@ -211,7 +232,7 @@ static void print_json(const struct tw_snapshot *s, const struct stat_opts *o)
 			tw_json_begin(&j, '{');
 			tw_json_str(&j, "addr", p->dests[d].addr);
 			tw_json_str(&j, "direction", kinds[p->dests[d].kind]);
-			json_counters(&j, &p->dests[d].c);
+			tw_stat_json_counters(&j, &p->dests[d].c);
 			json_hint(&j, &p->dests[d].hint);
 			tw_json_end(&j, '}');
 		}
@@ -232,8 +253,15 @@ static void errors_text(char *buf, size_t len, const struct tw_snap_counters *c)
 	snprintf(buf, len, "%s%s%s", errs, *errs && *acts ? " " : "", acts);
 }
 
-static void row(const char *pid, const char *name, const char *state,
-                const struct tw_snap_counters *c)
+void tw_stat_header(const char *first)
+{
+	printf("%-8s %-22s %-9s %8s %7s %8s %8s %8s %6s %6s %5s %9s %10s  %s\n", first,
+	       "COMMAND", "STATE", "CONNECTS", "ERRORS", "ACCEPTS", "ACTIVE", "PASSIVE", "RESET",
+	       "OTHER", "OPEN", "TIME_WAIT", "CONNECT", "ERRORS BY ERRNO, POLICY ACTIONS");
+}
+
+void tw_stat_row(const char *pid, const char *name, const char *state,
+                 const struct tw_snap_counters *c)
 {
 	char lat[32], errs[512], open[24];
 
@@ -254,28 +282,38 @@ static void row(const char *pid, const char *name, const char *state,
 
 static void print_text(const struct tw_snapshot *s, const struct stat_opts *o)
 {
-	int shown = 0, left_open = 0, hidden_vanished = 0;
+	int shown = 0, left_open = 0, hidden_vanished = 0, hidden_failed = 0;
+	uint64_t hidden_errors = 0;
+	const char *many = NULL;
+	int nmany = 0;
 
-	printf("%-8s %-22s %-9s %8s %7s %8s %8s %8s %6s %6s %5s %9s %10s  %s\n", "PID",
-	       "COMMAND", "STATE", "CONNECTS", "ERRORS", "ACCEPTS", "ACTIVE", "PASSIVE", "RESET",
-	       "OTHER", "OPEN", "TIME_WAIT", "CONNECT", "ERRORS BY ERRNO, POLICY ACTIONS");
+	tw_stat_header("PID");
 	for (int i = 0; i < s->nprocs; i++) {
 		const struct tw_snap_proc *p = &s->procs[i];
 		char pid[16], name[40];
 
 		if (!selected(o, p)) {
 			hidden_vanished += p->vanished;
+			hidden_failed += p->c.connect_errors_total > 0;
+			hidden_errors += p->c.connect_errors_total;
 			continue;
 		}
 		shown++;
+		if (!many) {
+			int n = 0;
+			for (int k = i; k < s->nprocs; k++)
+				n += strcmp(s->procs[k].comm, p->comm) == 0 && selected(o, &s->procs[k]);
+			if (n > STAT_MANY_OF_ONE)
+				many = p->comm, nmany = n;
+		}
 		left_open |= p->c.open_at_exit > 0;
 		tw_fmt_proc(pid, sizeof(pid), name, sizeof(name), p);
-		row(pid, name, p->state, &p->c);
+		tw_stat_row(pid, name, p->state, &p->c);
 		for (int d = 0; d < p->ndests; d++) {
 			char dn[80];
 			tw_fmt_dest(dn, sizeof(dn), &p->dests[d]);
 			printf("  ");
-			row("", dn, "", &p->dests[d].c);
+			tw_stat_row("", dn, "", &p->dests[d].c);
 			print_hint(&p->dests[d].hint);
 		}
 	}
@@ -287,6 +325,17 @@ static void print_text(const struct tw_snapshot *s, const struct stat_opts *o)
 		       "(killed, crashed,\n_exit(), exec). The kernel closed them, unseen by twshim: "
 		       "each is an active close\n(TIME_WAIT here, not in the TIME_WAIT column) unless "
 		       "the peer had closed first or data\nwas left unread (`man 7 twshim`, LIMITS).\n");
+	/* Failures are never hidden silently: the processes that failed long
+	 * ago are counted here, those of the last minutes listed above. */
+	if (hidden_failed && !o->npids)
+		printf("\n%d exited process%s with connect errors (%llu in all) not shown, older than "
+		       "%d minutes: --all lists %s, --by-command sums %s.\n",
+		       hidden_failed, hidden_failed == 1 ? "" : "es",
+		       (unsigned long long)hidden_errors, STAT_FAILED_RECENT_MS / 60000,
+		       hidden_failed == 1 ? "it" : "them", hidden_failed == 1 ? "it" : "them");
+	if (many)
+		printf("\n%d processes of %s listed: --by-command sums them into one row per "
+		       "destination.\n", nmany, many);
 	/* When a vanished process ended is unknown: it is listed while its own
 	 * closes hold TIME_WAIT, and said to be there after that. */
 	if (hidden_vanished && !o->npids)
@@ -302,6 +351,7 @@ int tw_cmd_stat(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "prometheus", no_argument, NULL, 'p' },
 		{ "all", no_argument, NULL, 'a' },
+		{ "by-command", no_argument, NULL, 'c' },
 		{ "shm", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -309,6 +359,7 @@ int tw_cmd_stat(int argc, char **argv)
 	struct stat_opts o = { 0 };
 	static struct tw_snapshot snap;
 	char name[256], err[512];
+	struct timespec now;
 	int c, missing;
 
 	optind = 1;
@@ -317,6 +368,7 @@ int tw_cmd_stat(int argc, char **argv)
 		case 'j': o.json = 1; break;
 		case 'p': o.prometheus = 1; break;
 		case 'a': o.all = 1; break;
+		case 'c': o.by_command = 1; break;
 		case 's': o.shm = optarg; break;
 		case 'h': fputs(stat_usage, stdout); return TW_EXIT_OK;
 		default: return tw_cli_bad_option("stat", c, argv);
@@ -324,6 +376,11 @@ int tw_cmd_stat(int argc, char **argv)
 	}
 	if (o.json && o.prometheus) {
 		tw_cli_error("stat: --json and --prometheus are two output formats: choose one");
+		return TW_EXIT_USAGE;
+	}
+	if (o.by_command && (o.prometheus || o.all || optind < argc)) {
+		tw_cli_error("stat: --by-command sums every process of each command: it takes no "
+		             "--prometheus (already per command), --all or PID");
 		return TW_EXIT_USAGE;
 	}
 	/* Series per pid would grow without bound as processes come and go. */
@@ -361,6 +418,15 @@ int tw_cmd_stat(int argc, char **argv)
 		}
 		return TW_EXIT_OK;
 	}
+	if (o.by_command) {
+		if (o.json)
+			tw_stat_by_command_json(&snap);
+		else
+			tw_stat_by_command_text(&snap);
+		return fflush(stdout) == 0 ? TW_EXIT_OK : TW_EXIT_FAIL;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	o.now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 	qsort(snap.procs, (size_t)snap.nprocs, sizeof(snap.procs[0]), by_pressure);
 	if (o.json)
 		print_json(&snap, &o);
