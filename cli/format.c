@@ -73,6 +73,11 @@ void tw_fmt_proc(char *pid, size_t pidlen, char *name, size_t namelen, const str
 		snprintf(pid, pidlen, "-");
 		snprintf(name, namelen, "%s* (%llu procs)", p->comm,
 			 (unsigned long long)p->merged_procs);
+	} else if (p->pid == 0) {
+		/* A command's row (top --by-command): its processes summed. */
+		snprintf(pid, pidlen, "-");
+		snprintf(name, namelen, "%s (%llu proc%s)", p->comm,
+			 (unsigned long long)p->merged_procs, p->merged_procs == 1 ? "" : "s");
 	} else {
 		snprintf(pid, pidlen, "%d", p->pid);
 		snprintf(name, namelen, "%s", p->comm);

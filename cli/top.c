@@ -14,7 +14,8 @@
 #include "top.h"
 
 static const char top_usage[] =
-    "Usage: twshim top [-d SECS] [-n N] [--once] [-s ORDER] [-b] [--shm NAME]\n"
+    "Usage: twshim top [-d SECS] [-n N] [--once] [-s ORDER] [-b] [--by-command]\n"
+    "                  [--shm NAME]\n"
     "\n"
     "The ledger, refreshed like top(1): per process, and per destination\n"
     "(ip:port) under it, how fast it connects, the TIME_WAIT it holds now, its\n"
@@ -51,7 +52,8 @@ static const char top_usage[] =
     "\n"
     "Keys in the live view:\n"
     "  P pressure  t TIME_WAIT  r rate  e errors  l latency  c command  p pid\n"
-    "  d destinations on/off   Up Down PgUp PgDn Home End scroll\n"
+    "  d destinations on/off   f one row per command on/off\n"
+    "  Up Down PgUp PgDn Home End scroll\n"
     "  q quit   space (or any other key) refresh now\n"
     "\n"
     "Options:\n"
@@ -61,6 +63,9 @@ static const char top_usage[] =
     "  -s, --sort ORDER     pressure (default), time_wait, rate, errors, latency,\n"
     "                       command or pid\n"
     "  -b, --batch          plain snapshots even on a terminal\n"
+    "      --by-command     one row per command, every process of it summed (a\n"
+    "                       shell loop of one-shot clients is one row with its\n"
+    "                       connects/s), then per destination\n"
     "      --shm NAME       read the ledger NAME (default: $TWSHIM_SHM, else\n"
     "                       /twshim.UID)\n"
     "  -h, --help           this text\n"
@@ -159,7 +164,7 @@ static int top_plain(const struct top_opts *o)
 			putchar('\n');
 		if (rc == 0) {
 			seen = 1;
-			tw_top_build(&v, &f, o->sort, 1);
+			tw_top_build(&v, &f, o->sort, 1, o->by_command);
 			print_view(&f, &v, o->sort);
 		} else {
 			tw_top_summary(line, sizeof(line), o->shm, f.tried_ms, o->sort);
@@ -181,7 +186,8 @@ int tw_cmd_top(int argc, char **argv)
 	    {"delay", required_argument, NULL, 'd'}, {"iterations", required_argument, NULL, 'n'},
 	    {"once", no_argument, NULL, '1'},	     {"sort", required_argument, NULL, 's'},
 	    {"batch", no_argument, NULL, 'b'},	     {"shm", required_argument, NULL, 'S'},
-	    {"help", no_argument, NULL, 'h'},	     {NULL, 0, NULL, 0},
+	    {"by-command", no_argument, NULL, 'c'},  {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct top_opts o = {.delay_s = 2, .sort = TOP_BY_PRESSURE};
 	char name[256];
@@ -210,6 +216,7 @@ int tw_cmd_top(int argc, char **argv)
 			o.sort = (enum top_sort)s;
 			break;
 		case 'b': o.batch = 1; break;
+		case 'c': o.by_command = 1; break;
 		case 'S': o.shm = optarg; break;
 		case 'h': fputs(top_usage, stdout); return TW_EXIT_OK;
 		default: return tw_cli_bad_option("top", c, argv);

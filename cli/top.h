@@ -25,6 +25,7 @@ struct top_opts {
 	long iterations; /* 0: until quit */
 	enum top_sort sort;
 	int batch;
+	int by_command;
 };
 
 enum top_kind { TOP_PROC, TOP_DEST, TOP_HINT };
@@ -82,8 +83,16 @@ struct top_feed {
 int tw_top_read(struct top_feed *f);
 
 /* The rows of the last read, sorted, with their rates against the read
- * before; dests: list destinations (and hints) under their process. */
-void tw_top_build(struct top_view *v, const struct top_feed *f, enum top_sort sort, int dests);
+ * before; dests: list destinations (and hints) under their process;
+ * by_command: one row per command, every process of it summed. */
+void tw_top_build(struct top_view *v, const struct top_feed *f, enum top_sort sort, int dests,
+		  int by_command);
+
+/* top_fold.c: the reads now and before (NULL: none) folded into one row per
+ * command each, into fnow and fbefore, so that tw_top_compare finds a
+ * command in the same slot in both. 0, or -1 out of memory. */
+int tw_top_fold(struct tw_snapshot *fnow, struct tw_snapshot *fbefore,
+		const struct tw_snapshot *now, const struct tw_snapshot *before);
 
 /* The same from two snapshots: before (NULL if none) was read dt_s seconds
  * before now, and began at wall-clock before_ms. A row's connect_p50 is the

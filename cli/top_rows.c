@@ -101,10 +101,33 @@ int tw_top_read(struct top_feed *f)
 	return 0;
 }
 
-void tw_top_build(struct top_view *v, const struct top_feed *f, enum top_sort sort, int dests)
+/* The ledger's processes by state, for the header. */
+static void count_procs(struct top_view *v, const struct tw_snapshot *s)
 {
-	tw_top_compare(v, f->now, f->have_before ? f->before : NULL, f->now_s - f->before_s,
-		       f->before_ms, sort, dests);
+	v->alive = v->exited = v->aggregates = v->vanished = 0;
+	for (int i = 0; i < s->nprocs; i++) {
+		const struct tw_snap_proc *p = &s->procs[i];
+		v->alive += p->alive;
+		v->aggregates += p->aggregate;
+		v->exited += !p->alive && !p->aggregate;
+		v->vanished += p->vanished;
+	}
+}
+
+void tw_top_build(struct top_view *v, const struct top_feed *f, enum top_sort sort, int dests,
+		  int by_command)
+{
+	/* Rows point into these until the next build. */
+	static struct tw_snapshot fnow, fbefore;
+	const struct tw_snapshot *before = f->have_before ? f->before : NULL;
+
+	if (by_command && tw_top_fold(&fnow, &fbefore, f->now, before) == 0) {
+		tw_top_compare(v, &fnow, before ? &fbefore : NULL, f->now_s - f->before_s,
+			       f->before_ms, sort, dests);
+		count_procs(v, f->now); /* the processes, not the commands */
+		return;
+	}
+	tw_top_compare(v, f->now, before, f->now_s - f->before_s, f->before_ms, sort, dests);
 }
 
 static int same_proc(const struct tw_snap_proc *a, const struct tw_snap_proc *b)
@@ -353,7 +376,7 @@ void tw_top_compare(struct top_view *v, const struct tw_snapshot *now,
 	static struct top_key keys[TW_SLOTS];
 	int n = 0;
 
-	v->alive = v->exited = v->aggregates = v->vanished = 0;
+	count_procs(v, now);
 	v->time_wait = v->errors = 0;
 	v->rate = v->err_rate = -1;
 	v->nrows = 0;
@@ -362,10 +385,6 @@ void tw_top_compare(struct top_view *v, const struct tw_snapshot *now,
 		const struct tw_snap_proc *p = &now->procs[i];
 		double r = v->proc_rate[i], er = v->proc_err_rate[i];
 
-		v->alive += p->alive;
-		v->aggregates += p->aggregate;
-		v->exited += !p->alive && !p->aggregate;
-		v->vanished += p->vanished;
 		v->time_wait += p->c.time_wait;
 		v->errors += p->c.connect_errors_total;
 		if (r >= 0)

@@ -33,6 +33,7 @@ struct live {
 	struct top_view *v;
 	enum top_sort sort;
 	int dests;
+	int by_command; /* one row per command (f) */
 	int read_rc; /* of the last read: 0 read, 1 no ledger, -1 unreadable */
 	int first;   /* the first row on screen */
 };
@@ -40,7 +41,7 @@ struct live {
 static void rebuild(struct live *s)
 {
 	if (s->read_rc == 0)
-		tw_top_build(s->v, &s->f, s->sort, s->dests);
+		tw_top_build(s->v, &s->f, s->sort, s->dests, s->by_command);
 }
 
 static void draw(struct live *s)
@@ -70,7 +71,7 @@ static void draw(struct live *s)
 	if (s->first < 0)
 		s->first = 0;
 	snprintf(line, sizeof(line),
-		 "rows %d-%d of %d, every %gs  keys: q quit  d destinations  sort P pressure "
+		 "rows %d-%d of %d, every %gs  keys: q quit  d destinations  f by command  sort P pressure "
 		 "t TIME_WAIT r rate e errors l latency c command p pid  space refresh",
 		 s->v->nrows ? s->first + 1 : 0,
 		 s->first + (body < s->v->nrows ? body : s->v->nrows), s->v->nrows, s->o->delay_s);
@@ -110,6 +111,11 @@ static int on_key(struct live *s, int ch)
 	case 'Q': return 1;
 	case 'd':
 		s->dests = !s->dests;
+		rebuild(s);
+		return 0;
+	case 'f':
+		s->by_command = !s->by_command;
+		s->first = 0;
 		rebuild(s);
 		return 0;
 	case KEY_RESIZE: return 0;
@@ -169,6 +175,7 @@ int tw_top_live(const struct top_opts *o)
 	    .v = &v,
 	    .sort = o->sort,
 	    .dests = 1,
+	    .by_command = o->by_command,
 	};
 	struct sigaction sa, old[NQUIT];
 	SCREEN *scr;

@@ -5,7 +5,9 @@
 # `twshim stat` listed only the 200 (the 50 victims only under --all, with
 # no line saying so), in 401 rows. Now: the default listing accounts for
 # every failure; it points to --by-command, which shows curl as one row with
-# all 250 processes; doctor's MADE BY names curl with its failures.
+# all 250 processes; doctor's MADE BY names curl with its failures. top
+# --by-command shows a loop still running as one row with its connects/s
+# (per process, each run is gone before the next read).
 . "$(dirname "$0")/lib.sh"
 
 loopback_ns 40000 40199 0
@@ -58,3 +60,20 @@ echo "ok: --by-command --json: one command, 250 processes, 200 connects, 50 EADD
 "$TW" doctor > "$TMP/doctor.txt" || true
 grep -E "127\.0\.0\.1:8080 +200 +100% .* $GET_COMM\(250\) 200, 50 failed" "$TMP/doctor.txt" ||
 	fail "doctor's MADE BY: $(grep -A3 'MADE BY' "$TMP/doctor.txt")"
+
+# top --by-command while a loop of one-shot clients runs: one row for the
+# command, with a rate, however many processes came and went.
+start_server "$EX/ka_server" -l 127.0.0.1 -p 8081
+( for _ in $(seq 150); do "$TW" run -- "$EX/legacy_client" -q -n 1 127.0.0.1 8081 > /dev/null 2>&1
+	sleep 0.01; done ) &
+loop=$!
+"$TW" top --by-command -d 0.5 -n 2 > "$TMP/top.txt"
+kill "$loop" 2> /dev/null || true
+wait "$loop" 2> /dev/null || true
+cat "$TMP/top.txt"
+rows=$(grep -c '^-  *legacy_client ([0-9]* procs)' "$TMP/top.txt" || true)
+expect "legacy_client rows in 2 snapshots" "$rows" -eq 2
+# The fields: -, the command, (N, procs), the state, CONN/S.
+rate=$(grep '^-  *legacy_client (' "$TMP/top.txt" | tail -1 | awk '{ print $6 }')
+awk -v r="$rate" 'BEGIN { exit !(r > 0) }' || fail "no connects/s for the loop: $(cat "$TMP/top.txt")"
+echo "ok: top --by-command: the loop connects $rate times a second"

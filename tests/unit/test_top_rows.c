@@ -320,3 +320,64 @@ Test(top_rows, connect_median_over_the_interval, .init = setup, .fini = teardown
 	cr_expect_eq(row_of(4243, NULL)->connect_p50, 2048);
 	cr_expect_eq(v.rows[0].p->pid, 4243);
 }
+
+/* top --by-command: the reads are folded per command, and a command's rate
+ * is what all of its processes did in the interval. */
+static void build_by_command(double dt_s, int64_t before_ms)
+{
+	struct top_feed f = {.now = &now, .before = &before, .have_now = 1, .have_before = 1,
+			     .now_s = 10.0 + dt_s, .before_s = 10.0, .before_ms = before_ms};
+
+	tw_top_build(&v, &f, TOP_BY_PRESSURE, 1, 1);
+}
+
+Test(top_rows, by_command_sums_a_loop_of_processes, .init = setup, .fini = teardown)
+{
+	uint64_t gone = self_ticks() + 1;
+	int s[5];
+
+	/* Three one-shot runs before the earlier read, two after it, and one
+	 * of the first still connecting. */
+	for (int i = 0; i < 3; i++) {
+		s[i] = claim(getpid(), gone + (uint64_t)i, "curl", 1000);
+		connects(s[i], dest(s[i], 1, 80), 10);
+	}
+	snap(&before);
+	for (int i = 3; i < 5; i++) {
+		s[i] = claim(getpid(), gone + (uint64_t)i, "curl", 3000);
+		connects(s[i], dest(s[i], 1, 80), 10);
+	}
+	connects(s[0], dest(s[0], 1, 80), 5);
+	int w = claim(4343, 9, "wget", 3000); /* a command new since the read */
+	connects(w, dest(w, 2, 80), 4);
+	snap(&now);
+	build_by_command(0.5, 2000);
+
+	const struct top_row *c = row_of(0, "curl"), *g = row_of(0, "wget");
+	cr_assert_not_null(c);
+	cr_assert_not_null(g);
+	cr_expect_eq(c->p->merged_procs, 5);
+	cr_expect_eq(c->c->connects, 55);
+	cr_expect_float_eq(c->rate, 50.0, 1e-9); /* 25 connects in 0.5 s */
+	cr_expect_float_eq(g->rate, 8.0, 1e-9);
+	cr_expect_float_eq(dest_row(0, "10.0.0.1:80")->rate, 50.0, 1e-9);
+	cr_expect_float_eq(v.rate, 58.0, 1e-9);
+	/* The header still counts processes, not commands. */
+	cr_expect_eq(v.exited + v.alive, 6);
+	char line[512];
+	tw_top_line(line, sizeof(line), c);
+	cr_expect(strstr(line, "curl (5 procs)") && strstr(line, " 50.0 "), "%s", line);
+}
+
+Test(top_rows, by_command_a_fold_is_no_rate, .init = setup, .fini = teardown)
+{
+	/* Every slot's "old" process folded into the aggregate as "new"
+	 * claims one: old's sum is unchanged, and new's 5 are its own. */
+	fill_then_reuse(3000);
+	build_by_command(1.0, 2000);
+	cr_expect_float_eq(row_of(0, "new")->rate, 5.0, 1e-9);
+	const struct top_row *o = row_of(0, "old");
+	if (o) /* listed only with a rate or pressure */
+		cr_expect_float_eq(o->rate, 0.0, 1e-9);
+	cr_expect_float_eq(v.rate, 5.0, 1e-9);
+}
