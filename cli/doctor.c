@@ -184,6 +184,17 @@ static int enter_netns(struct doctor *d)
 	return 0;
 }
 
+/* Whether a ledger read holds PID (a process's own slot, not an aggregate
+ * its exit was folded into: that one has no pid to find). */
+static int pid_in_ledgers(const struct doctor *d)
+{
+	for (int s = 0; s < d->nsnaps; s++)
+		for (int i = 0; i < d->snaps[s]->nprocs; i++)
+			if (d->snaps[s]->procs[i].pid == d->pid && !d->snaps[s]->procs[i].aggregate)
+				return 1;
+	return 0;
+}
+
 static int wants_check(int argc, char **argv)
 {
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
@@ -225,6 +236,21 @@ int tw_cmd_doctor(int argc, char **argv)
 	kernel_ok = tw_kview_read(&d->kv, d->host.range_err[0] ? NULL : &d->host.ports, d->kv_err,
 	                          sizeof(d->kv_err)) == 0;
 	dr_read_ledgers(d);
+	if (d->pid && !pid_in_ledgers(d)) {
+		/* Nothing of it to report: say so, rather than a report about
+		 * everything else that reads as if it were about PID. */
+		char why[256];
+		snprintf(why, sizeof(why),
+		         "doctor: process %d %s, and none of the %d twshim ledger%s read here has it: "
+		         "it did not run under twshim, or its ledger is another (--shm NAME)%s",
+		         d->pid, d->pid_note[0] ? "is not running" : "runs", d->nsnaps,
+		         d->nsnaps == 1 ? "" : "s",
+		         d->nledger_errs ? "; some ledgers could not be read" : "");
+		rc = d->check ? dr_report_check_unknown(why) : TW_EXIT_FAIL;
+		if (!d->check)
+			tw_cli_error("%s", why);
+		goto out;
+	}
 	dr_join(d);
 	dr_find(d);
 	if (d->check) {
@@ -244,6 +270,7 @@ int tw_cmd_doctor(int argc, char **argv)
 		if (!kernel_ok)
 			rc = TW_EXIT_FAIL;
 	}
+out:
 	tw_kview_free(&d->kv);
 	for (int i = 0; i < d->nsnaps; i++)
 		free(d->snaps[i]);

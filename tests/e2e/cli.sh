@@ -34,6 +34,15 @@ for args in "stat --bogus" "top --bogus" "run --bogus -- true" "doctor --bogus" 
 	grep -qF -- "'$opt'" "$TMP/err" && grep -qF "try 'twshim $verb --help'" "$TMP/err" ||
 		fail "twshim $args: $(cat "$TMP/err")"
 done
+# doctor --pid of a process no ledger has: exit 1 and say so (it said the
+# process "has exited" and exited 0, with a report about everything else).
+expect "doctor --pid of a pid that never ran" "$(status "$TW" doctor --pid 999999)" -eq 1
+grep -q "process 999999 is not running, and none of the" "$TMP/err" ||
+	fail "doctor --pid 999999: $(cat "$TMP/err")"
+sleep 30 & other=$!
+expect "doctor --pid of a process not under twshim" "$(status "$TW" doctor --pid "$other")" -eq 1
+grep -q "process $other runs, and none of the" "$TMP/err" || fail "doctor --pid $other: $(cat "$TMP/err")"
+kill "$other"; wait "$other" 2> /dev/null || true
 expect "run with no command" "$(status "$TW" run)" -eq 2
 expect "run of a missing command" "$(status "$TW" run -- /nonexistent/cmd)" -eq 127
 expect "run passes the exit status" "$(status "$TW" run -- bash -c 'exit 7')" -eq 7
