@@ -5,7 +5,8 @@
 # into build/SAN/. Local overrides go in config.mak.
 # CFLAGS, CPPFLAGS and LDFLAGS are the builder's (a distribution's hardening
 # flags: dpkg-buildflags), added to the project's own on every line;
-# `make install` takes PREFIX, BINDIR, LIBDIR, MANDIR, DOCDIR and DESTDIR.
+# `make install` takes PREFIX, BINDIR, LIBDIR, MANDIR, DOCDIR, BASHCOMPDIR and
+# DESTDIR.
 -include config.mak
 
 CC      ?= cc
@@ -26,6 +27,8 @@ BINDIR  ?= $(PREFIX)/bin
 LIBDIR  ?= $(PREFIX)/lib
 MANDIR  ?= $(PREFIX)/share/man
 DOCDIR  ?= $(PREFIX)/share/doc/twshim
+# Where bash-completion looks for a command's completion, loaded on demand.
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 TWLIBDIR = $(LIBDIR)/twshim
 
 SAN ?=
@@ -233,7 +236,7 @@ format:
 DOCS      := $(sort $(wildcard docs/*.md))
 INSTALLED = $(BINDIR)/twshim $(TWLIBDIR)/libtwshim.so $(MANDIR)/man1/twshim.1 \
 	$(MANDIR)/man7/twshim.7 $(DOCDIR)/README.md $(DOCDIR)/CHANGELOG.md $(DOCDIR)/LICENSE \
-	$(addprefix $(DOCDIR)/,$(DOCS))
+	$(addprefix $(DOCDIR)/,$(DOCS)) $(BASHCOMPDIR)/twshim
 
 install: $(LIB) $(CLI)
 	install -D -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/twshim
@@ -244,6 +247,7 @@ install: $(LIB) $(CLI)
 	install -m 0644 README.md CHANGELOG.md LICENSE $(DESTDIR)$(DOCDIR)/
 	install -d $(DESTDIR)$(DOCDIR)/docs
 	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/docs/
+	install -D -m 0644 cli/completion/twshim.bash $(DESTDIR)$(BASHCOMPDIR)/twshim
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))

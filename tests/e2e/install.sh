@@ -32,6 +32,7 @@ cat > "$TMP/want" <<LIST
 644 ./usr/share/doc/twshim/LICENSE
 644 ./usr/share/doc/twshim/README.md
 $(cd "$SRC" && for f in docs/*.md; do echo "644 ./usr/share/doc/twshim/$f"; done)
+644 ./usr/share/bash-completion/completions/twshim
 644 ./usr/share/man/man1/twshim.1
 644 ./usr/share/man/man7/twshim.7
 755 ./usr/bin/twshim
