@@ -21,10 +21,11 @@
 
 #include "cli.h"
 #include "doctor.h"
+#include "filter.h"
 
 
 static const char doctor_usage[] =
-	"Usage: twshim doctor [--json|--prometheus|--check] [--pid PID]\n"
+	"Usage: twshim doctor [--json|--prometheus|--check] [--pid PID] [--comm NAME]\n"
 	"                     [--netns NAME|PATH] [--shm NAME]... [--limit N]\n"
 	"\n"
 	"Diagnoses port exhaustion: reads the kernel's TCP sockets (NETLINK_SOCK_DIAG,\n"
@@ -56,6 +57,8 @@ static const char doctor_usage[] =
 	"                     a usage error)\n"
 	"  --pid PID          only PID's destinations, in PID's network namespace\n"
 	"                     (an exited PID: its ledger rows, in this namespace)\n"
+	"  --comm NAME        only the destinations of this command's processes (its\n"
+	"                     name as ps -o comm shows it), as --pid does for one\n"
 	"  --netns NAME|PATH  look into another network namespace: a name from\n"
 	"                     `ip netns` (/run/netns/NAME) or a path such as\n"
 	"                     /proc/PID/ns/net (needs CAP_SYS_ADMIN)\n"
@@ -90,10 +93,12 @@ static int parse_opts(struct doctor *d, int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },      { "prometheus", no_argument, NULL, 'P' },
 		{ "check", no_argument, NULL, 'c' },
+		{ "comm", required_argument, NULL, 'C' },
 		{ "pid", required_argument, NULL, 'p' }, { "netns", required_argument, NULL, 'n' },
 		{ "shm", required_argument, NULL, 's' }, { "limit", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },      { NULL, 0, NULL, 0 },
 	};
+	struct tw_filter filter = { 0 };
 	int c;
 
 	d->limit = 10;
@@ -103,6 +108,11 @@ static int parse_opts(struct doctor *d, int argc, char **argv)
 		case 'j': d->json = 1; break;
 		case 'P': d->prometheus = 1; break;
 		case 'c': d->check = 1; break;
+		case 'C':
+			if (tw_filter_set_comm(&filter, "doctor", optarg) < 0)
+				return -1;
+			d->comm = filter.comm;
+			break;
 		case 'p':
 			if (parse_int("--pid", optarg, 1, 1 << 30, &d->pid) < 0)
 				return -1;
@@ -195,6 +205,15 @@ static int pid_in_ledgers(const struct doctor *d)
 	return 0;
 }
 
+static int comm_in_ledgers(const struct doctor *d)
+{
+	for (int s = 0; s < d->nsnaps; s++)
+		for (int i = 0; i < d->snaps[s]->nprocs; i++)
+			if (strcmp(d->snaps[s]->procs[i].comm, d->comm) == 0)
+				return 1;
+	return 0;
+}
+
 static int wants_check(int argc, char **argv)
 {
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
@@ -246,6 +265,17 @@ int tw_cmd_doctor(int argc, char **argv)
 		         d->pid, d->pid_note[0] ? "is not running" : "runs", d->nsnaps,
 		         d->nsnaps == 1 ? "" : "s",
 		         d->nledger_errs ? "; some ledgers could not be read" : "");
+		rc = d->check ? dr_report_check_unknown(why) : TW_EXIT_FAIL;
+		if (!d->check)
+			tw_cli_error("%s", why);
+		goto out;
+	}
+	if (d->comm && !comm_in_ledgers(d)) {
+		char why[256];
+		snprintf(why, sizeof(why),
+		         "doctor: no process of %s is in the %d twshim ledger%s read here: it did not "
+		         "run under twshim, or its ledger is another (--shm NAME)",
+		         d->comm, d->nsnaps, d->nsnaps == 1 ? "" : "s");
 		rc = d->check ? dr_report_check_unknown(why) : TW_EXIT_FAIL;
 		if (!d->check)
 			tw_cli_error("%s", why);

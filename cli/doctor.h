@@ -87,6 +87,7 @@ struct dr_capacity {
 struct doctor {
 	/* options */
 	int json, prometheus, check, pid, limit;
+	const char *comm;         /* --comm: only its destinations, like --pid */
 	const char *netns;
 	int nshm;
 	const char *shm[DR_MAX_LEDGERS];
@@ -123,6 +124,9 @@ struct dr_setting {
 /* doctor_join.c: reads the ledgers (--shm, $TWSHIM_SHM, or /dev/shm/twshim*),
  * then builds d->dests: the most loaded destinations, with their processes. */
 void dr_read_ledgers(struct doctor *d);
+/* Whether the report is narrowed to some processes (--pid, --comm): then
+ * only their destinations are listed and looked at. */
+int dr_narrowed(const struct doctor *d);
 void dr_join(struct doctor *d);
 /* The destination row a group belongs to, or NULL. */
 struct dr_dest *dr_dest_of(const struct doctor *d, const struct tw_tw_group *g);

@@ -394,7 +394,7 @@ void dr_find(struct doctor *d)
 	reach_findings(d);
 	for (size_t i = 0; i < d->kv.ngroups && i < DR_MAX_DESTS; i++) {
 		const struct tw_tw_group *g = &d->kv.groups[i];
-		if (!g->incoming && (!d->pid || dr_dest_of(d, g)))
+		if (!g->incoming && (!dr_narrowed(d) || dr_dest_of(d, g)))
 			group_findings(d, g);
 	}
 	dest_findings(d);

@@ -226,9 +226,15 @@ static void attribute(struct dr_dest *x, const struct tw_snapshot *s, const stru
 	}
 }
 
+int dr_narrowed(const struct doctor *d)
+{
+	return d->pid || d->comm;
+}
+
 static int proc_selected(const struct doctor *d, const struct tw_snap_proc *p)
 {
-	return !d->pid || (p->pid == d->pid && !p->aggregate);
+	return (!d->pid || (p->pid == d->pid && !p->aggregate)) &&
+	       (!d->comm || strcmp(d->comm, p->comm) == 0);
 }
 
 /* A wildcard listener's row becomes the kernel's incoming groups on its
@@ -272,7 +278,7 @@ void dr_join(struct doctor *d)
 {
 	/* The destinations with the most TIME_WAIT in the kernel, over sources. */
 	for (size_t i = 0; i < d->kv.ngroups; i++)
-		dest_for(d, &d->kv.groups[i], d->pid == 0);
+		dest_for(d, &d->kv.groups[i], !dr_narrowed(d));
 	for (int s = 0; s < d->nsnaps; s++)
 		for (int p = 0; p < d->snaps[s]->nprocs; p++)
 			if (proc_selected(d, &d->snaps[s]->procs[p]))

@@ -11,6 +11,8 @@ static void sep(struct tw_json *j)
 		if (!j->first[j->depth])
 			fputc(',', j->out);
 		j->first[j->depth] = 0;
+		if (j->compact)
+			return;
 		fputc('\n', j->out);
 		for (int i = 0; i < j->depth; i++)
 			fputs("  ", j->out);
@@ -36,6 +38,13 @@ void tw_json_init(struct tw_json *j, FILE *out)
 	j->out = out;
 	j->depth = 0;
 	j->first[0] = 1;
+	j->compact = 0;
+}
+
+void tw_json_init_line(struct tw_json *j, FILE *out)
+{
+	tw_json_init(j, out);
+	j->compact = 1;
 }
 
 void tw_json_key(struct tw_json *j, const char *key)
@@ -43,7 +52,7 @@ void tw_json_key(struct tw_json *j, const char *key)
 	sep(j);
 	if (key) {
 		string(j->out, key);
-		fputs(": ", j->out);
+		fputs(j->compact ? ":" : ": ", j->out);
 	}
 }
 
@@ -61,7 +70,7 @@ void tw_json_end(struct tw_json *j, char bracket)
 
 	if (j->depth > 0)
 		j->depth--;
-	if (!empty) {
+	if (!empty && !j->compact) {
 		fputc('\n', j->out);
 		for (int i = 0; i < j->depth; i++)
 			fputs("  ", j->out);

@@ -10,9 +10,13 @@ struct tw_json {
 	FILE *out;
 	int depth;
 	int first[32];  /* per depth: no element written yet */
+	int compact;    /* one line per document (JSON Lines), no indentation */
 };
 
 void tw_json_init(struct tw_json *j, FILE *out);
+/* The same, each top-level value on one line: a stream of documents, one
+ * per line (top -b --json), that line-oriented tools can split. */
+void tw_json_init_line(struct tw_json *j, FILE *out);
 void tw_json_key(struct tw_json *j, const char *key);  /* inside an object */
 void tw_json_begin(struct tw_json *j, char bracket);    /* '{' or '[' */
 void tw_json_end(struct tw_json *j, char bracket);

@@ -11,12 +11,13 @@
 #include "format.h"
 #include "json.h"
 #include "ledger_read.h"
+#include "filter.h"
 #include "stat.h"
 #include "stat_prom.h"
 
 static const char stat_usage[] =
-	"Usage: twshim stat [--json | --prometheus] [--all | --by-command] [--shm NAME]\n"
-	"                   [PID...]\n"
+	"Usage: twshim stat [--json | --prometheus] [--all | --by-command] [--comm NAME]\n"
+	"                   [--shm NAME] [PID...]\n"
 	"\n"
 	"Shows what programs running under twshim did with TCP, read from the\n"
 	"ledger in shared memory: per process, and per destination (ip:port) within\n"
@@ -56,6 +57,8 @@ static const char stat_usage[] =
 	"  --all         also exited processes that no longer hold TIME_WAIT\n"
 	"  --by-command  one row per command (every process of it summed: a shell\n"
 	"                loop of 250 curl runs is one row), then per destination\n"
+	"  --comm NAME   only the processes of this command (its name as ps -o comm\n"
+	"                shows it)\n"
 	"  --shm NAME    read the ledger NAME (default: $TWSHIM_SHM, else /twshim.UID)\n"
 	"  -h, --help    this text\n"
 	"  PID...        only these processes\n"
@@ -69,6 +72,7 @@ static const char stat_usage[] =
 struct stat_opts {
 	int json, prometheus, all, by_command;
 	const char *shm;
+	struct tw_filter filter; /* --comm */
 	int npids;
 	int pids[64];
 	int64_t now_ms;
@@ -148,7 +152,7 @@ void tw_stat_json_counters(struct tw_json *j, const struct tw_snap_counters *c)
 	tw_json_end(j, '}');
 }
 
-static void json_hint(struct tw_json *j, const struct tw_snap_hint *h)
+void tw_stat_json_hint(struct tw_json *j, const struct tw_snap_hint *h)
 {
 	char t[32];
 
@@ -233,7 +237,7 @@ static void print_json(const struct tw_snapshot *s, const struct stat_opts *o)
 			tw_json_str(&j, "addr", p->dests[d].addr);
 			tw_json_str(&j, "direction", kinds[p->dests[d].kind]);
 			tw_stat_json_counters(&j, &p->dests[d].c);
-			json_hint(&j, &p->dests[d].hint);
+			tw_stat_json_hint(&j, &p->dests[d].hint);
 			tw_json_end(&j, '}');
 		}
 		tw_json_end(&j, ']');
@@ -352,6 +356,7 @@ int tw_cmd_stat(int argc, char **argv)
 		{ "prometheus", no_argument, NULL, 'p' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "by-command", no_argument, NULL, 'c' },
+		{ "comm", required_argument, NULL, 'C' },
 		{ "shm", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -369,6 +374,10 @@ int tw_cmd_stat(int argc, char **argv)
 		case 'p': o.prometheus = 1; break;
 		case 'a': o.all = 1; break;
 		case 'c': o.by_command = 1; break;
+		case 'C':
+			if (tw_filter_set_comm(&o.filter, "stat", optarg) < 0)
+				return TW_EXIT_USAGE;
+			break;
 		case 's': o.shm = optarg; break;
 		case 'h': fputs(stat_usage, stdout); return TW_EXIT_OK;
 		default: return tw_cli_bad_option("stat", c, argv);
@@ -411,6 +420,7 @@ int tw_cmd_stat(int argc, char **argv)
 		tw_cli_error("%s", err);
 		return TW_EXIT_FAIL;
 	}
+	tw_filter_snapshot(&snap, &o.filter);
 	if (o.prometheus) {
 		if (tw_stat_prometheus(stdout, &snap, err, sizeof(err)) < 0) {
 			tw_cli_error("%s", err);

@@ -26,6 +26,9 @@ void tw_stat_row(const char *first, const char *name, const char *state,
 /* A row's counters as JSON members: connects, connect_errors, ... */
 void tw_stat_json_counters(struct tw_json *j, const struct tw_snap_counters *c);
 
+/* A destination's pooling hint as the member "hint" (null when none). */
+void tw_stat_json_hint(struct tw_json *j, const struct tw_snap_hint *h);
+
 /* stat --by-command: one row per command, then per destination. */
 void tw_stat_by_command_text(const struct tw_snapshot *s);
 void tw_stat_by_command_json(const struct tw_snapshot *s);

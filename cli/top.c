@@ -11,11 +11,13 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "format.h"
+#include "json.h"
 #include "top.h"
 
 static const char top_usage[] =
-    "Usage: twshim top [-d SECS] [-n N] [--once] [-s ORDER] [-b] [--by-command]\n"
-    "                  [--shm NAME]\n"
+    "Usage: twshim top [-d SECS] [-n N] [--once] [-s ORDER] [-b] [--json]\n"
+    "                  [--by-command] [-p PID]... [--comm NAME] [--shm NAME]\n"
     "\n"
     "The ledger, refreshed like top(1): per process, and per destination\n"
     "(ip:port) under it, how fast it connects, the TIME_WAIT it holds now, its\n"
@@ -63,6 +65,10 @@ static const char top_usage[] =
     "  -s, --sort ORDER     pressure (default), time_wait, rate, errors, latency,\n"
     "                       command or pid\n"
     "  -b, --batch          plain snapshots even on a terminal\n"
+    "      --json           plain snapshots as JSON, one object per line (JSON\n"
+    "                       Lines); a rate not known yet is null\n"
+    "  -p, --pid PID        only this process (repeatable)\n"
+    "      --comm NAME      only the processes of this command (as ps -o comm)\n"
     "      --by-command     one row per command, every process of it summed (a\n"
     "                       shell loop of one-shot clients is one row with its\n"
     "                       connects/s), then per destination\n"
@@ -136,13 +142,28 @@ static void print_view(const struct top_feed *f, const struct top_view *v, enum 
 		puts("(no process to show: none running, none holding TIME_WAIT)");
 }
 
+/* A snapshot of a ledger that is not there (yet), as a JSON line. */
+static void no_ledger_json(const char *shm, int64_t at_ms, const char *err)
+{
+	struct tw_json j;
+	char t[32];
+
+	tw_json_init_line(&j, stdout);
+	tw_json_begin(&j, '{');
+	tw_json_str(&j, "ledger", shm);
+	tw_fmt_time(t, sizeof(t), at_ms);
+	tw_json_str(&j, "time", t);
+	tw_json_str(&j, "no_ledger", err);
+	tw_json_end(&j, '}');
+}
+
 /* Plain snapshots: one interval apart, the first one interval after a
  * first read, so that every snapshot has its rates. */
 static int top_plain(const struct top_opts *o)
 {
 	static struct tw_snapshot a, b;
 	static struct top_view v;
-	struct top_feed f = {.shm = o->shm, .now = &a, .before = &b};
+	struct top_feed f = {.shm = o->shm, .filter = &o->filter, .now = &a, .before = &b};
 	char line[1024];
 	int seen = 0, rc;
 	double next;
@@ -160,12 +181,17 @@ static int top_plain(const struct top_opts *o)
 			tw_cli_error("%s", f.err);
 			return TW_EXIT_FAIL;
 		}
-		if (i)
+		if (i && !o->json)
 			putchar('\n');
 		if (rc == 0) {
 			seen = 1;
 			tw_top_build(&v, &f, o->sort, 1, o->by_command);
-			print_view(&f, &v, o->sort);
+			if (o->json)
+				tw_top_json(stdout, &f, &v, o->sort, o->by_command);
+			else
+				print_view(&f, &v, o->sort);
+		} else if (o->json) {
+			no_ledger_json(o->shm, f.tried_ms, f.err);
 		} else {
 			tw_top_summary(line, sizeof(line), o->shm, f.tried_ms, o->sort);
 			printf("%s  no ledger yet\n(%s)\n", line, f.err);
@@ -187,6 +213,8 @@ int tw_cmd_top(int argc, char **argv)
 	    {"once", no_argument, NULL, '1'},	     {"sort", required_argument, NULL, 's'},
 	    {"batch", no_argument, NULL, 'b'},	     {"shm", required_argument, NULL, 'S'},
 	    {"by-command", no_argument, NULL, 'c'},  {"help", no_argument, NULL, 'h'},
+	    {"json", no_argument, NULL, 'j'},	     {"pid", required_argument, NULL, 'p'},
+	    {"comm", required_argument, NULL, 'C'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct top_opts o = {.delay_s = 2, .sort = TOP_BY_PRESSURE};
@@ -194,7 +222,7 @@ int tw_cmd_top(int argc, char **argv)
 	int c, s;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:d:n:s:bh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:d:n:s:p:bh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			if (parse_delay(optarg, &o.delay_s) < 0)
@@ -217,6 +245,15 @@ int tw_cmd_top(int argc, char **argv)
 			break;
 		case 'b': o.batch = 1; break;
 		case 'c': o.by_command = 1; break;
+		case 'j': o.json = 1; break;
+		case 'p':
+			if (tw_filter_add_pid(&o.filter, "top", optarg) < 0)
+				return TW_EXIT_USAGE;
+			break;
+		case 'C':
+			if (tw_filter_set_comm(&o.filter, "top", optarg) < 0)
+				return TW_EXIT_USAGE;
+			break;
 		case 'S': o.shm = optarg; break;
 		case 'h': fputs(top_usage, stdout); return TW_EXIT_OK;
 		default: return tw_cli_bad_option("top", c, argv);
@@ -229,7 +266,8 @@ int tw_cmd_top(int argc, char **argv)
 	}
 	if (!o.shm)
 		o.shm = tw_default_shm(name, sizeof(name));
-	if (!o.batch && isatty(STDOUT_FILENO) && isatty(STDIN_FILENO)) {
+	/* JSON is for programs: snapshots, never the screen. */
+	if (!o.batch && !o.json && isatty(STDOUT_FILENO) && isatty(STDIN_FILENO)) {
 		int status = tw_top_live(&o);
 		if (status != TOP_NO_TERMINAL)
 			return status;

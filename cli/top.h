@@ -5,7 +5,9 @@
 #define TW_TOP_H
 
 #include <stdint.h>
+#include <stdio.h>
 
+#include "filter.h"
 #include "ledger_read.h"
 
 enum top_sort {
@@ -26,6 +28,8 @@ struct top_opts {
 	enum top_sort sort;
 	int batch;
 	int by_command;
+	int json;                 /* plain snapshots as JSON Lines */
+	struct tw_filter filter;  /* -p PID, --comm NAME */
 };
 
 enum top_kind { TOP_PROC, TOP_DEST, TOP_HINT };
@@ -70,6 +74,7 @@ struct top_view {
 /* The ledger read after read: each one is compared with the one before. */
 struct top_feed {
 	const char *shm;
+	const struct tw_filter *filter; /* applied to each read; NULL: none */
 	struct tw_snapshot *now, *before; /* two buffers, swapped at each read */
 	int have_now, have_before;
 	double now_s, before_s;	   /* CLOCK_MONOTONIC when each read began */
@@ -110,6 +115,10 @@ void tw_top_summary(char *buf, size_t len, const char *shm, int64_t at_ms, enum 
 void tw_top_totals(char *buf, size_t len, const struct top_view *v);
 void tw_top_titles(char *buf, size_t len);
 void tw_top_line(char *buf, size_t len, const struct top_row *r);
+
+/* top_json.c: the view as one JSON object on one line. */
+void tw_top_json(FILE *out, const struct top_feed *f, const struct top_view *v,
+		 enum top_sort sort, int by_command);
 
 /* CLOCK_MONOTONIC in seconds: when reads are due. */
 double tw_top_clock(void);

@@ -90,6 +90,8 @@ int tw_top_read(struct top_feed *f)
 		f->have_before = 0;
 		return missing ? 1 : -1;
 	}
+	if (f->filter)
+		tw_filter_snapshot(spare, f->filter);
 	f->before = f->now;
 	f->before_s = f->now_s;
 	f->before_ms = f->now_ms;

@@ -171,7 +171,7 @@ int tw_top_live(const struct top_opts *o)
 	static struct top_view v;
 	struct live s = {
 	    .o = o,
-	    .f = {.shm = o->shm, .now = &a, .before = &b},
+	    .f = {.shm = o->shm, .filter = &o->filter, .now = &a, .before = &b},
 	    .v = &v,
 	    .sort = o->sort,
 	    .dests = 1,

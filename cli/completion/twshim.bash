@@ -53,7 +53,8 @@ _twshim()
 		mapfile -t COMPREPLY < <(compgen -W "$(ip netns list 2> /dev/null | cut -d' ' -f1)" -- "$cur")
 		[ ${#COMPREPLY[@]} -eq 0 ] && mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		return ;;
-	--pid) mapfile -t COMPREPLY < <(compgen -W "$(ps -e -o pid= 2> /dev/null)" -- "$cur"); return ;;
+	--pid | -p) mapfile -t COMPREPLY < <(compgen -W "$(ps -e -o pid= 2> /dev/null)" -- "$cur"); return ;;
+	--comm) mapfile -t COMPREPLY < <(compgen -W "$(ps -e -o comm= 2> /dev/null | sort -u)" -- "$cur"); return ;;
 	--close-wait-ms | --close-hold-max | --source-addrs | --source-ports | --retry-ms | --only | \
 		--except | --limit | -d | --delay | -n | --iterations)
 		return ;; # a number, an address or a list: nothing to offer
@@ -81,9 +82,10 @@ _twshim()
 			mapfile -t COMPREPLY < <(compgen -c -- "$cur" | sort -u)
 			return
 		fi ;;
-	stat) opts='--json --prometheus --all --by-command --shm -h --help' ;;
-	top) opts='-d --delay -n --iterations --once -s --sort -b --batch --by-command --shm -h --help' ;;
-	doctor) opts='--json --prometheus --check --pid --netns --shm --limit -h --help' ;;
+	stat) opts='--json --prometheus --all --by-command --comm --shm -h --help' ;;
+	top) opts='-d --delay -n --iterations --once -s --sort -b --batch --json --by-command -p --pid
+		--comm --shm -h --help' ;;
+	doctor) opts='--json --prometheus --check --pid --comm --netns --shm --limit -h --help' ;;
 	help) [ "$COMP_CWORD" -eq 2 ] && mapfile -t COMPREPLY < <(compgen -W 'run stat top doctor' -- "$cur")
 		return ;;
 	*) return ;;

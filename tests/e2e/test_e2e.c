@@ -65,6 +65,11 @@ Test(e2e, stat_shows_the_victims_and_folds_by_command, .timeout = 120)
 	tw_scenario("stat_victims", 110, NULL);
 }
 
+Test(e2e, reports_narrowed_by_command_and_pid, .timeout = 90)
+{
+	tw_scenario("filters", 80, NULL);
+}
+
 Test(e2e, bash_completion_offers_every_option, .timeout = 90)
 {
 	tw_scenario("completion", 80, NULL);

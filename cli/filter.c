@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+/* Narrowing a report to some processes: see filter.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "filter.h"
+
+int tw_filter_add_pid(struct tw_filter *f, const char *verb, const char *arg)
+{
+	char *end;
+	long pid;
+
+	errno = 0;
+	pid = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] < '0' || arg[0] > '9' || pid <= 0 ||
+	    pid > 0x7fffffff) {
+		tw_cli_error("%s: '%s' is not a process id (a positive number)", verb, arg);
+		return -1;
+	}
+	if (f->npids == TW_FILTER_MAX_PIDS) {
+		tw_cli_error("%s: at most %d process ids", verb, TW_FILTER_MAX_PIDS);
+		return -1;
+	}
+	f->pids[f->npids++] = (int)pid;
+	return 0;
+}
+
+int tw_filter_set_comm(struct tw_filter *f, const char *verb, const char *arg)
+{
+	/* The kernel keeps 15 bytes of a command's name (TASK_COMM_LEN): a
+	 * longer one would match nothing, silently. */
+	if (!*arg || strlen(arg) > TW_COMM_LEN - 1) {
+		tw_cli_error("%s: --comm '%s': a command's name as the kernel has it, 1 to %d bytes "
+		             "(ps -o comm shows it)",
+		             verb, arg, (int)TW_COMM_LEN - 1);
+		return -1;
+	}
+	f->comm = arg;
+	return 0;
+}
+
+int tw_filter_active(const struct tw_filter *f)
+{
+	return f->npids > 0 || f->comm != NULL;
+}
+
+int tw_filter_keeps(const struct tw_filter *f, const struct tw_snap_proc *p)
+{
+	int pid_ok = f->npids == 0;
+
+	for (int i = 0; i < f->npids && !pid_ok; i++)
+		pid_ok = f->pids[i] == p->pid && !p->aggregate;
+	return pid_ok && (!f->comm || strcmp(f->comm, p->comm) == 0);
+}
+
+void tw_filter_snapshot(struct tw_snapshot *s, const struct tw_filter *f)
+{
+	int n = 0;
+
+	if (!tw_filter_active(f))
+		return;
+	for (int i = 0; i < s->nprocs; i++)
+		if (tw_filter_keeps(f, &s->procs[i])) {
+			if (n != i)
+				s->procs[n] = s->procs[i];
+			n++;
+		}
+	s->nprocs = n;
+}
