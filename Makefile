@@ -248,14 +248,17 @@ uninstall:
 # this tree in $(DEBDIR) so that the .deb, .changes and build log land there
 # and not in the parent directory, where dpkg-buildpackage puts them. Then
 # checked: lintian fails on an error or a warning, blhc on a compile or link
-# line without Debian's hardening flags.
+# line without Debian's hardening flags. dpkg-buildpackage runs without
+# this make's MAKEFLAGS: a variable given here (CFLAGS=...) would override
+# debian/rules' and dpkg-buildflags' in the package's build.
 DEBDIR = $(BUILD)/deb
 deb:
 	rm -rf $(DEBDIR)
 	mkdir -p $(DEBDIR)/twshim-$(VERSION)
 	tar -c --exclude=./build --exclude=./$(BUILD) --exclude=./.git --exclude=./config.mak --exclude=./debian/build . | \
 		tar -x -C $(DEBDIR)/twshim-$(VERSION)
-	cd $(DEBDIR)/twshim-$(VERSION) && { dpkg-buildpackage -b -us -uc > ../build.log 2>&1; \
+	cd $(DEBDIR)/twshim-$(VERSION) && { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+		dpkg-buildpackage -b -us -uc > ../build.log 2>&1; \
 		s=$$?; tail -n 20 ../build.log; exit $$s; }
 	lintian --fail-on error,warning -I --pedantic $(DEBDIR)/twshim_$(VERSION)_*.changes
 	blhc --bindnow $(DEBDIR)/build.log
