@@ -8,7 +8,8 @@
 # format without a warning; and the demo's scenario (make demo: 200 ports
 # exhausted, stat naming the client, doctor's critical finding, 300 of 300
 # under --close fin-reset with no TIME_WAIT left) gives the results
-# tests/e2e/demo.sh checks, run by the installed twshim and library.
+# tests/e2e/demo.sh checks, run by the installed twshim and library, and so
+# does curl's row of the compatibility matrix (tests/e2e/matrix_curl.sh).
 #
 # Usage: tests/deb/installed.sh [BUILD]. BUILD (default build) holds only
 # the demo's two example programs, which the package ships as source. Runs
@@ -71,3 +72,13 @@ TWSHIM_BUILD=$INST TWSHIM_SHM=$TWSHIM_SHM-demo bash "$SRC/tests/e2e/demo.sh" > "
 	fail "the demo with the installed twshim: $(cat "$TMP/demo")"
 cat "$TMP/demo"
 echo "ok: the demo's scenario with /usr/bin/twshim and $LIB"
+
+# An unmodified third-party program under the installed twshim: curl
+# against a local server, observed and under each close policy (the
+# compatibility matrix's rows, in namespaces of their own as the suite
+# runs them).
+TWSHIM_BUILD=$INST TWSHIM_SHM=$TWSHIM_SHM-curl timeout 300 \
+	unshare -rn -p -f -m --mount-proc --kill-child bash "$SRC/tests/e2e/matrix_curl.sh" > "$TMP/curl" 2>&1 ||
+	fail "curl and wget under the installed twshim: $(cat "$TMP/curl")"
+cat "$TMP/curl"
+echo "ok: curl and wget under /usr/bin/twshim and $LIB"
