@@ -107,7 +107,7 @@ FLOOR    = $(BUILD)/bench/floor_peek.so
 NAIVE    = $(BUILD)/bench/naive_linger0.so
 
 .PHONY: all test check-san demo bench bench-doctor bench-policies bench-change install uninstall \
-	clean format deps test-deps FORCE
+	deb clean format deps test-deps FORCE
 
 # The git revision bench-change measures against and format formats since.
 BASE ?= HEAD
@@ -253,6 +253,27 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 	rmdir $(DESTDIR)$(TWLIBDIR) $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
+# The Debian package (debian/, docs/packaging.md), built from a copy of
+# this tree in $(DEBDIR) so that the .deb, .changes and build log land there
+# and not in the parent directory, where dpkg-buildpackage puts them. Then
+# checked: lintian fails on an error, a warning or an info tag (its
+# hardening-no-* tags, the binaries' own evidence of the flags, are info),
+# blhc on a compile or link line without Debian's hardening flags. dpkg-buildpackage runs without
+# this make's MAKEFLAGS: a variable given here (CFLAGS=...) would override
+# debian/rules' and dpkg-buildflags' in the package's build.
+DEBDIR = $(BUILD)/deb
+deb:
+	rm -rf $(DEBDIR)
+	mkdir -p $(DEBDIR)/twshim-$(VERSION)
+	tar -c --exclude=./build --exclude=./$(BUILD) --exclude=./.git --exclude=./config.mak --exclude=./debian/build . | \
+		tar -x -C $(DEBDIR)/twshim-$(VERSION)
+	cd $(DEBDIR)/twshim-$(VERSION) && { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+		dpkg-buildpackage -b -us -uc > ../build.log 2>&1; \
+		s=$$?; tail -n 20 ../build.log; exit $$s; }
+	lintian --fail-on error,warning,info -I --pedantic $(DEBDIR)/twshim_$(VERSION)_*.changes
+	blhc --bindnow $(DEBDIR)/build.log
+	@ls $(DEBDIR)/*.deb
+
 clean:
 	rm -rf build
 
@@ -279,10 +300,15 @@ DEPS = build-essential libncurses-dev curl python3 iproute2 util-linux procps
 # runs these unmodified under the shim: wget; python3-requests; nodejs;
 # default-jdk-headless (javac and java: a Socket client compiled in the
 # test); openssl (s_client, s_server); socat; nginx (a server and a proxy);
-# golang-go's Go client, which the shim cannot see.
+# golang-go's Go client, which the shim cannot see. The Debian package
+# (make deb, then tests/deb/installed.sh): dpkg-dev (dpkg-buildpackage),
+# debhelper (dh, debian/rules), lintian and blhc (its checks: the package
+# and the hardening flags in the build log); no fakeroot, since
+# debian/control says Rules-Requires-Root: no.
 TEST_DEPS = libcriterion-dev coreutils tmux prometheus prometheus-node-exporter libcap2-bin git \
 	debootstrap golang-go apache2-utils man-db groff-base \
-	wget python3-requests nodejs default-jdk-headless openssl socat nginx
+	wget python3-requests nodejs default-jdk-headless openssl socat nginx \
+	dpkg-dev debhelper lintian blhc
 # As root directly (a container has no sudo), else through sudo.
 SUDO = $(if $(filter 0,$(shell id -u)),,sudo)
 APT  = $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get

@@ -11,6 +11,12 @@ TAG='SPDX-License-Identifier: MIT'
 
 grep -q '^MIT License$' "$SRC/LICENSE" || fail "LICENSE is not the MIT licence"
 grep -q '^Copyright (c) 2026 The twshim authors$' "$SRC/LICENSE" || fail "LICENSE: no copyright line"
+# The Debian package's copyright file (DEP-5, where MIT is named Expat)
+# carries the same text, from "Permission" on, as an indented paragraph.
+awk '/^License: Expat$/ { text = 1; next } text && /^ / { sub(/^ /, ""); sub(/^\.$/, ""); print }' \
+	"$SRC/debian/copyright" > "$TMP/copyright"
+sed -n '/^Permission/,$p' "$SRC/LICENSE" | diff - "$TMP/copyright" > "$TMP/diff" ||
+	fail "debian/copyright's licence text differs from LICENSE: $(cat "$TMP/diff")"
 
 # The files: what git tracks (CI runs on a clone), else, in a tree without
 # git, the source files found by kind. The ownership check is off because
@@ -27,11 +33,13 @@ else
 fi
 [ -s "$TMP/files" ] || fail "no source files listed in $SRC"
 
-# Exempt: prose and data without comments.
+# Exempt: prose and data without comments, and the two Debian files whose
+# first line dpkg reads as data (the changelog's "twshim (VERSION) ...", the
+# source format); debian/copyright states the licence in full.
 bad=0 n=0
 while read -r f; do
 	case $f in
-	*.md | *.json | LICENSE | VERSION | .gitignore) continue ;;
+	*.md | *.json | LICENSE | VERSION | .gitignore | debian/changelog | debian/source/format) continue ;;
 	esac
 	[ -f "$SRC/$f" ] || continue	# deleted in the work tree, not yet committed
 	n=$((n + 1))
