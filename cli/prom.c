@@ -265,6 +265,11 @@ char *tw_prom_fmt_f64(char *buf, size_t len, double v)
 		snprintf(buf, len, "NaN");
 	} else if (isinf(v)) {
 		snprintf(buf, len, "%s", v > 0 ? "+Inf" : "-Inf");
+	} else if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+		/* A whole number, exact in a double (below 2^53), as an integer:
+		 * the shortest form below writes 200 as "2e+02", which parsers
+		 * take but people and grep do not. */
+		snprintf(buf, len, "%.0f", v == 0 ? 0.0 : v);
 	} else {
 		/* The fewest digits that read back as v (what Go's strconv
 		 * 'g', -1 gives): 0.1 stays "0.1", not 0.10000000000000001. */

@@ -104,6 +104,11 @@ Test(prom, floats_shortest_round_trip)
 	cr_expect_str_eq(tw_prom_fmt_f64(b, sizeof(b), 0.1 + 0.2), "0.30000000000000004");
 	cr_expect_str_eq(tw_prom_fmt_f64(b, sizeof(b), 1.5), "1.5");
 	cr_expect_str_eq(tw_prom_fmt_f64(b, sizeof(b), 123456789), "123456789");
+	/* Whole numbers as integers: 200 came out as "2e+02" (issue 14). */
+	cr_expect_str_eq(tw_prom_fmt_f64(b, sizeof(b), 200), "200");
+	cr_expect_str_eq(tw_prom_fmt_f64(b, sizeof(b), 1e6), "1000000");
+	cr_expect_str_eq(tw_prom_fmt_f64(b, sizeof(b), -0.0), "0");
+	cr_expect_str_eq(tw_prom_fmt_f64(b, sizeof(b), 1e300), "1e+300");
 	cr_expect_str_eq(tw_prom_fmt_f64(b, sizeof(b), 1e-6), "1e-06");
 	cr_expect_str_eq(tw_prom_fmt_f64(b, sizeof(b), -2.5e20), "-2.5e+20");
 	cr_expect_str_eq(tw_prom_fmt_f64(b, sizeof(b), NAN), "NaN");
