@@ -16,8 +16,8 @@
 #include "stat_prom.h"
 
 static const char stat_usage[] =
-	"Usage: twshim stat [--json | --prometheus] [--all | --by-command] [--comm NAME]\n"
-	"                   [--shm NAME] [PID...]\n"
+	"Usage: twshim stat [--json | --prometheus] [--all | --by-command] [--no-header]\n"
+	"                   [--comm NAME] [--shm NAME] [PID...]\n"
 	"\n"
 	"Shows what programs running under twshim did with TCP, read from the\n"
 	"ledger in shared memory: per process, and per destination (ip:port) within\n"
@@ -57,6 +57,7 @@ static const char stat_usage[] =
 	"  --all         also exited processes that no longer hold TIME_WAIT\n"
 	"  --by-command  one row per command (every process of it summed: a shell\n"
 	"                loop of 250 curl runs is one row), then per destination\n"
+	"  --no-header   the table without its title line (for scripts: awk, sort)\n"
 	"  --comm NAME   only the processes of this command (its name as ps -o comm\n"
 	"                shows it)\n"
 	"  --shm NAME    read the ledger NAME (default: $TWSHIM_SHM, else /twshim.UID)\n"
@@ -257,8 +258,12 @@ static void errors_text(char *buf, size_t len, const struct tw_snap_counters *c)
 	snprintf(buf, len, "%s%s%s", errs, *errs && *acts ? " " : "", acts);
 }
 
+int tw_stat_no_header;
+
 void tw_stat_header(const char *first)
 {
+	if (tw_stat_no_header)
+		return;
 	printf("%-8s %-22s %-9s %8s %7s %8s %8s %8s %6s %6s %5s %9s %10s  %s\n", first,
 	       "COMMAND", "STATE", "CONNECTS", "ERRORS", "ACCEPTS", "ACTIVE", "PASSIVE", "RESET",
 	       "OTHER", "OPEN", "TIME_WAIT", "CONNECT", "ERRORS BY ERRNO, POLICY ACTIONS");
@@ -321,6 +326,9 @@ static void print_text(const struct tw_snapshot *s, const struct stat_opts *o)
 			print_hint(&p->dests[d].hint);
 		}
 	}
+	/* Rows only: the notes below are for people. */
+	if (tw_stat_no_header)
+		return;
 	if (!shown)
 		printf("(no process to show in %s%s)\n", s->name,
 		       o->all ? "" : "; --all includes exited processes without TIME_WAIT");
@@ -357,6 +365,7 @@ int tw_cmd_stat(int argc, char **argv)
 		{ "all", no_argument, NULL, 'a' },
 		{ "by-command", no_argument, NULL, 'c' },
 		{ "comm", required_argument, NULL, 'C' },
+		{ "no-header", no_argument, NULL, 'H' },
 		{ "shm", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -374,6 +383,7 @@ int tw_cmd_stat(int argc, char **argv)
 		case 'p': o.prometheus = 1; break;
 		case 'a': o.all = 1; break;
 		case 'c': o.by_command = 1; break;
+		case 'H': tw_stat_no_header = 1; break;
 		case 'C':
 			if (tw_filter_set_comm(&o.filter, "stat", optarg) < 0)
 				return TW_EXIT_USAGE;

@@ -18,7 +18,9 @@
  * (now_ms: the wall clock, as the ledger's exit times). */
 int tw_stat_listed(const struct tw_snap_proc *p, int64_t now_ms);
 
-/* The table's header line; first names the first column (PID, PROCS). */
+/* The table's header line; first names the first column (PID, PROCS).
+ * Nothing once tw_stat_no_header is set (--no-header). */
+extern int tw_stat_no_header;
 void tw_stat_header(const char *first);
 /* One table row: a process or command, or a destination under it. */
 void tw_stat_row(const char *first, const char *name, const char *state,

@@ -16,7 +16,7 @@
 #include "top.h"
 
 static const char top_usage[] =
-    "Usage: twshim top [-d SECS] [-n N] [--once] [-s ORDER] [-b] [--json]\n"
+    "Usage: twshim top [-d SECS] [-n N] [--once] [-s ORDER] [-b] [--json | --no-header]\n"
     "                  [--by-command] [-p PID]... [--comm NAME] [--shm NAME]\n"
     "\n"
     "The ledger, refreshed like top(1): per process, and per destination\n"
@@ -65,6 +65,8 @@ static const char top_usage[] =
     "  -s, --sort ORDER     pressure (default), time_wait, rate, errors, latency,\n"
     "                       command or pid\n"
     "  -b, --batch          plain snapshots even on a terminal\n"
+    "      --no-header      plain snapshots without their header and title lines:\n"
+    "                       rows only, for scripts\n"
     "      --json           plain snapshots as JSON, one object per line (JSON\n"
     "                       Lines); a rate not known yet is null\n"
     "  -p, --pid PID        only this process (repeatable)\n"
@@ -125,15 +127,18 @@ static void sleep_until(double t)
 		;
 }
 
-static void print_view(const struct top_feed *f, const struct top_view *v, enum top_sort sort)
+static void print_view(const struct top_feed *f, const struct top_view *v, enum top_sort sort,
+		       int header)
 {
 	char line[1024], totals[256];
 
-	tw_top_summary(line, sizeof(line), f->shm, f->now_ms, sort);
-	tw_top_totals(totals, sizeof(totals), v);
-	printf("%s  %s\n", line, totals);
-	tw_top_titles(line, sizeof(line));
-	puts(line);
+	if (header) {
+		tw_top_summary(line, sizeof(line), f->shm, f->now_ms, sort);
+		tw_top_totals(totals, sizeof(totals), v);
+		printf("%s  %s\n", line, totals);
+		tw_top_titles(line, sizeof(line));
+		puts(line);
+	}
 	for (int i = 0; i < v->nrows; i++) {
 		tw_top_line(line, sizeof(line), &v->rows[i]);
 		puts(line);
@@ -181,7 +186,7 @@ static int top_plain(const struct top_opts *o)
 			tw_cli_error("%s", f.err);
 			return TW_EXIT_FAIL;
 		}
-		if (i && !o->json)
+		if (i && !o->json && !o->no_header)
 			putchar('\n');
 		if (rc == 0) {
 			seen = 1;
@@ -189,7 +194,7 @@ static int top_plain(const struct top_opts *o)
 			if (o->json)
 				tw_top_json(stdout, &f, &v, o->sort, o->by_command);
 			else
-				print_view(&f, &v, o->sort);
+				print_view(&f, &v, o->sort, !o->no_header);
 		} else if (o->json) {
 			no_ledger_json(o->shm, f.tried_ms, f.err);
 		} else {
@@ -214,7 +219,7 @@ int tw_cmd_top(int argc, char **argv)
 	    {"batch", no_argument, NULL, 'b'},	     {"shm", required_argument, NULL, 'S'},
 	    {"by-command", no_argument, NULL, 'c'},  {"help", no_argument, NULL, 'h'},
 	    {"json", no_argument, NULL, 'j'},	     {"pid", required_argument, NULL, 'p'},
-	    {"comm", required_argument, NULL, 'C'},
+	    {"comm", required_argument, NULL, 'C'},  {"no-header", no_argument, NULL, 'H'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct top_opts o = {.delay_s = 2, .sort = TOP_BY_PRESSURE};
@@ -246,6 +251,7 @@ int tw_cmd_top(int argc, char **argv)
 		case 'b': o.batch = 1; break;
 		case 'c': o.by_command = 1; break;
 		case 'j': o.json = 1; break;
+		case 'H': o.no_header = 1; break;
 		case 'p':
 			if (tw_filter_add_pid(&o.filter, "top", optarg) < 0)
 				return TW_EXIT_USAGE;

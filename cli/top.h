@@ -29,6 +29,7 @@ struct top_opts {
 	int batch;
 	int by_command;
 	int json;                 /* plain snapshots as JSON Lines */
+	int no_header;            /* plain snapshots: rows only */
 	struct tw_filter filter;  /* -p PID, --comm NAME */
 };
 

@@ -82,9 +82,9 @@ _twshim()
 			mapfile -t COMPREPLY < <(compgen -c -- "$cur" | sort -u)
 			return
 		fi ;;
-	stat) opts='--json --prometheus --all --by-command --comm --shm -h --help' ;;
-	top) opts='-d --delay -n --iterations --once -s --sort -b --batch --json --by-command -p --pid
-		--comm --shm -h --help' ;;
+	stat) opts='--json --prometheus --all --by-command --no-header --comm --shm -h --help' ;;
+	top) opts='-d --delay -n --iterations --once -s --sort -b --batch --json --no-header
+		--by-command -p --pid --comm --shm -h --help' ;;
 	doctor) opts='--json --prometheus --check --pid --comm --netns --shm --limit -h --help' ;;
 	help) [ "$COMP_CWORD" -eq 2 ] && mapfile -t COMPREPLY < <(compgen -W 'run stat top doctor' -- "$cur")
 		return ;;

@@ -4,7 +4,7 @@
 # every total is over what is kept; a name that cannot be a command's is a
 # usage error, and doctor says when no ledger has the command. top --json
 # writes one JSON object per snapshot, one per line, with rates (null only
-# where the table shows '-').
+# where the table shows '-'). --no-header: rows only, for scripts.
 . "$(dirname "$0")/lib.sh"
 
 loopback_ns 40000 40999 0
@@ -66,3 +66,13 @@ for line in open(sys.argv[1]):
 assert [p["pid"] for p in snap["processes"]] == [int(sys.argv[3])], snap
 PY
 echo "ok: top --json: one object per snapshot, python3 only, with its rate; -p keeps one pid"
+
+# --no-header: the rows and nothing else.
+"$TW" stat --no-header --comm legacy_client > "$TMP/rows.txt"
+read -r pid comm _ connects _ < "$TMP/rows.txt"
+[ "$comm" = legacy_client ] && [ "$connects" = 30 ] || fail "stat --no-header: $(cat "$TMP/rows.txt")"
+expect "stat --no-header lines (process, destination)" "$(wc -l < "$TMP/rows.txt")" -eq 2
+"$TW" top --no-header --comm legacy_client -d 0.2 -n 2 > "$TMP/rows.txt"
+! grep -qE '^(twshim top|PID) ' "$TMP/rows.txt" || fail "top --no-header: $(cat "$TMP/rows.txt")"
+grep -q "^$pid  *legacy_client " "$TMP/rows.txt" || fail "top --no-header: $(cat "$TMP/rows.txt")"
+echo "ok: --no-header: rows only, in stat and top"
