@@ -77,8 +77,9 @@ echo "ok: the demo's scenario with /usr/bin/twshim and $LIB"
 # An unmodified third-party program under the installed twshim: curl
 # against a local server, observed and under each close policy (the
 # compatibility matrix's rows, in namespaces of their own as the suite
-# runs them).
-TWSHIM_BUILD=$INST TWSHIM_SHM=$TWSHIM_SHM-curl timeout 300 \
+# runs them). About 150 s on an idle 2-core machine; the bound leaves room
+# for a loaded one (280 s measured with other builds running).
+TWSHIM_BUILD=$INST TWSHIM_SHM=$TWSHIM_SHM-curl timeout 600 \
 	unshare -rn -p -f -m --mount-proc --kill-child bash "$SRC/tests/e2e/matrix_curl.sh" > "$TMP/curl" 2>&1 ||
 	fail "curl and wget under the installed twshim: $(cat "$TMP/curl")"
 cat "$TMP/curl"
