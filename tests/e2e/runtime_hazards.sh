@@ -32,9 +32,15 @@ until_tw() {
 }
 
 # Item 12: EFAULT, not SIGSEGV (observing, and with a policy on).
-one bad_pointers
-one bad_pointers TWSHIM_CLOSE=reset
-expect "bad_pointers open" "$(statq open --comm fdcases)" -eq 0
+if [ -n "${SAN:-}" ]; then
+	# The sanitizers' own accept() reads the length before the call, and
+	# crashes on the bad one, as the shim did: the plain suite runs it.
+	note "SAN=$SAN: bad_pointers runs in the plain suite"
+else
+	one bad_pointers
+	one bad_pointers TWSHIM_CLOSE=reset
+	expect "bad_pointers open" "$(statq open --comm fdcases)" -eq 0
+fi
 # Item 12: the failed dup2/dup3 leaves the reset socket's ECONNRESET.
 one dup2_fail_pending
 one dup2_fail_pending TWSHIM_CLOSE=fin-reset
@@ -91,6 +97,10 @@ alive_check() {
 alive_check fd_exhausted "$TW" run -- "$FD" fd_exhausted 127.0.0.1 8080
 # /proc hidden under a tmpfs in a mount namespace of the program's own; the
 # ledger is read from here, where /proc is whole.
-alive_check no_proc unshare -m sh -c 'mount -t tmpfs none /proc && exec "$@"' sh \
-	"$TW" run --lib "$B/libtwshim.so" -- "$FD" fd_exhausted 127.0.0.1 8080
+if [ "${SAN:-}" = asan ]; then
+	note "SAN=asan: its runtime needs /proc at exit; the no_proc case runs in the other suites"
+else
+	alive_check no_proc unshare -m sh -c 'mount -t tmpfs none /proc && exec "$@"' sh \
+		"$TW" run --lib "$B/libtwshim.so" -- "$FD" fd_exhausted 127.0.0.1 8080
+fi
 echo "runtime_hazards: all cases hold"

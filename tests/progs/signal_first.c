@@ -26,30 +26,32 @@
 #include <unistd.h>
 
 static struct sockaddr_in server;
-static volatile sig_atomic_t done;
-static volatile sig_atomic_t result = -1;  /* the handler's errno, 0 connected */
+static atomic_int taken;        /* one handler run makes the socket: the first */
+static atomic_int done;
+static atomic_int result = -1;  /* the handler's errno, 0 connected */
 
 static void on_alarm(int sig)
 {
 	int saved = errno, fd;
 
 	(void)sig;
-	if (done)
+	if (atomic_exchange(&taken, 1))
 		return;
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (fd < 0) {
-		result = errno;
+		atomic_store(&result, errno);
 	} else {
-		result = connect(fd, (struct sockaddr *)&server, sizeof(server)) == 0 ? 0 : errno;
+		atomic_store(&result, connect(fd, (struct sockaddr *)&server, sizeof(server)) == 0 ?
+		                              0 : errno);
 		close(fd);
 	}
-	done = 1;
+	atomic_store(&done, 1);
 	errno = saved;
 }
 
 static void churn(unsigned long *rounds)
 {
-	while (!done) {
+	while (!atomic_load(&done)) {
 		void *p[8];
 
 		for (int i = 0; i < 8; i++)
@@ -100,8 +102,9 @@ int main(int argc, char **argv)
 	if (threaded)
 		pthread_join(th, NULL);
 	setitimer(ITIMER_REAL, &(struct itimerval){ { 0, 0 }, { 0, 0 } }, NULL);
-	if (result != 0) {
-		fprintf(stderr, "signal_first: connect in the handler: %s\n", strerror(result));
+	if (atomic_load(&result) != 0) {
+		fprintf(stderr, "signal_first: connect in the handler: %s\n",
+		        strerror(atomic_load(&result)));
 		return 1;
 	}
 	printf("signal_first: ok (%lu rounds of malloc first)\n", rounds + other);
