@@ -645,7 +645,7 @@ static void case_bad_pointers(void)
 	struct sockaddr_in a, got, *edge;
 	socklen_t len = sizeof(got);
 	struct pollfd p;
-	int fd = socket(AF_INET, SOCK_STREAM, 0), l, c, c2;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), l, c, c2, c3, s3;
 
 	CHECK(page != MAP_FAILED && mprotect(page + 4096, 4096, PROT_NONE) == 0, "mmap");
 	edge = (struct sockaddr_in *)(page + 4096 - sizeof(sa_family_t));
@@ -674,6 +674,13 @@ static void case_bad_pointers(void)
 	      "accept with a bad length: %s", strerror(errno));
 	CHECK(accept4(l, bad, &len, 0) == -1 && errno == EFAULT, "accept4 with a bad address: %s",
 	      strerror(errno));
+	/* No address wanted: the kernel never looks at the length. */
+	c3 = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(connect(c3, (struct sockaddr *)&a, sizeof(a)) == 0, "connect: %s", strerror(errno));
+	CHECK(poll(&p, 1, 10000) == 1, "no connection waiting on the listener");
+	s3 = accept(l, NULL, bad);
+	CHECK(s3 >= 0, "accept with no address and a bad length: %s", strerror(errno));
+	CHECK(close(s3) == 0 && close(c3) == 0, "close");
 	CHECK(close(c) == 0 && close(c2) == 0 && close(l) == 0 && close(fd) == 0, "close");
 	munmap(page, 8192);
 }
