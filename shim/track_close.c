@@ -449,20 +449,24 @@ int tw_close(int fd)
  * Whether this exit lets go of the last copy of a shared socket: copies
  * made with dup() live in this process and end with it; one sent with
  * SCM_RIGHTS lives on where the shim cannot see. One inherited over fork
- * ends here when this process made the connection (its slot counts it)
- * and has no children left: they were reaped, and their copies with them.
- * A child never counts its parent's connection at exit, nor a parent one a
- * running child still holds: their own exit or close does (a connection
- * whose holders all exit in another order goes uncounted, see twshim(7)).
+ * ends here when this process has no children left (they were reaped, and
+ * their copies with them) and either made the connection (its slot counts
+ * it) or outlived the process that did (whose slot says it exited). A
+ * child does not count its running parent's connection, nor a parent one a
+ * running child still holds: their own exit or close does. Children that
+ * share one and exit in turn after their parent: the first counts it.
  */
 static int last_copy_at_exit(const struct tw_fd *e, int children)
 {
+	struct tw_slot *owner = tw_entry_slot(e);
+
 	if (e->flags & TW_F_SENT)
 		return 0;
 	if (!(e->flags & TW_F_FORKED))
 		return 1;
-	return !children && tw_entry_slot(e) != NULL &&
-	       tw_entry_slot(e) == tw_slot_acquire(TW_SLOT_EXISTING);
+	return !children && owner != NULL &&
+	       (owner == tw_slot_acquire(TW_SLOT_EXISTING) ||
+	        atomic_load(&owner->state) == TW_SLOT_EXITED);
 }
 
 static void count_at_exit(int fd, struct tw_fd *e, void *arg)

@@ -813,6 +813,31 @@ static void case_exit_shared_fork(void)
 	exit(0);
 }
 
+/* Issue 13 item 8. Regression: the same for a connection inherited by a
+ * child that outlives its parent, both exiting with it open: the child
+ * waits for its parent's end (the pipe's end of file), then exits. */
+static void case_exit_shared_orphan(void)
+{
+	int fd = request(), pp[2];
+	pid_t p;
+	char b;
+
+	(void)fd;
+	CHECK(pipe(pp) == 0, "pipe: %s", strerror(errno));
+	p = fork();
+	CHECK(p >= 0, "fork: %s", strerror(errno));
+	if (p == 0) {
+		close(pp[1]);
+		while (read(pp[0], &b, 1) > 0)
+			;
+		exit(0);
+	}
+	close(pp[0]);
+	printf("fdcases exit_shared_orphan: ok\n");
+	fflush(stdout);
+	exit(0);
+}
+
 /* Issue 13 item 9. Regression: a process whose first connect() came with
  * every fd in use (RLIMIT_NOFILE reached) could not read /proc/self/stat:
  * it was recorded as start time 0 and command "?", shown exited, and its
@@ -856,7 +881,7 @@ static const struct tw_case cases[] = {
 	{ "nb_refused", case_nb_refused }, { "bad_pointers", case_bad_pointers },
 	{ "dup2_fail_pending", case_dup2_fail_pending }, { "stale_reused", case_stale_reused },
 	{ "exit_shared_dup", case_exit_shared_dup }, { "exit_shared_fork", case_exit_shared_fork },
-	{ "fd_exhausted", case_fd_exhausted },
+	{ "exit_shared_orphan", case_exit_shared_orphan }, { "fd_exhausted", case_fd_exhausted },
 };
 
 int main(int argc, char **argv)
