@@ -112,7 +112,7 @@ struct closing {
 	int dest;
 	int placed;                 /* s, owner and dest are set */
 	int leave_errors;           /* read no pending error away (LOOK_LEAVING) */
-	uint64_t cookie;            /* SO_COOKIE, for sockets others may hold */
+	uint64_t cookie;            /* the fd's SO_COOKIE now, 0 unknown */
 };
 
 /* The kernel's state, for a socket a peek cannot speak for. */
@@ -186,8 +186,8 @@ static int close_prepare(int fd, struct tw_fd *e, struct closing *c, enum look l
 		tw_count_stale(&c->v);
 		return 0;
 	}
-	/* No peek on a socket others hold: it would take a pending error
-	 * (ECONNRESET) away from them. */
+	/* No peek on a socket others hold, nor on one that may stay the
+	 * program's: it would take a pending error (ECONNRESET) away. */
 	c->leave_errors = look == LOOK_LEAVING;
 	if ((c->v.state == TW_CS_CONNECTED || c->v.state == TW_CS_ACCEPTED) &&
 	    !(c->v.flags & (TW_F_SHUT_RD | TW_F_SHARED)) && look == LOOK_TAKING) {

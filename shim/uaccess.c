@@ -1,31 +1,30 @@
 // SPDX-License-Identifier: MIT
 /*
- * tw_readable (uaccess.h): a futex wait with a zero timeout reads one
- * aligned word and returns at once: EAGAIN (the word is not the value
- * given) or ETIMEDOUT (it is), and EFAULT when it cannot be read. Pages are
- * readable or not as a whole, so one word per page covers a range. Private
- * futex keys need no write access: read-only memory answers yes, as the
- * kernel's own copy of an address would.
+ * tw_readable (uaccess.h): rt_sigprocmask with a "how" that is none of
+ * SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK copies the new set in (8 bytes) and
+ * then refuses the call: EINVAL, nothing changed; EFAULT when those bytes
+ * cannot be read. Pages are readable or not as a whole, and an aligned
+ * 8-byte read stays in one page: one read per page covers a range.
+ * (A zero-timeout futex wait reads a word too, but sleeps until its timer
+ * fires when the word holds the value given: a quarter of a millisecond.)
  */
 #include "uaccess.h"
 
 #include <errno.h>
-#include <linux/futex.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/syscall.h>
-#include <time.h>
 
 #include "sys.h"
 
 /* The smallest page Linux has: probing every 4 KiB covers larger pages. */
 #define PROBE_STEP 4096u
+#define PROBE_HOW  0x7ead       /* no such "how": the kernel refuses it */
+#define KSIGSET    8            /* the kernel's sigset_t, in bytes */
 
-static int word_readable(uintptr_t w)
+static int chunk_readable(uintptr_t w)
 {
-	struct timespec zero = { 0, 0 };
-
-	return tw_syscall(SYS_futex, w, FUTEX_WAIT_PRIVATE, 0, &zero, 0, 0) == 0 ||
-	       errno != EFAULT;
+	return tw_syscall(SYS_rt_sigprocmask, PROBE_HOW, w, 0, KSIGSET) == 0 || errno != EFAULT;
 }
 
 int tw_readable(const void *p, size_t len)
@@ -38,8 +37,8 @@ int tw_readable(const void *p, size_t len)
 	if (a + len - 1 < a)
 		return 0;
 	last = a + len - 1;
-	for (w = a & ~(uintptr_t)3; ok && w <= last; w = (w | (PROBE_STEP - 1)) + 1) {
-		ok = word_readable(w);
+	for (w = a & ~(uintptr_t)(KSIGSET - 1); ok && w <= last; w = (w | (PROBE_STEP - 1)) + 1) {
+		ok = chunk_readable(w);
 		if ((w | (PROBE_STEP - 1)) >= last)
 			break;
 	}
