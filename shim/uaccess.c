@@ -24,6 +24,11 @@
 
 static int chunk_readable(uintptr_t w)
 {
+	/* A null set is "no new set": the kernel reads nothing there. The
+	 * page at 0 is never the program's (vm.mmap_min_addr); whatever is
+	 * asked of it passes through to the kernel, which answers. */
+	if (w == 0)
+		return 0;
 	return tw_syscall(SYS_rt_sigprocmask, PROBE_HOW, w, 0, KSIGSET) == 0 || errno != EFAULT;
 }
 
