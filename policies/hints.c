@@ -16,6 +16,7 @@
  */
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -31,7 +32,7 @@ static _Atomic uint32_t calls_since_look[TW_DESTS];
 
 static int configure(tw_getenv_fn get, char *err, size_t errlen)
 {
-	char buf[64];
+	char buf[64], *end, *p;
 	unsigned lo, hi;
 
 	if (tw_parse_switch("TWSHIM_HINTS", get("TWSHIM_HINTS"), 1, &hints_on, err, errlen) < 0) {
@@ -39,9 +40,15 @@ static int configure(tw_getenv_fn get, char *err, size_t errlen)
 		return -1;
 	}
 	/* Per network namespace: read where the program runs. */
+	/* strtoul, not sscanf: this may run in a signal handler (registry.c). */
 	tw_read_sysctl("/proc/sys/net/ipv4/ip_local_port_range", buf, sizeof(buf));
-	if (sscanf(buf, "%u %u", &lo, &hi) == 2 && hi >= lo)
-		range_ports = hi - lo + 1;
+	lo = (unsigned)strtoul(buf, &end, 10);
+	if (end != buf) {
+		p = end;
+		hi = (unsigned)strtoul(p, &end, 10);
+		if (end != p && hi >= lo)
+			range_ports = hi - lo + 1;
+	}
 	return hints_on;
 }
 

@@ -3,14 +3,17 @@
  * The table of policies and the hooks that walk it. Adding a policy: one
  * file defining a struct tw_policy, one line in `all` below.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "policy.h"
 #include "real.h"
+#include "sys.h"
 
 static const struct tw_policy *const all[] = {
 	&tw_policy_reuseaddr,
@@ -42,16 +45,30 @@ int tw_parse_switch(const char *name, const char *v, int dflt, int *out, char *e
 	return -1;
 }
 
+/* HAZARD: this runs as the shim starts, on the process's first TCP socket,
+ * which may be made in a signal handler that interrupted malloc: raw
+ * system calls into the caller's buffer, no stdio (fopen allocates). */
 void tw_read_sysctl(const char *path, char *buf, size_t len)
 {
-	FILE *f = fopen(path, "re");
+	int saved = errno;
+	long fd, n = 0, got = 0;
+	char *nl;
 
 	buf[0] = '\0';
-	if (f) {
-		if (!fgets(buf, (int)len, f))
-			buf[0] = '\0';
-		fclose(f);
+	if (len < 2)
+		return;
+	fd = tw_syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		do {
+			n = tw_syscall(SYS_read, fd, buf + got, len - 1 - (size_t)got);
+			got += n > 0 ? n : 0;
+		} while ((n > 0 || (n < 0 && errno == EINTR)) && (size_t)got < len - 1);
+		tw_syscall(SYS_close, fd);
 	}
+	buf[got] = '\0';
+	if ((nl = strchr(buf, '\n')))
+		nl[1] = '\0'; /* the first line, as it was */
+	errno = saved;
 }
 
 /* TWSHIM_STRICT=1: a bad policy value stops the program at start, for those

@@ -458,6 +458,33 @@ static void start_failed(const char *what)
 	atomic_store(&running, 3); /* one line, not one per connect() */
 }
 
+/*
+ * Whether this thread may be running a signal handler: some signal it
+ * blocks has a handler. A handler runs with its own signal blocked (unless
+ * installed with SA_NODEFER), and pthread_create is not async-signal-safe
+ * (it allocates the new thread's TLS with malloc: a handler that
+ * interrupted malloc would wait for itself). A false alarm (a program that
+ * blocks a handled signal for a while) only puts the start off to the next
+ * connect(). Costs a system call or two per connect() until the thread runs.
+ */
+static int maybe_in_handler(void)
+{
+	sigset_t blocked;
+	struct sigaction sa;
+
+	if (pthread_sigmask(SIG_BLOCK, NULL, &blocked) != 0)
+		return 1;
+	for (int sig = 1; sig < NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP || sigismember(&blocked, sig) != 1)
+			continue;
+		/* sa_sigaction shares sa_handler's place: a function either way. */
+		if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL &&
+		    sa.sa_handler != SIG_IGN)
+			return 1;
+	}
+	return 0;
+}
+
 void tw_closer_start(void)
 {
 	int expected = 0, sp[2], t;
@@ -466,7 +493,8 @@ void tw_closer_start(void)
 	struct stat st;
 	pthread_t th;
 
-	if (atomic_load(&running) == 2 || !atomic_compare_exchange_strong(&running, &expected, 1))
+	if (atomic_load(&running) >= 2 || maybe_in_handler() ||
+	    !atomic_compare_exchange_strong(&running, &expected, 1))
 		return;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
 		fd_floor = rl.rlim_cur > 2048 ? (int)rl.rlim_cur - 1024 : (int)rl.rlim_cur / 2;

@@ -83,6 +83,7 @@ void tw_fd_publish(struct tw_fd *e, const struct tw_fd *v)
 	e->src = v->src;
 	e->slot_gen = v->slot_gen;
 	e->open_ns = v->open_ns;
+	e->cookie = v->cookie;
 	e->local = v->local;
 	e->remote = v->remote;
 	atomic_store_explicit(&e->kind, kind, memory_order_release);

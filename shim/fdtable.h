@@ -60,6 +60,10 @@ struct tw_fd {
 	_Atomic uint32_t seq;      /* bumped whenever the entry is replaced or taken */
 	uint32_t pad2;
 	uint64_t open_ns;          /* connected or accepted, CLOCK_MONOTONIC */
+	uint64_t cookie;           /* SO_COOKIE once connected or accepted, 0 unknown:
+	                            * which socket the entry speaks for, checked at
+	                            * close (a number closed unseen comes back as
+	                            * anything: a pipe, a UNIX socket, a file) */
 	struct tw_addr local;
 	struct tw_addr remote;
 };

@@ -5,7 +5,15 @@
  * The constructor only binds the real symbols and registers the fork
  * handlers: it runs inside every program the shim is preloaded into, most
  * of which (shells, sed, sleep) never open a TCP socket. Configuration and
- * the ledger are read on the first TCP socket, under pthread_once.
+ * the ledger are read on the first TCP socket.
+ *
+ * HAZARD: that first socket may be made in a signal handler, which may have
+ * interrupted malloc, or this very start-up in the same thread. What the
+ * start-up does is async-signal-safe (raw reads of sysctls into stack
+ * buffers, shm_open, mmap: no stdio, no malloc, no lock); the one step
+ * that is not, starting the closer thread, is left to a connect() outside
+ * any handler (closer.c). A handler that interrupts the start-up in its own
+ * thread passes through untracked rather than wait for itself.
  */
 #include "init.h"
 
@@ -15,7 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sched.h>
 #include <sys/auxv.h>
+#include <sys/syscall.h>
 
 #include "fdtable.h"
 #include "guard.h"
@@ -23,6 +33,7 @@
 #include "ledger_write.h"
 #include "log.h"
 #include "real.h"
+#include "sys.h"
 #include "track.h"
 #include "policy.h"
 
@@ -30,7 +41,10 @@ __thread int tw_guard __attribute__((tls_model("initial-exec")));
 _Atomic int tw_run_state;
 struct tw_config tw_cfg;
 
-static pthread_once_t activated = PTHREAD_ONCE_INIT;
+/* 0: not started; the starting thread's id while it runs; -1: done.
+ * Not pthread_once: a signal handler that interrupted the start in the
+ * same thread would wait for itself there. */
+static _Atomic long starter;
 static int strict_failed;
 
 static const char *env(const char *name)
@@ -71,8 +85,23 @@ done:
 
 int tw_activate(void)
 {
+	long me, cur = 0;
+
 	tw_real_bind();
-	pthread_once(&activated, activate_once);
+	me = tw_syscall(SYS_gettid);
+	if (atomic_compare_exchange_strong(&starter, &cur, me)) {
+		activate_once();
+		atomic_store_explicit(&starter, -1, memory_order_release);
+	} else {
+		/* Another thread is starting: a few system calls, or up to
+		 * 100 ms for a ledger being made (ledger_write.c). */
+		while (cur != -1 && cur != me) {
+			sched_yield();
+			cur = atomic_load_explicit(&starter, memory_order_acquire);
+		}
+		if (cur == me)
+			return 0; /* a handler inside our own start: this call passes */
+	}
 	return atomic_load_explicit(&tw_run_state, memory_order_acquire) == TW_ST_ACTIVE;
 }
 
@@ -116,6 +145,11 @@ long tw_vfork_after(long rc)
 
 static void after_fork_child(void)
 {
+	long cur = atomic_load(&starter);
+
+	/* A start under way in another thread of the parent never ends here. */
+	if (cur > 0)
+		atomic_compare_exchange_strong(&starter, &cur, 0);
 	tw_handed_after_fork_child();
 	tw_policies_after_fork_child(); /* it drops the closer's fds */
 	tw_slot_forget(); /* the child takes its own slot on its first event */

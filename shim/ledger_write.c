@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -224,7 +225,17 @@ static __attribute__((noinline, cold)) struct tw_slot *slot_claim_first(int st, 
 		 * there would leave the claim half made, and every other thread
 		 * waiting on it for good. */
 		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
-		tw_read_stat(0, comm, sizeof(comm), &ppid, &ticks, tw_real.close);
+		/* /proc unreadable (no fd left: RLIMIT_NOFILE reached; /proc not
+		 * mounted): the name and parent come without an fd, and the start
+		 * time stays 0, "unknown", which the liveness rule (twshim/proc.h)
+		 * answers with the pid alone. Regression: the process was recorded
+		 * as "?", started at 0, read as exited, and its slot given away. */
+		if (tw_read_stat(0, comm, sizeof(comm), &ppid, &ticks, tw_real.close) < 0) {
+			ticks = 0;
+			ppid = (int)getppid();
+			if (prctl(PR_GET_NAME, comm, 0, 0, 0) < 0)
+				strcpy(comm, "?");
+		}
 		idx = tw_slot_claim(tw_ledger, (int)getpid(), ppid, ticks, comm, tw_realtime_ms(),
 		                    tw_quantum(tw_now_ns() / 1000000u));
 		if (idx >= 0)

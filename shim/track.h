@@ -74,6 +74,12 @@ static inline int tw_failed_connect_errno(int heard)
  * kernel by the next call that touches the socket. Guard raised. */
 void tw_settle_connect(int fd, struct tw_fd *e, int so_error);
 void tw_drop_stale(struct tw_fd *e);
+/* The end of a connection whose entry was stale (its fd closed unseen):
+ * counted as other, and open no more. Async-signal-safe. */
+void tw_count_stale(const struct tw_fd *v);
+/* fd's SO_COOKIE, 0 when the kernel has none to give (before Linux 4.6, or
+ * not a socket). Async-signal-safe. */
+uint64_t tw_socket_cookie(int fd);
 struct tw_slot *tw_entry_slot(const struct tw_fd *v);
 
 /* Who closed first, from the kernel's state just before close(). */

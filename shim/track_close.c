@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "guard.h"
@@ -110,7 +111,8 @@ struct closing {
 	struct tw_slot *owner;      /* where the connection was counted as open */
 	int dest;
 	int placed;                 /* s, owner and dest are set */
-	uint64_t cookie;            /* SO_COOKIE, for sockets others may hold */
+	int leave_errors;           /* read no pending error away (LOOK_LEAVING) */
+	uint64_t cookie;            /* the fd's SO_COOKIE now, 0 unknown */
 };
 
 /* The kernel's state, for a socket a peek cannot speak for. */
@@ -147,9 +149,15 @@ static enum tw_close_class closed_already(int fd, struct closing *c)
 	return tw_time_wait_here(fd, c->v.family, &c->v.remote) ? TW_CLOSE_ACTIVE : TW_CLOSE_OTHER;
 }
 
+/* Whether close_prepare may read what it reads away: a pending error
+ * (ECONNRESET) is taken by the peek, and by SO_ERROR. */
+enum look { LOOK_TAKING = 0, LOOK_LEAVING };
+
 /* Takes fd's entry out of the table and reads what the kernel knows while
- * the fd is still open. Returns 0 when fd is not a tracked TCP socket. */
-static int close_prepare(int fd, struct tw_fd *e, struct closing *c)
+ * the fd is still open. Returns 0 when fd is not a tracked TCP socket.
+ * LOOK_LEAVING: the fd may stay the program's (dup2 onto it may fail), so
+ * it is only asked (TCP_INFO), never read. */
+static int close_prepare(int fd, struct tw_fd *e, struct closing *c, enum look look)
 {
 	uint32_t kind = atomic_load_explicit(&e->kind, memory_order_acquire);
 
@@ -168,10 +176,21 @@ static int close_prepare(int fd, struct tw_fd *e, struct closing *c)
 	c->cls = TW_CLOSE_OTHER;
 	if (c->v.state == TW_CS_NEW || c->v.state == TW_CS_LISTENING)
 		return 1;
-	/* No peek on a socket others hold: it would take a pending error
-	 * (ECONNRESET) away from them. */
+	/* The entry's socket may have been closed unseen (fclose of an
+	 * fdopen'd socket), and the number be another file now, made by a call
+	 * the shim does not wrap (socketpair, open, pipe): the kernel says
+	 * whether it is the same socket. If not, the old connection ended
+	 * unseen; this close is not its, and passes through. */
+	c->cookie = tw_socket_cookie(fd);
+	if (c->v.cookie && c->cookie != c->v.cookie) {
+		tw_count_stale(&c->v);
+		return 0;
+	}
+	/* No peek on a socket others hold, nor on one that may stay the
+	 * program's: it would take a pending error (ECONNRESET) away. */
+	c->leave_errors = look == LOOK_LEAVING;
 	if ((c->v.state == TW_CS_CONNECTED || c->v.state == TW_CS_ACCEPTED) &&
-	    !(c->v.flags & (TW_F_SHUT_RD | TW_F_SHARED))) {
+	    !(c->v.flags & (TW_F_SHUT_RD | TW_F_SHARED)) && look == LOOK_TAKING) {
 		c->tcp_state = peek_state(fd, &c->unread, &c->errored);
 		/* After the program's own shutdown(SHUT_WR), end of file may mean
 		 * the exchange is over (CLOSE) or not yet (CLOSING, LAST_ACK):
@@ -192,15 +211,13 @@ static int close_prepare(int fd, struct tw_fd *e, struct closing *c)
 	 * connect() or accept() gave stays). */
 	if (c->v.flags & TW_F_SHARED) {
 		struct linger lg = { 0, 0 };
-		socklen_t len = sizeof(c->cookie), llen = sizeof(lg);
+		socklen_t llen = sizeof(lg);
 		struct tw_addr peer;
 
 		tw_sockname(fd, &c->v.local, 0);
 		tw_sockname(fd, &peer, 1);
 		if (peer.family)
 			c->v.remote = peer;
-		if (tw_real.getsockopt(fd, SOL_SOCKET, SO_COOKIE, &c->cookie, &len) < 0)
-			c->cookie = 0;
 		/* SO_LINGER may have been set through another copy: ask the socket. */
 		if (tw_real.getsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, &llen) == 0)
 			c->v.flags = (uint8_t)((c->v.flags & ~TW_F_LINGER0) |
@@ -247,7 +264,7 @@ static int settle_connect(int fd, struct closing *c)
 	}
 	/* Refused or timed out. The error is still there unless the program
 	 * read it (recv, send); the socket is ours alone, closing: take it. */
-	if (!(c->v.flags & TW_F_SHARED) &&
+	if (!(c->v.flags & TW_F_SHARED) && !c->leave_errors &&
 	    tw_real.getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 		err = 0;
 	c->connect_err = err ? err : tw_failed_connect_errno(c->heard);
@@ -325,6 +342,8 @@ void tw_count_end(struct tw_slot *s, int dest, const struct tw_fd *v, enum tw_cl
 	tw_policies_closed(v, cls);
 }
 
+static void close_count(struct closing *c);
+
 /* Counts the close once the fd is gone. */
 static void close_finish(struct closing *c)
 {
@@ -362,6 +381,13 @@ static void close_finish(struct closing *c)
 		if (!tw_cookie_first(c->cookie))
 			return;
 	}
+	close_count(c);
+}
+
+/* Counts the end of the connection c speaks for: its class, what a policy
+ * did, and that it is open no more. */
+static void close_count(struct closing *c)
+{
 	if (!c->placed)
 		close_place(c);
 	if (c->connected_late && c->s)
@@ -399,7 +425,7 @@ int tw_close(int fd)
 	}
 	saved = errno;
 	tw_guard++;
-	if (!close_prepare(fd, e, &c)) {
+	if (!close_prepare(fd, e, &c, LOOK_TAKING)) {
 		tw_guard--;
 		errno = saved;
 		return tw_real.close(fd);
@@ -419,25 +445,58 @@ int tw_close(int fd)
 	return rc;
 }
 
+/*
+ * Whether this exit lets go of the last copy of a shared socket: copies
+ * made with dup() live in this process and end with it; one sent with
+ * SCM_RIGHTS lives on where the shim cannot see. One inherited over fork
+ * ends here when this process has no children left (they were reaped, and
+ * their copies with them) and either made the connection (its slot counts
+ * it) or outlived the process that did (whose slot says it exited). A
+ * child does not count its running parent's connection, nor a parent one a
+ * running child still holds: their own exit or close does. Children that
+ * share one and exit in turn after their parent: the first counts it.
+ */
+static int last_copy_at_exit(const struct tw_fd *e, int children)
+{
+	struct tw_slot *owner = tw_entry_slot(e);
+
+	if (e->flags & TW_F_SENT)
+		return 0;
+	if (!(e->flags & TW_F_FORKED))
+		return 1;
+	return !children && owner != NULL &&
+	       (owner == tw_slot_acquire(TW_SLOT_EXISTING) ||
+	        atomic_load(&owner->state) == TW_SLOT_EXITED);
+}
+
 static void count_at_exit(int fd, struct tw_fd *e, void *arg)
 {
 	struct closing c;
+	int children = *(int *)arg;
 
-	(void)arg;
 	if (tw_fd_kind(e) != TW_FD_TCP)
 		return;
 	/* Shared sockets: the last holder's close counts them, or the owner
 	 * asks the kernel (handed.h); this exit may still set their policy,
-	 * which acts only when the last holder lets go. */
+	 * which acts only when the last holder lets go. When this exit is the
+	 * last holder, it counts them once (the cookie says which copy came
+	 * first). Regression: a socket dup2'd, or forked to a child that had
+	 * exited, and left open at exit() was never counted. */
 	if (e->flags & TW_F_SHARED) {
-		if (close_prepare(fd, e, &c))
+		int last = last_copy_at_exit(e, children);
+
+		if (close_prepare(fd, e, &c, LOOK_TAKING)) {
 			close_decide(fd, &c, DECIDE_AT_EXIT);
+			if (last && c.v.state != TW_CS_NEW && c.v.state != TW_CS_LISTENING &&
+			    c.cookie && tw_cookie_first(c.cookie))
+				close_count(&c);
+		}
 		return;
 	}
 	/* The kernel closes the fd as the process ends: a policy may still
 	 * set how (a reset, or fin-reset), but nothing can be handed over. The
 	 * fd stays open for whatever runs after this destructor. */
-	if (close_prepare(fd, e, &c)) {
+	if (close_prepare(fd, e, &c, LOOK_TAKING)) {
 		close_decide(fd, &c, DECIDE_AT_EXIT);
 		close_finish(&c);
 	}
@@ -448,10 +507,18 @@ static void count_at_exit(int fd, struct tw_fd *e, void *arg)
  * as the kernel will do them, leaving the fds open for it. */
 void tw_count_exit_closes(void)
 {
+	siginfo_t si;
+	int children, saved = errno;
+
 	if (tw_inert())
 		return;
+	/* Any child, exited or not, that is still ours to wait for (ECHILD:
+	 * none). Raw: the shim's waitid wrapper counts what children ended. */
+	children = tw_syscall(SYS_waitid, P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT, NULL) == 0 ||
+	           errno != ECHILD;
+	errno = saved;
 	tw_guard++;
-	tw_fd_foreach(0, ~0u, count_at_exit, NULL);
+	tw_fd_foreach(0, ~0u, count_at_exit, &children);
 	tw_guard--;
 }
 
@@ -568,10 +635,12 @@ int tw_dup3(int oldfd, int newfd, int flags, int is_dup2)
 	e = tw_fd_get(newfd);
 	if (tw_fd_kind(e) == TW_FD_HELD)
 		tw_closer_evict(newfd);
-	else if (tw_fd_kind(e) != TW_FD_NONE && (closing = close_prepare(newfd, e, &c)))
-		/* No policy: what one does before the fd goes (SO_LINGER {1,0},
-		 * a copy for the closer) cannot be undone if the call then fails
-		 * (EBADF, EINVAL) and newfd stays the program's. */
+	else if (tw_fd_kind(e) != TW_FD_NONE &&
+	         (closing = close_prepare(newfd, e, &c, LOOK_LEAVING)))
+		/* No policy, and no peek: what either does before the fd goes
+		 * (SO_LINGER {1,0}, a copy for the closer, a pending ECONNRESET
+		 * read away) cannot be undone if the call then fails (EBADF,
+		 * EINVAL) and newfd stays the program's. */
 		close_decide(newfd, &c, DECIDE_OBSERVE);
 	errno = saved;
 	rc = is_dup2 ? tw_real.dup2(oldfd, newfd) : tw_real.dup3(oldfd, newfd, flags);
@@ -618,7 +687,7 @@ static void close_one(int fd, struct tw_fd *e, void *held)
 		*(int *)held = 1;
 		return;
 	}
-	if (close_prepare(fd, e, &c)) {
+	if (close_prepare(fd, e, &c, LOOK_TAKING)) {
 		close_decide(fd, &c, DECIDE_POLICY);
 		tw_real.close(fd);
 		close_finish(&c);

@@ -20,11 +20,12 @@
 #include "closer.h"
 #include "handed.h"
 #include "policy.h"
+#include "uaccess.h"
 
 int tw_addr_from(struct tw_addr *a, const struct sockaddr *sa, socklen_t len)
 {
 	memset(a, 0, sizeof(*a));
-	if (!sa)
+	if (!sa || len < sizeof(sa->sa_family))
 		return -1;
 	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
@@ -41,6 +42,19 @@ int tw_addr_from(struct tw_addr *a, const struct sockaddr *sa, socklen_t len)
 		return 0;
 	}
 	return -1;
+}
+
+/* tw_addr_from on an address the program passed to a call not made yet:
+ * -1 also when it cannot be read (the call will say EFAULT). */
+static int addr_from_user(struct tw_addr *a, const struct sockaddr *sa, socklen_t len)
+{
+	size_t want = len < sizeof(struct sockaddr_in6) ? len : sizeof(struct sockaddr_in6);
+
+	if (sa && !tw_readable(sa, want)) {
+		memset(a, 0, sizeof(*a));
+		return -1;
+	}
+	return tw_addr_from(a, sa, len);
 }
 
 void tw_sockname(int fd, struct tw_addr *a, int peer)
@@ -108,7 +122,6 @@ struct tw_slot *tw_entry_slot(const struct tw_fd *v)
 void tw_drop_stale(struct tw_fd *e)
 {
 	uint32_t kind;
-	struct tw_slot *s;
 
 	/* The usual case, the number's last close seen: no locked instruction.
 	 * Acquire: that close (another thread's, maybe) claimed the entry by
@@ -116,13 +129,33 @@ void tw_drop_stale(struct tw_fd *e)
 	if (atomic_load_explicit(&e->kind, memory_order_acquire) == TW_FD_NONE)
 		return;
 	kind = atomic_exchange(&e->kind, TW_FD_NONE);
-	if (kind != TW_FD_TCP || e->state == TW_CS_NEW || e->state == TW_CS_LISTENING)
+	if (kind == TW_FD_TCP)
+		tw_count_stale(e);
+}
+
+void tw_count_stale(const struct tw_fd *v)
+{
+	struct tw_slot *s;
+
+	if (v->state == TW_CS_NEW || v->state == TW_CS_LISTENING)
 		return;
-	s = tw_entry_slot(e);
+	s = tw_entry_slot(v);
 	if (s) {
-		tw_count_open(s, e->dest, -1);
-		tw_count_close(s, e->dest, TW_CLOSE_OTHER, 0, 0);
+		tw_count_open(s, v->dest, -1);
+		tw_count_close(s, v->dest, TW_CLOSE_OTHER, 0, 0);
 	}
+}
+
+uint64_t tw_socket_cookie(int fd)
+{
+	uint64_t cookie = 0;
+	socklen_t len = sizeof(cookie);
+	int saved = errno;
+
+	if (tw_real.getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len) < 0)
+		cookie = 0;
+	errno = saved;
+	return cookie;
 }
 
 static int is_tcp(int domain, int type, int protocol)
@@ -140,14 +173,37 @@ static void fresh(struct tw_fd *v, uint32_t kind, int family)
 	v->family = family == AF_INET6 ? 6 : 4;
 }
 
+/* tw_drop_stale for a number a call just made, if the table has it; errno
+ * kept. */
+static void tw_drop_stale_fd(int fd)
+{
+	struct tw_fd *e = tw_fd_get(fd);
+	int err;
+
+	if (tw_fd_kind(e) == TW_FD_NONE)
+		return;
+	err = errno;
+	tw_guard++;
+	tw_drop_stale(e);
+	tw_guard--;
+	errno = err;
+}
+
 int tw_socket(int domain, int type, int protocol)
 {
 	struct tw_fd v, *e;
 	int fd, err, tcp, saved = errno;
 
 	tw_real_bind();
-	if (tw_guarded() || tw_inert() || (domain != AF_INET && domain != AF_INET6))
+	if (tw_guarded() || tw_inert())
 		return tw_real.socket(domain, type, protocol);
+	if (domain != AF_INET && domain != AF_INET6) {
+		/* A UNIX socket may get the number of a TCP one closed unseen. */
+		fd = tw_real.socket(domain, type, protocol);
+		if (fd >= 0)
+			tw_drop_stale_fd(fd);
+		return fd;
+	}
 	tcp = is_tcp(domain, type, protocol);
 	if (tcp && !tw_active()) {
 		errno = saved;
@@ -232,7 +288,7 @@ int tw_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	int rc, err, dest, counted = 0, retried = 0, saved = errno;
 
 	tw_real_bind();
-	if (tw_guarded() || tw_inert() || tw_addr_from(&remote, addr, len) < 0)
+	if (tw_guarded() || tw_inert() || addr_from_user(&remote, addr, len) < 0)
 		return tw_real.connect(fd, addr, len);
 	tw_guard++;
 	e = tcp_entry(fd);
@@ -308,6 +364,7 @@ int tw_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		e->state = rc == 0 ? TW_CS_CONNECTED : TW_CS_CONNECTING;
 		e->open_ns = rc == 0 ? t1 : t0;
 		e->remote = remote;
+		e->cookie = tw_socket_cookie(fd);
 		/* The local address is not read here: only the close of a shared
 		 * socket needs it, and that close reads both ends afresh. */
 		set_owner(e, s, dest);
@@ -338,11 +395,11 @@ int tw_bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct tw_slot *s;
 	struct tw_fd *e;
+	struct tw_addr local;
 	int rc, err, saved = errno;
 
 	tw_real_bind();
-	if (tw_guarded() || tw_inert() || !addr || (addr->sa_family != AF_INET &&
-	                                       addr->sa_family != AF_INET6))
+	if (tw_guarded() || tw_inert() || addr_from_user(&local, addr, len) < 0)
 		return tw_real.bind(fd, addr, len);
 	tw_guard++;
 	e = tcp_entry(fd);
@@ -354,7 +411,7 @@ int tw_bind(int fd, const struct sockaddr *addr, socklen_t len)
 	rc = tw_real.bind(fd, addr, len);
 	err = errno;
 	if (rc == 0 && e) {
-		tw_addr_from(&e->local, addr, len);
+		e->local = local;
 		if (e->local.port == 0)
 			tw_sockname(fd, &e->local, 0);
 		if ((s = tw_slot_acquire(TW_SLOT_WAIT)))
@@ -368,7 +425,7 @@ int tw_bind(int fd, const struct sockaddr *addr, socklen_t len)
 int tw_accept(int fd, struct sockaddr *addr, socklen_t *alen, int flags, int use_accept4)
 {
 	struct sockaddr_storage ss;
-	socklen_t sslen = sizeof(ss), given = alen ? *alen : 0;
+	socklen_t sslen = sizeof(ss), given = 0;
 	struct sockaddr *a = addr ? addr : (struct sockaddr *)&ss;
 	socklen_t *al = addr ? alen : &sslen;
 	struct tw_fd *l, *e, v;
@@ -378,6 +435,14 @@ int tw_accept(int fd, struct sockaddr *addr, socklen_t *alen, int flags, int use
 	tw_real_bind();
 	if (tw_guarded() || tw_inert())
 		goto passthrough;
+	/* The length given, to tell a truncated address afterwards. The kernel
+	 * reads it only with an address to fill (and only once a connection
+	 * came): a bad one is its to answer, EFAULT or EAGAIN. */
+	if (addr) {
+		if (!alen || !tw_readable(alen, sizeof(*alen)))
+			goto passthrough;
+		given = *alen;
+	}
 	tw_guard++;
 	l = tcp_entry(fd);
 	tw_guard--;
@@ -397,6 +462,7 @@ int tw_accept(int fd, struct sockaddr *addr, socklen_t *alen, int flags, int use
 	fresh(&v, TW_FD_TCP, l->family == 6 ? AF_INET6 : AF_INET);
 	v.state = TW_CS_ACCEPTED;
 	v.open_ns = tw_now_ns();
+	v.cookie = tw_socket_cookie(nfd);
 	v.local = l->local;
 	if (!addr || !alen || *alen > given || tw_addr_from(&v.remote, a, *al) < 0)
 		tw_sockname(nfd, &v.remote, 1);
@@ -419,7 +485,11 @@ int tw_accept(int fd, struct sockaddr *addr, socklen_t *alen, int flags, int use
 	return nfd;
 passthrough:
 	errno = saved;
-	return use_accept4 ? tw_real.accept4(fd, addr, alen, flags) : tw_real.accept(fd, addr, alen);
+	nfd = use_accept4 ? tw_real.accept4(fd, addr, alen, flags) : tw_real.accept(fd, addr, alen);
+	/* A UNIX connection may get the number of a TCP one closed unseen. */
+	if (nfd >= 0 && !tw_guarded() && !tw_inert())
+		tw_drop_stale_fd(nfd);
+	return nfd;
 }
 
 int tw_setsockopt(int fd, int level, int name, const void *val, socklen_t len)

@@ -102,8 +102,9 @@ static inline int tw_read_stat(int pid, char *comm, size_t commlen, int *ppid,
 
 /*
  * 1: the process (pid, start_ticks) runs; 0: it is gone; where /proc cannot
- * tell (hidepid, another pid namespace) signal 0 answers, EPERM meaning
- * that some process with that pid exists.
+ * tell (hidepid, another pid namespace), or the start time is 0, unknown
+ * (the process could not read its own /proc: no fd left, no /proc), signal
+ * 0 answers, EPERM meaning that some process with that pid exists.
  */
 static inline int tw_proc_alive(int pid, uint64_t start_ticks, int (*closefn)(int))
 {
@@ -112,7 +113,9 @@ static inline int tw_proc_alive(int pid, uint64_t start_ticks, int (*closefn)(in
 
 	if (pid <= 0)
 		return 0;
-	if (tw_read_stat(pid, NULL, 1, NULL, &ticks, closefn) == 0)
+	if (start_ticks == 0)
+		alive = kill(pid, 0) == 0 || errno == EPERM;
+	else if (tw_read_stat(pid, NULL, 1, NULL, &ticks, closefn) == 0)
 		alive = ticks == start_ticks;
 	else if (errno == ENOENT)
 		alive = 0;

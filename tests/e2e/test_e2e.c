@@ -127,6 +127,18 @@ Test(e2e, spread_reuse_sustains_a_small_range, .timeout = 150)
 	tw_scenario("spread", 140, NULL);
 }
 
+/* Issue 13 item 3: the first socket made in a signal handler over malloc. */
+Test(e2e, signal_first_socket_in_a_handler, .timeout = 130)
+{
+	tw_scenario("signal_first", 120, NULL);
+}
+
+/* Issue 13 items 7, 8, 9, 12: what programs do to the shim unawares. */
+Test(e2e, runtime_hazards, .timeout = 130)
+{
+	tw_scenario("runtime_hazards", 120, NULL);
+}
+
 Test(e2e, pooling_hints, .timeout = 90)
 {
 	tw_scenario("hints", 80, NULL);

@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -632,6 +633,237 @@ static void case_scm_rights_nb(void)
 	scm_rights(3);
 }
 
+/* Issue 13 item 12. Regression: connect, bind, accept and accept4 read the
+ * address, or accept's length, before the real call: a bad pointer killed
+ * the program (SIGSEGV) where the call answers EFAULT (accept with no
+ * connection waiting answers EAGAIN: the kernel reads the length only once
+ * one came). Also an address whose family is readable and the rest not. */
+static void case_bad_pointers(void)
+{
+	void *bad = (void *)1;
+	char *page = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct sockaddr_in a, got, *edge;
+	socklen_t len = sizeof(got);
+	struct pollfd p;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), l, c, c2, c3, s3;
+
+	CHECK(page != MAP_FAILED && mprotect(page + 4096, 4096, PROT_NONE) == 0, "mmap");
+	edge = (struct sockaddr_in *)(page + 4096 - sizeof(sa_family_t));
+	edge->sin_family = AF_INET;
+	CHECK(connect(fd, bad, sizeof(a)) == -1 && errno == EFAULT, "connect((void *)1): %s",
+	      strerror(errno));
+	CHECK(connect(fd, (struct sockaddr *)edge, sizeof(a)) == -1 && errno == EFAULT,
+	      "connect to a half-readable address: %s", strerror(errno));
+	CHECK(bind(fd, bad, sizeof(a)) == -1 && errno == EFAULT, "bind((void *)1): %s",
+	      strerror(errno));
+	CHECK(bind(fd, (struct sockaddr *)edge, sizeof(a)) == -1 && errno == EFAULT,
+	      "bind to a half-readable address: %s", strerror(errno));
+	l = own_listener(&a, 8);
+	CHECK(fcntl(l, F_SETFL, O_NONBLOCK) == 0, "O_NONBLOCK");
+	CHECK(accept(l, (struct sockaddr *)&got, bad) == -1 && errno == EAGAIN,
+	      "accept with a bad length, none waiting: %s", strerror(errno));
+	CHECK(accept4(l, (struct sockaddr *)&got, bad, 0) == -1 && errno == EAGAIN,
+	      "accept4 with a bad length, none waiting: %s", strerror(errno));
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	c2 = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(connect(c, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	      connect(c2, (struct sockaddr *)&a, sizeof(a)) == 0, "connect: %s", strerror(errno));
+	p = (struct pollfd){ .fd = l, .events = POLLIN };
+	CHECK(poll(&p, 1, 10000) == 1, "no connection waiting on the listener");
+	CHECK(accept(l, (struct sockaddr *)&got, bad) == -1 && errno == EFAULT,
+	      "accept with a bad length: %s", strerror(errno));
+	CHECK(accept4(l, bad, &len, 0) == -1 && errno == EFAULT, "accept4 with a bad address: %s",
+	      strerror(errno));
+	/* No address wanted: the kernel never looks at the length. */
+	c3 = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(connect(c3, (struct sockaddr *)&a, sizeof(a)) == 0, "connect: %s", strerror(errno));
+	CHECK(poll(&p, 1, 10000) == 1, "no connection waiting on the listener");
+	s3 = accept(l, NULL, bad);
+	CHECK(s3 >= 0, "accept with no address and a bad length: %s", strerror(errno));
+	CHECK(close(s3) == 0 && close(c3) == 0, "close");
+	CHECK(close(c) == 0 && close(c2) == 0 && close(l) == 0 && close(fd) == 0, "close");
+	munmap(page, 8192);
+}
+
+/* A connection whose peer reset it: its ECONNRESET waits to be read. */
+static int reset_by_peer(int l, const struct sockaddr_in *a)
+{
+	struct linger lg = { 1, 0 };
+	struct pollfd p;
+	int c = socket(AF_INET, SOCK_STREAM, 0), s;
+
+	CHECK(connect(c, (const struct sockaddr *)a, sizeof(*a)) == 0, "connect: %s",
+	      strerror(errno));
+	s = accept(l, NULL, NULL);
+	CHECK(s >= 0 && setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == 0 &&
+	      close(s) == 0, "accept and reset: %s", strerror(errno));
+	p = (struct pollfd){ .fd = c, .events = POLLIN };
+	CHECK(poll(&p, 1, 10000) == 1 && (p.revents & (POLLERR | POLLHUP)), "no reset came");
+	return c;
+}
+
+/* Issue 13 item 12. Regression: dup2() onto a tracked socket peeked at it
+ * before the call (to learn how its close would go), reading its pending
+ * error away; when the dup2 then failed (EBADF: oldfd not open), the
+ * socket stayed the program's and its next recv() returned 0, end of file,
+ * instead of ECONNRESET. The same for dup3. */
+static void case_dup2_fail_pending(void)
+{
+	struct sockaddr_in a;
+	int l = own_listener(&a, 8), c, none = 4000;
+	ssize_t n;
+	char b;
+
+	CHECK(fcntl(none, F_GETFD) < 0, "fd %d is open", none);
+	c = reset_by_peer(l, &a);
+	CHECK(dup2(none, c) == -1 && errno == EBADF, "dup2 from a closed fd: %s", strerror(errno));
+	n = recv(c, &b, 1, 0);
+	CHECK(n == -1 && errno == ECONNRESET, "recv after a failed dup2: %zd (%s), not ECONNRESET",
+	      n, n < 0 ? strerror(errno) : "end of file");
+	CHECK(close(c) == 0, "close");
+	c = reset_by_peer(l, &a);
+	CHECK(dup3(none, c, 0) == -1 && errno == EBADF, "dup3 from a closed fd: %s", strerror(errno));
+	n = recv(c, &b, 1, 0);
+	CHECK(n == -1 && errno == ECONNRESET, "recv after a failed dup3: %zd (%s), not ECONNRESET",
+	      n, n < 0 ? strerror(errno) : "end of file");
+	CHECK(close(c) == 0 && close(l) == 0, "close");
+}
+
+/* The number of a connection closed inside glibc comes back as make()
+ * makes something else: closing that must be a plain close. When make()
+ * makes a pair, the other end sees that close at once. */
+static void closed_unseen_comes_back(const char *what, int (*make)(int *))
+{
+	int fd = request(), two[2] = { -1, -1 }, mine, other = -1;
+	FILE *f = fdopen(fd, "r+");
+	struct pollfd p;
+	char b;
+
+	CHECK(f != NULL, "fdopen");
+	fclose(f);
+	CHECK(make(two) == 0, "%s: %s", what, strerror(errno));
+	CHECK(two[0] == fd || two[1] == fd, "%s gave %d and %d, not the closed %d", what, two[0],
+	      two[1], fd);
+	mine = two[0] == fd ? 0 : 1;
+	other = two[1 - mine];
+	CHECK(close(two[mine]) == 0, "close of what %s made: %s", what, strerror(errno));
+	if (other >= 0) {
+		/* Held by the closer, it would read nothing until the wait runs
+		 * out (a minute, as the script sets it). */
+		p = (struct pollfd){ .fd = other, .events = POLLIN };
+		CHECK(poll(&p, 1, 20000) == 1 && (p.revents & (POLLIN | POLLHUP | POLLERR)),
+		      "the other end of what %s made saw no close: the closed end is held", what);
+		/* A pipe's write end reads nothing: it says POLLERR. */
+		CHECK((p.revents & POLLERR) || read(other, &b, 1) == 0,
+		      "the other end of what %s made reads no end of file", what);
+		CHECK(close(other) == 0, "close");
+	}
+}
+
+static int make_socketpair(int *two) { return socketpair(AF_UNIX, SOCK_STREAM, 0, two); }
+static int make_pipe(int *two) { return pipe(two); }
+static int make_file(int *two)
+{
+	two[0] = open("/dev/null", O_RDONLY);
+	two[1] = -1;
+	return two[0] >= 0 ? 0 : -1;
+}
+
+/* Issue 13 item 7. Regression: a socket closed inside glibc (fclose of an
+ * fdopen'd socket) left its entry in the shim's table, trusted when the
+ * number came back from socketpair(), pipe() or open(): under
+ * TWSHIM_CLOSE=peer-first the closer held the UNIX socket (its peer saw no
+ * end of file for the whole wait), and counted it as a TCP connection. Run
+ * with peer-first and a wait of a minute. */
+static void case_stale_reused(void)
+{
+	closed_unseen_comes_back("socketpair", make_socketpair);
+	closed_unseen_comes_back("pipe", make_pipe);
+	closed_unseen_comes_back("open", make_file);
+}
+
+/* Issue 13 item 8. Regression: a connection dup2'd to another number and
+ * left open at exit() was never counted: shared, it was left to a last
+ * close that the shim never sees (the kernel's, at exit). */
+static void case_exit_shared_dup(void)
+{
+	int fd = request();
+
+	CHECK(dup2(fd, 50) == 50, "dup2: %s", strerror(errno));
+	printf("fdcases exit_shared_dup: ok\n");
+	fflush(stdout);
+	exit(0);
+}
+
+/* Issue 13 item 8. Regression: the same for a connection inherited by a
+ * child that exited (with it open) before its parent, which then exited
+ * with it open too. */
+static void case_exit_shared_fork(void)
+{
+	int fd = request(), st;
+	pid_t p = fork();
+
+	(void)fd;
+	CHECK(p >= 0, "fork: %s", strerror(errno));
+	if (p == 0)
+		exit(0);
+	CHECK(waitpid(p, &st, 0) == p && WIFEXITED(st), "the child failed");
+	printf("fdcases exit_shared_fork: ok\n");
+	fflush(stdout);
+	exit(0);
+}
+
+/* Issue 13 item 8. Regression: the same for a connection inherited by a
+ * child that outlives its parent, both exiting with it open: the child
+ * waits for its parent's end (the pipe's end of file), then exits. */
+static void case_exit_shared_orphan(void)
+{
+	int fd = request(), pp[2];
+	pid_t p;
+	char b;
+
+	(void)fd;
+	CHECK(pipe(pp) == 0, "pipe: %s", strerror(errno));
+	p = fork();
+	CHECK(p >= 0, "fork: %s", strerror(errno));
+	if (p == 0) {
+		close(pp[1]);
+		while (read(pp[0], &b, 1) > 0)
+			;
+		exit(0);
+	}
+	close(pp[0]);
+	printf("fdcases exit_shared_orphan: ok\n");
+	fflush(stdout);
+	exit(0);
+}
+
+/* Issue 13 item 9. Regression: a process whose first connect() came with
+ * every fd in use (RLIMIT_NOFILE reached) could not read /proc/self/stat:
+ * it was recorded as start time 0 and command "?", shown exited, and its
+ * slot was given to the next process. The connection is made with the
+ * last free fd, then the case waits (hold_for_reading) while the script
+ * reads the ledger. */
+static void case_fd_exhausted(void)
+{
+	struct rlimit rl = { 64, 64 };
+	int fd, last = -1;
+
+	CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0, "setrlimit: %s", strerror(errno));
+	while ((fd = open("/dev/null", O_RDONLY)) >= 0)
+		last = fd;
+	CHECK(errno == EMFILE && last >= 0, "open until EMFILE: %s", strerror(errno));
+	CHECK(close(last) == 0, "close");
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(fd >= 0, "socket: %s", strerror(errno));
+	CHECK(connect(fd, (struct sockaddr *)&server, sizeof(server)) == 0, "connect: %s",
+	      strerror(errno));
+	CHECK(open("/dev/null", O_RDONLY) < 0 && errno == EMFILE, "an fd is free after connect");
+	hold_for_reading();
+	ask(fd);
+	CHECK(close(fd) == 0, "close");
+}
+
 static const struct tw_case cases[] = {
 	{ "errno", case_errno }, { "dup", case_dup }, { "dup2_over", case_dup2_over },
 	{ "fork", case_fork }, { "stale", case_stale }, { "bigfd", case_bigfd },
@@ -646,7 +878,10 @@ static const struct tw_case cases[] = {
 	{ "scm_rights_dup", case_scm_rights_dup }, { "scm_rights_nb", case_scm_rights_nb },
 	{ "vfork_fork", case_vfork_fork }, { "vfork_exit", case_vfork_exit },
 	{ "syscall", case_syscall }, { "nb_unasked", case_nb_unasked },
-	{ "nb_refused", case_nb_refused },
+	{ "nb_refused", case_nb_refused }, { "bad_pointers", case_bad_pointers },
+	{ "dup2_fail_pending", case_dup2_fail_pending }, { "stale_reused", case_stale_reused },
+	{ "exit_shared_dup", case_exit_shared_dup }, { "exit_shared_fork", case_exit_shared_fork },
+	{ "exit_shared_orphan", case_exit_shared_orphan }, { "fd_exhausted", case_fd_exhausted },
 };
 
 int main(int argc, char **argv)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The fd table: any fd number Linux can hand out, lookups without allocation. */
 #include <criterion/criterion.h>
+#include <string.h>
 
 #include "fdtable.h"
 
@@ -28,6 +29,23 @@ Test(fdtable, fds_beyond_any_fixed_table)
 		cr_expect_eq(tw_fd_kind(tw_fd_get(fds[i])), TW_FD_TCP);
 		cr_expect_eq(tw_fd_get(fds[i])->dest, (int16_t)i);
 	}
+}
+
+/* Regression (issue 13 item 7's fix): publishing an entry (accept, dup)
+ * dropped the socket's cookie, and close then took every accepted or
+ * copied connection for one closed unseen. Every field is carried. */
+Test(fdtable, publish_carries_every_field)
+{
+	struct tw_fd v, *e = tw_fd_get_alloc(77);
+
+	cr_assert_not_null(e);
+	memset(&v, 0xa5, sizeof(v));
+	atomic_init(&v.kind, TW_FD_TCP);
+	atomic_init(&v.seq, e->seq + 1); /* publish bumps the entry's own */
+	v.pad2 = e->pad2;
+	tw_fd_publish(e, &v);
+	cr_expect_eq(memcmp(e, &v, sizeof(v)), 0);
+	cr_expect_eq(e->cookie, v.cookie);
 }
 
 static int seen[16], nseen;

@@ -40,6 +40,9 @@ Test(proc, self_is_alive_and_reaped_child_is_not)
 	cr_expect(tw_proc_alive(getpid(), ticks, close));
 	/* Same pid, another start time: a reused pid is another process. */
 	cr_expect_not(tw_proc_alive(getpid(), ticks + 1, close));
+	/* Start time 0, unknown (the process could not read its /proc): the
+	 * pid answers. Regression: read as another start time, so exited. */
+	cr_expect(tw_proc_alive(getpid(), 0, close));
 	child = fork();
 	if (child == 0)
 		_exit(0);
