@@ -110,6 +110,9 @@ int tw_sources_next(struct tw_connect_ctx *c);
 /* Whether a policy that is on has an at_close hook: when none has, close()
  * skips preparing its context. */
 int tw_policies_at_close_wanted(void);
+/* Whether a policy that is on has a before_connect hook: only then does
+ * connect() read the destination before the call. */
+int tw_policies_before_connect_wanted(void);
 enum tw_close_verdict tw_policies_at_close(struct tw_close_ctx *c);
 void tw_policies_after_fork_child(void);
 void tw_policies_at_exit(void);

@@ -163,6 +163,11 @@ int tw_policies_at_close_wanted(void)
 	return any_at_close;
 }
 
+int tw_policies_before_connect_wanted(void)
+{
+	return any_before_connect;
+}
+
 enum tw_close_verdict tw_policies_at_close(struct tw_close_ctx *c)
 {
 	for (size_t i = 0; i < NPOLICIES; i++) {

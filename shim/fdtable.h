@@ -60,10 +60,11 @@ struct tw_fd {
 	_Atomic uint32_t seq;      /* bumped whenever the entry is replaced or taken */
 	uint32_t pad2;
 	uint64_t open_ns;          /* connected or accepted, CLOCK_MONOTONIC */
-	uint64_t cookie;           /* SO_COOKIE once connected or accepted, 0 unknown:
-	                            * which socket the entry speaks for, checked at
-	                            * close (a number closed unseen comes back as
-	                            * anything: a pipe, a UNIX socket, a file) */
+	uint64_t cookie;           /* SO_COOKIE at connect or accept under a close
+	                            * policy, else 0: which socket the entry speaks
+	                            * for, checked before a policy acts at close (a
+	                            * number closed unseen comes back as anything: a
+	                            * pipe, a UNIX socket, a file) */
 	struct tw_addr local;
 	struct tw_addr remote;
 };

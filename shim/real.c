@@ -68,7 +68,8 @@ static int sys_waitid(idtype_t t, id_t id, siginfo_t *si, int o) { return (int)t
 		*(void **)&tw_real.name = p;                           \
 	} while (0)
 
-/* freopen has no system call to fall back on: glibc's own, by name. */
+/* freopen and fclose have no system call to fall back on: glibc's own, by
+ * name. */
 #define BIND_LIBC(name, ours)                                          \
 	do {                                                           \
 		void *p = dlsym(RTLD_NEXT, #name), *libc;              \
@@ -104,6 +105,7 @@ static void bind_all(void)
 	BIND(wait4, wait4);
 	BIND(waitid, waitid);
 	BIND_LIBC(freopen, freopen);
+	BIND_LIBC(fclose, fclose);
 	BIND_LIBC(freopen64, freopen64);
 	atomic_store_explicit(&tw_real_bound, 1, memory_order_release);
 }

@@ -29,6 +29,7 @@ struct tw_real {
 	ssize_t (*sendmsg)(int, const struct msghdr *, int);
 	int (*sendmmsg)(int, struct mmsghdr *, unsigned int, int);
 	FILE *(*freopen)(const char *, const char *, FILE *);
+	int (*fclose)(FILE *);
 	FILE *(*freopen64)(const char *, const char *, FILE *);
 	pid_t (*wait)(int *);
 	pid_t (*waitpid)(pid_t, int *, int);

@@ -8,6 +8,7 @@
 #define TW_TRACK_H
 
 #include <errno.h>
+#include <stdio.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -24,6 +25,7 @@ int tw_getsockopt(int fd, int level, int name, void *val, socklen_t *len);
 int tw_shutdown(int fd, int how);
 
 int tw_close(int fd);
+int tw_fclose(FILE *stream);
 ssize_t tw_sendmsg(int fd, const struct msghdr *msg, int flags);
 int tw_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags);
 int tw_dup(int fd);

@@ -15,6 +15,7 @@
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -176,12 +177,16 @@ static int close_prepare(int fd, struct tw_fd *e, struct closing *c, enum look l
 	c->cls = TW_CLOSE_OTHER;
 	if (c->v.state == TW_CS_NEW || c->v.state == TW_CS_LISTENING)
 		return 1;
-	/* The entry's socket may have been closed unseen (fclose of an
-	 * fdopen'd socket), and the number be another file now, made by a call
-	 * the shim does not wrap (socketpair, open, pipe): the kernel says
-	 * whether it is the same socket. If not, the old connection ended
-	 * unseen; this close is not its, and passes through. */
-	c->cookie = tw_socket_cookie(fd);
+	/* The entry's socket may have been closed unseen (by a system call
+	 * made without libc; fclose is seen, wrappers.c), and the number be
+	 * another file now, made by a call the shim does not wrap (socketpair,
+	 * open, pipe): under a close policy, which would hold or reset it, the
+	 * kernel says whether it is the same socket (the cookie taken at
+	 * connect or accept). If not, the old connection ended unseen; this
+	 * close is not its, and passes through. A shared socket's cookie
+	 * counts it once (close_finish, count_at_exit). */
+	if (c->v.cookie || (c->v.flags & TW_F_SHARED))
+		c->cookie = tw_socket_cookie(fd);
 	if (c->v.cookie && c->cookie != c->v.cookie) {
 		tw_count_stale(&c->v);
 		return 0;
@@ -403,6 +408,46 @@ static void close_count(struct closing *c)
 		tw_count_end(c->s, c->dest, &c->v, c->cls);
 	if (c->owner)
 		tw_count_open(c->owner, c->v.dest, -1);
+}
+
+/*
+ * fclose() of a stream on a tracked socket (fdopen): glibc closes the fd
+ * inside, by a call no wrapper sees, and the entry would stay, trusted when
+ * the number came back as a pipe or a UNIX socket. The close is observed as
+ * close() observes it, the fd still open; no close policy acts on it: the
+ * stream's buffered data goes out inside fclose, after any look the policy
+ * could take (a reset would lose it, a hold would race fclose's own close).
+ */
+int tw_fclose(FILE *stream)
+{
+	struct tw_fd *e;
+	struct closing c;
+	int fd, rc, err, saved = errno;
+
+	if (!tw_real.fclose)
+		tw_real_bind();
+	/* fileno_unlocked: the stream is the caller's to lock; -1 for one with
+	 * no fd (fmemopen, fopencookie). */
+	fd = stream && !tw_guarded() ? fileno_unlocked(stream) : -1;
+	errno = saved;
+	if (fd < 0 || tw_fd_kind(e = tw_fd_get(fd)) != TW_FD_TCP)
+		return tw_real.fclose(stream);
+	tw_guard++;
+	if (!close_prepare(fd, e, &c, LOOK_TAKING)) {
+		tw_guard--;
+		errno = saved;
+		return tw_real.fclose(stream);
+	}
+	close_decide(fd, &c, DECIDE_OBSERVE);
+	errno = saved;
+	tw_guard--;
+	rc = tw_real.fclose(stream);
+	err = errno;
+	tw_guard++;
+	close_finish(&c);
+	tw_guard--;
+	errno = err;
+	return rc;
 }
 
 int tw_close(int fd)

@@ -277,6 +277,24 @@ static void set_owner(struct tw_fd *e, struct tw_slot *s, int dest)
 	e->dest = (int16_t)dest;
 }
 
+/* The destination of a connect() being tracked, in c and *dest. */
+static void connect_dest(struct tw_connect_ctx *c, const struct tw_addr *remote, int *dest)
+{
+	tw_dest_key(&c->key, remote);
+	*dest = c->e->state != TW_CS_NEW ? c->e->dest
+	        : c->slot ? tw_dest_find(c->slot, TW_DEST_OUT, &c->key) : -1;
+	c->dest = *dest;
+}
+
+/*
+ * The address given to connect() is the program's memory, which may not be
+ * readable (connect((void *)1, ...) is EFAULT from the kernel). A socket the
+ * table knows as TCP has its address read after the real call, which read
+ * it first: no question to the kernel on the way. Only a policy that acts
+ * before the call (a source address to bind) needs it before, and asks
+ * whether it can be read (uaccess.h); so does a socket the table does not
+ * know yet, whose family the address tells.
+ */
 int tw_connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct tw_addr remote;
@@ -284,12 +302,17 @@ int tw_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	struct tw_fd *e;
 	struct tw_connect_ctx ctx;
 	uint64_t t0, t1;
-	uint32_t seq;
-	int rc, err, dest, counted = 0, retried = 0, saved = errno;
+	uint32_t seq, kind;
+	int rc, err, dest = -1, counted = 0, retried = 0, known, saved = errno;
 
 	tw_real_bind();
-	if (tw_guarded() || tw_inert() || addr_from_user(&remote, addr, len) < 0)
+	if (tw_guarded() || tw_inert())
 		return tw_real.connect(fd, addr, len);
+	kind = tw_fd_kind(tw_fd_get(fd));
+	if (kind == TW_FD_OTHER || kind == TW_FD_HELD ||
+	    (kind != TW_FD_TCP && addr_from_user(&remote, addr, len) < 0))
+		return tw_real.connect(fd, addr, len);
+	known = kind != TW_FD_TCP; /* remote read above */
 	tw_guard++;
 	e = tcp_entry(fd);
 	if (!e || !tw_active() || e->state == TW_CS_CONNECTED || e->state == TW_CS_ACCEPTED) {
@@ -301,12 +324,19 @@ int tw_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	seq = atomic_load(&e->seq);
 	ctx = (struct tw_connect_ctx){ .fd = fd, .e = e, .addr = addr, .len = len, .slot = s,
 	                               .blocking = -1 };
-	tw_dest_key(&ctx.key, &remote);
-	dest = e->state != TW_CS_NEW ? e->dest : s ? tw_dest_find(s, TW_DEST_OUT, &ctx.key) : -1;
-	ctx.dest = dest;
 	/* Policies choose the source of connections the program did not bind. */
-	if (e->state == TW_CS_NEW && e->local.family == 0)
+	if (e->state == TW_CS_NEW && e->local.family == 0 && tw_policies_before_connect_wanted()) {
+		if (!known && addr_from_user(&remote, addr, len) < 0) {
+			tw_guard--;
+			errno = saved;
+			return tw_real.connect(fd, addr, len);
+		}
+		known = 1;
+		connect_dest(&ctx, &remote, &dest);
 		tw_policies_before_connect(&ctx);
+	} else if (known) {
+		connect_dest(&ctx, &remote, &dest);
+	}
 	for (;;) {
 		errno = saved;
 		/* The guard comes down for the call itself: a program may leave it
@@ -320,6 +350,15 @@ int tw_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		err = errno;
 		t1 = tw_now_ns();
 		tw_guard++;
+		if (!known) {
+			/* The kernel read the address, unless it says it could not
+			 * (EFAULT) or refused its length before reading (EINVAL). */
+			if ((rc < 0 && (err == EFAULT || err == EINVAL)) ||
+			    tw_addr_from(&remote, addr, len) < 0)
+				goto done;
+			known = 1;
+			connect_dest(&ctx, &remote, &dest);
+		}
 		if (rc == 0 || (err != EADDRNOTAVAIL && err != EADDRINUSE) ||
 		    e->state != TW_CS_NEW || atomic_load(&e->seq) != seq)
 			break;
@@ -364,7 +403,10 @@ int tw_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		e->state = rc == 0 ? TW_CS_CONNECTED : TW_CS_CONNECTING;
 		e->open_ns = rc == 0 ? t1 : t0;
 		e->remote = remote;
-		e->cookie = tw_socket_cookie(fd);
+		/* Only a close policy acts on what it believes is this socket
+		 * (holds it, resets it): its close checks that the number still
+		 * is, by this cookie; observing pays nothing for it. */
+		e->cookie = tw_policies_at_close_wanted() ? tw_socket_cookie(fd) : 0;
 		/* The local address is not read here: only the close of a shared
 		 * socket needs it, and that close reads both ends afresh. */
 		set_owner(e, s, dest);
@@ -398,8 +440,17 @@ int tw_bind(int fd, const struct sockaddr *addr, socklen_t len)
 	struct tw_addr local;
 	int rc, err, saved = errno;
 
+	uint32_t kind;
+
 	tw_real_bind();
-	if (tw_guarded() || tw_inert() || addr_from_user(&local, addr, len) < 0)
+	if (tw_guarded() || tw_inert())
+		return tw_real.bind(fd, addr, len);
+	/* As in connect(): a known TCP socket's address is read after a bind
+	 * that succeeded, which read it first; an unknown socket's family is
+	 * read before, if it can be. */
+	kind = tw_fd_kind(tw_fd_get(fd));
+	if (kind == TW_FD_OTHER || kind == TW_FD_HELD ||
+	    (kind != TW_FD_TCP && addr_from_user(&local, addr, len) < 0))
 		return tw_real.bind(fd, addr, len);
 	tw_guard++;
 	e = tcp_entry(fd);
@@ -410,7 +461,7 @@ int tw_bind(int fd, const struct sockaddr *addr, socklen_t len)
 	errno = saved;
 	rc = tw_real.bind(fd, addr, len);
 	err = errno;
-	if (rc == 0 && e) {
+	if (rc == 0 && e && (kind != TW_FD_TCP || tw_addr_from(&local, addr, len) == 0)) {
 		e->local = local;
 		if (e->local.port == 0)
 			tw_sockname(fd, &e->local, 0);
@@ -462,7 +513,7 @@ int tw_accept(int fd, struct sockaddr *addr, socklen_t *alen, int flags, int use
 	fresh(&v, TW_FD_TCP, l->family == 6 ? AF_INET6 : AF_INET);
 	v.state = TW_CS_ACCEPTED;
 	v.open_ns = tw_now_ns();
-	v.cookie = tw_socket_cookie(nfd);
+	v.cookie = tw_policies_at_close_wanted() ? tw_socket_cookie(nfd) : 0;
 	v.local = l->local;
 	if (!addr || !alen || *alen > given || tw_addr_from(&v.remote, a, *al) < 0)
 		tw_sockname(nfd, &v.remote, 1);

@@ -124,6 +124,11 @@ TW_EXPORT FILE *freopen64(const char *path, const char *mode, FILE *stream)
 	return tw_freopen(path, mode, stream, 1);
 }
 
+TW_EXPORT int fclose(FILE *stream)
+{
+	return tw_fclose(stream);
+}
+
 TW_EXPORT pid_t wait(int *status)
 {
 	return tw_wait(status);

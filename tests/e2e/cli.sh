@@ -84,7 +84,7 @@ grep -q "'12x' is not a process id" "$TMP/err" || fail "bad pid message: $(cat "
 # The shim exports the wrapped calls and nothing else.
 nm -D --defined-only "$B/libtwshim.so" | awk '$2 == "T" || $2 == "D" || $2 == "B" { print $3 }' |
 	grep -v '^_' | sort > "$TMP/exports"
-printf '%s\n' accept accept4 bind close close_range closefrom connect dup dup2 dup3 fcntl \
+printf '%s\n' accept accept4 bind close close_range closefrom connect dup dup2 dup3 fclose fcntl \
 	fcntl64 freopen freopen64 getsockopt sendmmsg sendmsg setsockopt shutdown socket syscall vfork wait wait3 wait4 waitid waitpid |
 	sort > "$TMP/wanted"
 diff "$TMP/wanted" "$TMP/exports" > "$TMP/diff" || fail "exported symbols differ: $(cat "$TMP/diff")"

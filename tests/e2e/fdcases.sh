@@ -77,6 +77,7 @@ run_case dup 1 1 0 0 1
 run_case dup2_over 2 2 0 0 1
 run_case fork 2 2 0 0 2
 run_case stale 1 0 0 1 1
+run_case fclose 1 1 0 0 1
 run_case bigfd 1 1 0 0 1
 run_case close_range 3 3 0 0 1
 run_case signal 1 1 0 0 1

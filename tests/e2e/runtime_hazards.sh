@@ -46,13 +46,15 @@ one dup2_fail_pending
 one dup2_fail_pending TWSHIM_CLOSE=fin-reset
 expect "dup2_fail_pending open" "$(statq open --comm fdcases)" -eq 0
 
-# Item 7: each fclose'd connection counted once, as other; the socket pair,
-# the pipe and the file made on its number are not connections: nothing held,
-# reset or counted for them.
+# Item 7: the fclose'd connection counted as the close it is (active; no
+# policy acts on an fclose), the three closed unseen as other; the socket
+# pairs, the pipe and the file made on their numbers are not connections:
+# nothing held, reset or counted for them.
 one stale_reused TWSHIM_CLOSE=peer-first TWSHIM_CLOSE_WAIT_MS=60000
-expect "stale_reused connects" "$(statq connects --comm fdcases)" -eq 3
+expect "stale_reused connects" "$(statq connects --comm fdcases)" -eq 4
+expect "stale_reused active_closes (the fclose)" "$(statq active_closes --comm fdcases)" -eq 1
 expect "stale_reused other_closes" "$(statq other_closes --comm fdcases)" -eq 3
-for k in active_closes passive_closes reset_closes policy_actions.peer_first \
+for k in passive_closes reset_closes policy_actions.peer_first \
 	policy_actions.peer_timeout policy_actions.hold_full policy_actions.fin_reset; do
 	expect "stale_reused $k" "$(statq $k --comm fdcases)" -eq 0
 done
