@@ -266,7 +266,7 @@ static int check_reachable(const char *cmd, const char *lib_path)
 	struct tw_elf prog, lib, self;
 	struct stat st;
 
-	if (!path || stat(path, &st) < 0)
+	if (!path || tw_stat(path, &st) < 0)
 		return 0;
 	/* Secure execution comes from the ids changing at exec: a setuid
 	 * program run by its own owner (root running a setuid-root one) is an

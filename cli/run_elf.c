@@ -188,7 +188,7 @@ int tw_elf_read(int fd, struct tw_elf *e)
 	int is64;
 
 	memset(e, 0, sizeof(*e));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+	if (tw_fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return -1;
 	f.size = (uint64_t)st.st_size;
 	if (at(&f, 0, id, sizeof(id)) < 0 || memcmp(id, ELFMAG, SELFMAG) != 0)

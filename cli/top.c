@@ -274,11 +274,11 @@ int tw_cmd_top(int argc, char **argv)
 		o.shm = tw_default_shm(name, sizeof(name));
 	/* JSON is for programs: snapshots, never the screen. */
 	if (!o.batch && !o.json && isatty(STDOUT_FILENO) && isatty(STDIN_FILENO)) {
-		int status = tw_top_live(&o);
+		char why[512];
+		int status = tw_top_live(&o, why, sizeof(why));
 		if (status != TOP_NO_TERMINAL)
 			return status;
-		tw_cli_error("top: cannot drive this terminal (TERM=%s); plain snapshots instead",
-			     getenv("TERM") ? getenv("TERM") : "");
+		tw_cli_error("top: %s; plain snapshots instead", why);
 	}
 	return top_plain(&o);
 }
