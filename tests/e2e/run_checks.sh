@@ -119,7 +119,7 @@ command -v cc > /dev/null || fail "cc is needed (Debian package build-essential)
 readelf -V -W "$B/libtwshim.so" | sed -n 's/.*Name: GLIBC_\([0-9.]*\) .*/\1/p' | sort -V |
 	tail -1 > "$TMP/needs"
 needs=$(cat "$TMP/needs")
-self_interp=$(readelf -l -W "$TW" | sed -n 's/.*Requesting program interpreter: \(.*\)]$/\1/p')
+self_interp=$(readelf -l -W "$B/twshim" | sed -n 's/.*Requesting program interpreter: \(.*\)]$/\1/p')
 [ -n "$needs" ] && [ -n "$self_interp" ] || fail "readelf: GLIBC_$needs, loader '$self_interp'"
 mkdir "$TMP/old" "$TMP/new"
 mkelf "$TMP/old/libc.so.6" --like "$B/libtwshim.so" --verdef libc.so.6 \
