@@ -24,7 +24,7 @@ static const char *const sonames[] = {
 /* All of c from the library h; the name of the first missing, or NULL. */
 static const char *bind_all(void *h, struct tw_curses *c)
 {
-#define TW_CURSES_BIND(name)                                  \
+#define TW_CURSES_BIND(name)                         \
 	if (!(*(void **)&c->name = dlsym(h, #name))) \
 		return #name;
 	TW_CURSES_CALLS(TW_CURSES_BIND)
@@ -65,8 +65,8 @@ const struct tw_curses *tw_curses_load(char *why, size_t len)
 	/* The loader's reason names the file at fault: ncurses itself, or
 	 * libtinfo, which it needs. */
 	snprintf(why, len,
-		 "the live view needs ncurses, which cannot be loaded (%s; Debian package "
-		 "libncursesw6)",
-		 first);
+	         "the live view needs ncurses, which cannot be loaded (%s; Debian package "
+	         "libncursesw6)",
+	         first);
 	return NULL;
 }

@@ -326,8 +326,9 @@ static int check_reachable(const char *cmd, const char *lib_path)
 	/* glibc's loader is the one this command, built with the library, names. */
 	if (elf_of("/proc/self/exe", &self) < 0)
 		self.interp[0] = '\0';
-	if (elf_of(lib_path, &lib) == 0 && (loadable(who, &prog, &lib, self.interp) < 0 ||
-	                                    new_enough(who, prog_path, &prog, &lib, self.interp) < 0))
+	if (elf_of(lib_path, &lib) == 0 &&
+	    (loadable(who, &prog, &lib, self.interp) < 0 ||
+	     new_enough(who, prog_path, &prog, &lib, self.interp) < 0))
 		return -1;
 	unseen_warning(who, &prog);
 	return 0;
