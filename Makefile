@@ -61,9 +61,9 @@ Q = @
 msg = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
-# ncurses for twshim top: pkg-config's flags where it knows them, else -lncurses.
+# ncurses' header for twshim top: pkg-config's flags where it knows them.
+# The library is not linked: top loads it when it draws (cli/curses_dl.c).
 NCURSES_CFLAGS := $(shell pkg-config --cflags ncursesw 2>/dev/null || pkg-config --cflags ncurses 2>/dev/null)
-NCURSES_LIBS   := $(shell pkg-config --libs ncursesw 2>/dev/null || pkg-config --libs ncurses 2>/dev/null || echo -lncurses)
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 TW_CPPFLAGS += -DTW_VERSION='"$(VERSION)"'
@@ -75,10 +75,11 @@ SHIM_SRC     := $(sort $(wildcard shim/*.c) $(wildcard policies/*.c))
 SHIM_WRAP    := shim/wrappers.c
 SHIM_CORE    := $(filter-out $(SHIM_WRAP),$(SHIM_SRC))
 CLI_SRC      := $(sort $(wildcard cli/*.c))
-# Only the command links ncurses: the test runner takes the rest of cli/
-# (top's rows and rates included), not the verb that opens the screen.
-CLI_TTY      := cli/top.c cli/top_screen.c
-CLI_CORE     := $(filter-out cli/main.c $(CLI_TTY),$(CLI_SRC))
+# Only the command loads ncurses: the test runner takes the rest of cli/
+# (top's rows and rates included), not the verb that opens the screen, nor
+# the command's start (cli/start_compat.c).
+CLI_TTY      := cli/top.c cli/top_screen.c cli/curses_dl.c
+CLI_CORE     := $(filter-out cli/main.c cli/start_compat.c $(CLI_TTY),$(CLI_SRC))
 TEST_SRC     := $(sort $(wildcard tests/unit/*.c) $(wildcard tests/e2e/*.c))
 EXAMPLE_SRC  := $(sort $(wildcard examples/*.c))
 BENCH_SRC    := $(sort $(wildcard bench/*.c))
@@ -94,6 +95,11 @@ $(SHIM_PIC_OBJ) $(patsubst %.c,$(BUILD)/tobj/%.o,$(SHIM_CORE)): COMPAT = -includ
 # libdl.a): by run-time name, kept even by a linker that drops unused ones.
 SHIM_LIBS = -Wl,--push-state,--no-as-needed -l:libdl.so.2 -l:libpthread.so.0 -l:librt.so.1 \
 	-Wl,--pop-state
+# The command keeps to the same baseline (cli/compat.h), in every source of
+# it, in the command and in the test runner; it links the same libraries,
+# and calls its start through cli/start_compat.c.
+$(call obj,$(CLI_SRC)) $(patsubst %.c,$(BUILD)/tobj/%.o,$(CLI_CORE)): COMPAT = -include cli/compat.h
+CLI_LIBS = -Wl,--wrap=__libc_start_main $(SHIM_LIBS)
 
 LIB      = $(BUILD)/libtwshim.so
 CLI      = $(BUILD)/twshim
@@ -126,7 +132,7 @@ $(BUILD)/tobj/%.o: %.c Makefile
 $(BUILD)/obj/%.o: %.c Makefile
 	$(call msg,CC,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALLCPPFLAGS) -Ishim -Ipolicies -Icli $(ALLCFLAGS) -MMD -MP -c -o $@ $<
+	$(Q)$(CC) $(ALLCPPFLAGS) -Ishim -Ipolicies -Icli $(COMPAT) $(ALLCFLAGS) -MMD -MP -c -o $@ $<
 
 $(LIB): $(SHIM_PIC_OBJ) shim/libtwshim.map
 	$(call msg,LD,$@)
@@ -134,7 +140,7 @@ $(LIB): $(SHIM_PIC_OBJ) shim/libtwshim.map
 	$(Q)$(CC) $(ALLCFLAGS) $(LDFLAGS) -shared -Wl,--version-script=shim/libtwshim.map \
 		-Wl,-z,defs -Wl,-z,now -o $@ $(SHIM_PIC_OBJ) $(SHIM_LIBS)
 
-$(BUILD)/obj/cli/top_screen.o: TW_CPPFLAGS += $(NCURSES_CFLAGS)
+$(BUILD)/obj/cli/top_screen.o $(BUILD)/obj/cli/curses_dl.o: TW_CPPFLAGS += $(NCURSES_CFLAGS)
 
 # twshim run looks for the library in $(TWLIBDIR) too, after its own
 # directory and ../lib/twshim/ from it. $(BUILD)/libdir holds the directory
@@ -151,7 +157,7 @@ FORCE:
 $(CLI): $(call obj,$(CLI_SRC))
 	$(call msg,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $^ $(NCURSES_LIBS)
+	$(Q)$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $^ $(CLI_LIBS)
 
 $(BUILD)/examples/%: $(BUILD)/obj/examples/%.o
 	$(call msg,LD,$@)
@@ -280,7 +286,8 @@ clean:
 # Debian's packages, listed once: `make deps` for the build and the demo,
 # `make test-deps` for those and the tests' (what .ci/run installs).
 # build-essential: gcc (with the ASan/UBSan/TSan runtimes) and make;
-# libncurses-dev: twshim top's screen; curl, python3: unmodified programs
+# libncurses-dev: twshim top's screen (the header; the library is loaded
+# at run time); curl, python3: unmodified programs
 # run under the shim; iproute2 (ip, ss), util-linux (unshare, nsenter),
 # procps: namespaces, veth pairs and checks.
 DEPS = build-essential libncurses-dev curl python3 iproute2 util-linux procps

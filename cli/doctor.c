@@ -153,7 +153,7 @@ static int same_netns(int fd)
 {
 	struct stat want, have;
 
-	return fstat(fd, &want) == 0 && stat("/proc/self/ns/net", &have) == 0 &&
+	return tw_fstat(fd, &want) == 0 && tw_stat("/proc/self/ns/net", &have) == 0 &&
 	       want.st_ino == have.st_ino && want.st_dev == have.st_dev;
 }
 

@@ -233,7 +233,7 @@ int tw_snapshot_read(const char *name, struct tw_snapshot *snap, int *missing, c
 		                           "TWSHIM_SHM yet)" : "");
 		return -1;
 	}
-	if (fstat(fd, &st) < 0 || (size_t)st.st_size < sizeof(h) ||
+	if (tw_fstat(fd, &st) < 0 || (size_t)st.st_size < sizeof(h) ||
 	    pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
 		snprintf(err, errlen, "ledger %s is too short to be a twshim ledger", name);
 		close(fd);

@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "run_elf.h"
+#include "run_libc.h"
 
 /* The library directory of `make install` (LIBDIR/twshim), which may be no
  * ../lib/twshim/ from the binary: a multiarch /usr/lib/x86_64-linux-gnu. */
@@ -78,8 +79,10 @@ static const char run_usage[] =
 	"loader ignores LD_PRELOAD for them), and Go programs (the Go runtime makes\n"
 	"its own system calls: the shim is loaded but counts nothing). It refuses,\n"
 	"exit 126, where libtwshim.so cannot be loaded at all: a 32-bit program,\n"
-	"one for another machine, or one linked against another C library than\n"
-	"glibc (musl).\n"
+	"one for another machine, one linked against another C library than\n"
+	"glibc (musl), or one that would run with a glibc older than the library\n"
+	"needs (2.17: a glibc shipped with the program, or one LD_LIBRARY_PATH\n"
+	"finds).\n"
 	"\n"
 	"Exit status: COMMAND's own; 126 COMMAND cannot be run, or libtwshim.so\n"
 	"cannot be loaded into it; 127 not found; 2 usage error; 1 libtwshim.so\n"
@@ -239,6 +242,33 @@ static int loadable(const char *who, const struct tw_elf *p, const struct tw_elf
 	return -1;
 }
 
+/*
+ * Whether the glibc the program p (at path) would run with has every
+ * version the library needs. Where not (a glibc before 2.17, shipped with
+ * an application or found through LD_LIBRARY_PATH), the loader would stop
+ * the program before main() ("version `GLIBC_2.17' not found (required by
+ * libtwshim.so)"): better not to run it. Returns 0, or -1 after one line.
+ * A libc that defines no GLIBC_ version is no glibc this can judge: the
+ * loader has its say.
+ */
+static int new_enough(const char *who, const char *path, const struct tw_elf *p,
+                      const struct tw_elf *lib, const char *loader)
+{
+	char libc[PATH_MAX], has[32], needs[32];
+	struct tw_elf c;
+
+	if (!lib->glibc_needed.major || !p->has_interp ||
+	    tw_run_libc(path, p, loader, libc, sizeof(libc)) < 0 || elf_of(libc, &c) < 0 ||
+	    !c.glibc_defined.major || tw_glibc_cmp(&c.glibc_defined, &lib->glibc_needed) >= 0)
+		return 0;
+	tw_cli_error("run: %s would run with an older glibc than libtwshim.so needs: its libc.so.6 "
+	             "(%s) has versions up to GLIBC_%s, libtwshim.so needs GLIBC_%s; it cannot be "
+	             "preloaded there",
+	             who, libc, tw_glibc_str(&c.glibc_defined, has, sizeof(has)),
+	             tw_glibc_str(&lib->glibc_needed, needs, sizeof(needs)));
+	return -1;
+}
+
 /* Programs the shim is loaded into, or not, but where it sees nothing. */
 static void unseen_warning(const char *who, const struct tw_elf *p)
 {
@@ -262,11 +292,11 @@ static void unseen_warning(const char *who, const struct tw_elf *p)
 static int check_reachable(const char *cmd, const char *lib_path)
 {
 	char buf[PATH_MAX], interp[PATH_MAX], who[2 * PATH_MAX + 32];
-	const char *path = which(cmd, buf, sizeof(buf));
+	const char *path = which(cmd, buf, sizeof(buf)), *prog_path;
 	struct tw_elf prog, lib, self;
 	struct stat st;
 
-	if (!path || stat(path, &st) < 0)
+	if (!path || tw_stat(path, &st) < 0)
 		return 0;
 	/* Secure execution comes from the ids changing at exec: a setuid
 	 * program run by its own owner (root running a setuid-root one) is an
@@ -284,17 +314,21 @@ static int check_reachable(const char *cmd, const char *lib_path)
 		return 0;
 	}
 	snprintf(who, sizeof(who), "%s", path);
+	prog_path = path;
 	/* A script: its interpreter, one level (a script run by a script is
 	 * left alone, as is anything else that is no ELF file). */
 	if (elf_of(path, &prog) < 0) {
 		if (!shebang(path, interp, sizeof(interp)) || elf_of(interp, &prog) < 0)
 			return 0;
 		snprintf(who, sizeof(who), "%s, the interpreter of %s,", interp, path);
+		prog_path = interp;
 	}
 	/* glibc's loader is the one this command, built with the library, names. */
 	if (elf_of("/proc/self/exe", &self) < 0)
 		self.interp[0] = '\0';
-	if (elf_of(lib_path, &lib) == 0 && loadable(who, &prog, &lib, self.interp) < 0)
+	if (elf_of(lib_path, &lib) == 0 &&
+	    (loadable(who, &prog, &lib, self.interp) < 0 ||
+	     new_enough(who, prog_path, &prog, &lib, self.interp) < 0))
 		return -1;
 	unseen_warning(who, &prog);
 	return 0;

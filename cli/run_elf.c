@@ -108,10 +108,10 @@ static void read_phdrs(const struct file *f, int is64, const struct ehdr *h, str
 	e->parsed = 1;
 }
 
-/* Section header i: where its name is in the names section, where its
- * contents are, and its link (section 0 keeps extended counts there). */
+/* Section header i: its name's place in the names section, its type,
+ * where its contents are, its link and info. */
 struct shdr {
-	uint64_t name, off, size, link;
+	uint64_t name, type, off, size, link, info;
 };
 
 static int read_shdr(const struct file *f, int is64, const struct ehdr *h, uint64_t i,
@@ -123,33 +123,179 @@ static int read_shdr(const struct file *f, int is64, const struct ehdr *h, uint6
 		Elf64_Shdr x;
 		if (h->shentsize != sizeof(x) || at(f, where, &x, sizeof(x)) < 0)
 			return -1;
-		*s = (struct shdr){ x.sh_name, x.sh_offset, x.sh_size, x.sh_link };
+		*s = (struct shdr){ x.sh_name, x.sh_type, x.sh_offset,
+			            x.sh_size, x.sh_link, x.sh_info };
 		return 0;
 	}
 	Elf32_Shdr x;
 	if (h->shentsize != sizeof(x) || at(f, where, &x, sizeof(x)) < 0)
 		return -1;
-	*s = (struct shdr){ x.sh_name, x.sh_offset, x.sh_size, x.sh_link };
+	*s = (struct shdr){ x.sh_name, x.sh_type, x.sh_offset, x.sh_size, x.sh_link, x.sh_info };
 	return 0;
 }
 
-/* The sections the Go linker writes into every binary it makes. A name
- * counts only with its NUL inside the names section. */
-static int go_section(const struct file *f, const struct shdr *names, uint64_t name)
+/* The string at off in the string table section tab, whole (its NUL inside
+ * the section) and shorter than len; else "" and -1. */
+static int string_at(const struct file *f, const struct shdr *tab, uint64_t off, char *buf,
+                     size_t len)
 {
-	char s[sizeof(".note.go.buildid")];
-	uint64_t n = sizeof(s);
+	uint64_t n = len;
 
-	if (name >= names->size)
-		return 0;
-	if (n > names->size - name)
-		n = names->size - name;
-	if (at(f, names->off + name, s, (size_t)n) < 0 || !memchr(s, '\0', (size_t)n))
-		return 0;
-	return strcmp(s, ".go.buildinfo") == 0 || strcmp(s, ".note.go.buildid") == 0;
+	buf[0] = '\0';
+	if (off >= tab->size)
+		return -1;
+	if (n > tab->size - off)
+		n = tab->size - off;
+	if (at(f, tab->off + off, buf, (size_t)n) < 0 || !memchr(buf, '\0', (size_t)n)) {
+		buf[0] = '\0';
+		return -1;
+	}
+	return 0;
 }
 
-static void find_go(const struct file *f, int is64, const struct ehdr *h, struct tw_elf *e)
+/* The sections the Go linker writes into every binary it makes. */
+static int go_section(const char *name)
+{
+	return strcmp(name, ".go.buildinfo") == 0 || strcmp(name, ".note.go.buildid") == 0;
+}
+
+/* "GLIBC_2.17" raises *max to 2.17, if higher. */
+static void glibc_max(const char *name, struct tw_glibc *max)
+{
+	struct tw_glibc v = { 0, 0, 0 };
+	unsigned *part[] = { &v.major, &v.minor, &v.patch };
+	const char *p = name + sizeof("GLIBC_") - 1;
+
+	if (strncmp(name, "GLIBC_", sizeof("GLIBC_") - 1) != 0)
+		return;
+	for (int i = 0; i < 3; i++) {
+		if (*p < '0' || *p > '9')
+			return;
+		while (*p >= '0' && *p <= '9' && *part[i] < 100000)
+			*part[i] = *part[i] * 10 + (unsigned)(*p++ - '0');
+		if (*p == '\0')
+			break;
+		if (*p++ != '.' || i == 2)
+			return;
+	}
+	if (tw_glibc_cmp(&v, max) > 0)
+		*max = v;
+}
+
+/* The versions a library defines (SHT_GNU_verdef: the first auxiliary
+ * entry of each definition names it) or needs (SHT_GNU_verneed: each
+ * auxiliary entry of each file names one), in either class: the same
+ * 16- and 32-bit fields. Chains are followed for no more entries than the
+ * section could hold. */
+#define MAX_VERSIONS 4096
+
+static void verdefs(const struct file *f, const struct shdr *s, const struct shdr *tab,
+                    struct tw_glibc *max)
+{
+	uint64_t off = s->off;
+	char name[64];
+
+	for (int i = 0; i < MAX_VERSIONS && off - s->off < s->size; i++) {
+		Elf64_Verdef d;
+		Elf64_Verdaux a;
+
+		if (at(f, off, &d, sizeof(d)) < 0)
+			return;
+		if (d.vd_cnt && at(f, off + d.vd_aux, &a, sizeof(a)) == 0 &&
+		    string_at(f, tab, a.vda_name, name, sizeof(name)) == 0)
+			glibc_max(name, max);
+		if (!d.vd_next)
+			return;
+		off += d.vd_next;
+	}
+}
+
+static void verneeds(const struct file *f, const struct shdr *s, const struct shdr *tab,
+                     struct tw_glibc *max)
+{
+	uint64_t off = s->off;
+	char name[64];
+
+	for (int i = 0; i < MAX_VERSIONS && off - s->off < s->size; i++) {
+		Elf64_Verneed n;
+		uint64_t aux;
+
+		if (at(f, off, &n, sizeof(n)) < 0)
+			return;
+		aux = off + n.vn_aux;
+		for (int j = 0; j < n.vn_cnt && j < MAX_VERSIONS; j++) {
+			Elf64_Vernaux a;
+
+			if (at(f, aux, &a, sizeof(a)) < 0)
+				break;
+			if (string_at(f, tab, a.vna_name, name, sizeof(name)) == 0)
+				glibc_max(name, max);
+			if (!a.vna_next)
+				break;
+			aux += a.vna_next;
+		}
+		if (!n.vn_next)
+			return;
+		off += n.vn_next;
+	}
+}
+
+/* DT_RPATH and DT_RUNPATH, from the dynamic section. */
+static void dyn_paths(const struct file *f, int is64, const struct shdr *s,
+                      const struct shdr *tab, struct tw_elf *e)
+{
+	uint64_t size = is64 ? sizeof(Elf64_Dyn) : sizeof(Elf32_Dyn);
+
+	if (!fits(f, s->off, s->size / size, size))
+		return;
+	for (uint64_t i = 0; i < s->size / size && i < MAX_VERSIONS; i++) {
+		int64_t tag;
+		uint64_t val;
+
+		if (is64) {
+			Elf64_Dyn d;
+			if (at(f, s->off + i * size, &d, sizeof(d)) < 0)
+				return;
+			tag = d.d_tag, val = d.d_un.d_val;
+		} else {
+			Elf32_Dyn d;
+			if (at(f, s->off + i * size, &d, sizeof(d)) < 0)
+				return;
+			tag = d.d_tag, val = d.d_un.d_val;
+		}
+		if (tag == DT_NULL)
+			return;
+		if (tag == DT_RPATH)
+			string_at(f, tab, val, e->rpath, sizeof(e->rpath));
+		else if (tag == DT_RUNPATH)
+			string_at(f, tab, val, e->runpath, sizeof(e->runpath));
+	}
+}
+
+/* Section s, by what it is: a Go section by name, or one whose strings
+ * are in the section it links to. */
+static void read_section(const struct file *f, int is64, const struct ehdr *h, uint64_t n,
+                         const struct shdr *names, const struct shdr *s, struct tw_elf *e)
+{
+	char name[sizeof(".note.go.buildid")];
+	struct shdr tab;
+
+	if (string_at(f, names, s->name, name, sizeof(name)) == 0 && go_section(name))
+		e->go = 1;
+	if (s->type != SHT_DYNAMIC && s->type != SHT_GNU_verdef && s->type != SHT_GNU_verneed)
+		return;
+	if (s->link == 0 || s->link >= n || read_shdr(f, is64, h, s->link, &tab) < 0 ||
+	    !fits(f, tab.off, 1, tab.size) || !fits(f, s->off, 1, s->size))
+		return;
+	if (s->type == SHT_DYNAMIC)
+		dyn_paths(f, is64, s, &tab, e);
+	else if (s->type == SHT_GNU_verdef)
+		verdefs(f, s, &tab, &e->glibc_defined);
+	else
+		verneeds(f, s, &tab, &e->glibc_needed);
+}
+
+static void read_sections(const struct file *f, int is64, const struct ehdr *h, struct tw_elf *e)
 {
 	uint64_t n = h->shnum, strndx = h->shstrndx;
 	struct shdr s, names;
@@ -166,10 +312,10 @@ static void find_go(const struct file *f, int is64, const struct ehdr *h, struct
 	if (n > MAX_SHDRS || strndx >= n || !fits(f, h->shoff, n, h->shentsize) ||
 	    read_shdr(f, is64, h, strndx, &names) < 0 || !fits(f, names.off, 1, names.size))
 		return;
-	for (uint64_t i = 1; i < n && !e->go; i++) {
+	for (uint64_t i = 1; i < n; i++) {
 		if (read_shdr(f, is64, h, i, &s) < 0)
 			return;
-		e->go = go_section(f, &names, s.name);
+		read_section(f, is64, h, n, &names, &s, e);
 	}
 }
 
@@ -188,7 +334,7 @@ int tw_elf_read(int fd, struct tw_elf *e)
 	int is64;
 
 	memset(e, 0, sizeof(*e));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+	if (tw_fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return -1;
 	f.size = (uint64_t)st.st_size;
 	if (at(&f, 0, id, sizeof(id)) < 0 || memcmp(id, ELFMAG, SELFMAG) != 0)
@@ -203,7 +349,7 @@ int tw_elf_read(int fd, struct tw_elf *e)
 	    read_ehdr(&f, is64, &h) < 0)
 		return 0;
 	read_phdrs(&f, is64, &h, e);
-	find_go(&f, is64, &h, e);
+	read_sections(&f, is64, &h, e);
 	return 0;
 }
 
@@ -225,5 +371,25 @@ const char *tw_elf_machine(const struct tw_elf *e, char *buf, size_t len)
 			return buf;
 		}
 	snprintf(buf, len, "machine %u", e->machine);
+	return buf;
+}
+
+int tw_glibc_cmp(const struct tw_glibc *a, const struct tw_glibc *b)
+{
+	if (a->major != b->major)
+		return a->major < b->major ? -1 : 1;
+	if (a->minor != b->minor)
+		return a->minor < b->minor ? -1 : 1;
+	if (a->patch != b->patch)
+		return a->patch < b->patch ? -1 : 1;
+	return 0;
+}
+
+const char *tw_glibc_str(const struct tw_glibc *v, char *buf, size_t len)
+{
+	if (v->patch)
+		snprintf(buf, len, "%u.%u.%u", v->major, v->minor, v->patch);
+	else
+		snprintf(buf, len, "%u.%u", v->major, v->minor);
 	return buf;
 }

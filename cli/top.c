@@ -23,7 +23,9 @@ static const char top_usage[] =
     "(ip:port) under it, how fast it connects, the TIME_WAIT it holds now, its\n"
     "connect() failures and latency, and what the policies did. On a terminal\n"
     "the view refreshes in place; piped (or with -b) it prints plain-text\n"
-    "snapshots, each under a timestamped header line.\n"
+    "snapshots, each under a timestamped header line. The live view loads\n"
+    "ncurses (libncursesw.so.6, Debian package libncursesw6); where there is\n"
+    "none, top says so in one line and prints the snapshots instead.\n"
     "\n"
     "  CONN/S     successful connect() calls per second over the last interval,\n"
     "             from two reads of the ledger that both hold the process (same\n"
@@ -274,11 +276,11 @@ int tw_cmd_top(int argc, char **argv)
 		o.shm = tw_default_shm(name, sizeof(name));
 	/* JSON is for programs: snapshots, never the screen. */
 	if (!o.batch && !o.json && isatty(STDOUT_FILENO) && isatty(STDIN_FILENO)) {
-		int status = tw_top_live(&o);
+		char why[512];
+		int status = tw_top_live(&o, why, sizeof(why));
 		if (status != TOP_NO_TERMINAL)
 			return status;
-		tw_cli_error("top: cannot drive this terminal (TERM=%s); plain snapshots instead",
-			     getenv("TERM") ? getenv("TERM") : "");
+		tw_cli_error("top: %s; plain snapshots instead", why);
 	}
 	return top_plain(&o);
 }

@@ -4,6 +4,7 @@
 #ifndef TW_TOP_H
 #define TW_TOP_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -130,8 +131,9 @@ int tw_top_sort_by_key(int key);	   /* the order a key selects; -1: none */
 int tw_top_sort_by_name(const char *name); /* -1: none */
 
 /* The live view (top_screen.c): the exit status, or TOP_NO_TERMINAL when
- * the terminal cannot be driven (nothing was drawn). */
+ * nothing was drawn, with why in why: no ncurses to load (curses_dl.h), or
+ * a terminal it cannot drive. */
 #define TOP_NO_TERMINAL (-1)
-int tw_top_live(const struct top_opts *o);
+int tw_top_live(const struct top_opts *o, char *why, size_t len);
 
 #endif

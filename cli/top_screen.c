@@ -1,21 +1,36 @@
 // SPDX-License-Identifier: MIT
 /*
- * twshim top's live view, drawn by ncurses. The terminal is given back
+ * twshim top's live view, drawn by ncurses (loaded at run time:
+ * curses_dl.h, so every call goes through C). The terminal is given back
  * (endwin) on every way out: q, -n, an error, SIGINT, SIGTERM, SIGHUP. The
  * signals only set a flag; the wait for keys (poll) ends on them, and the
  * loop leaves through the one exit below, then re-raises the signal so that
  * whoever started top sees how it ended. Resizes come as KEY_RESIZE
  * (ncurses' own SIGWINCH handler) and are redrawn.
  */
-#include <curses.h>
 #include <locale.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "curses_dl.h"
 #include "top.h"
+
+static const struct tw_curses *C;
+
+#define SCR (*C->stdscr_p)
+#define ROWS (*C->lines_p)
+#define WIDTH (*C->cols_p)
+
+/* n bytes of s (all of it: -1) at row y, column x. */
+static void put(int y, int x, const char *s, int n)
+{
+	if (C->wmove(SCR, y, x) != ERR)
+		C->waddnstr(SCR, s, n);
+}
 
 static volatile sig_atomic_t quit_signal;
 
@@ -46,26 +61,26 @@ static void rebuild(struct live *s)
 
 static void draw(struct live *s)
 {
-	const int head = 4, body = LINES - head;
+	const int head = 4, body = ROWS - head;
 	char line[1024];
 
-	erase();
+	C->werase(SCR);
 	tw_top_summary(line, sizeof(line), s->o->shm, s->f.tried_ms, s->sort);
-	attron(A_BOLD);
-	mvaddnstr(0, 0, line, COLS);
-	attroff(A_BOLD);
+	C->wattr_on(SCR, A_BOLD, NULL);
+	put(0, 0, line, WIDTH);
+	C->wattr_off(SCR, A_BOLD, NULL);
 	if (s->read_rc != 0) {
-		mvaddnstr(1, 0,
+		put(1, 0,
 			  s->read_rc > 0 ? "no ledger yet: waiting for a program to run under "
 					   "twshim with it (q quits)"
 					 : "the ledger cannot be read; trying again (q quits)",
-			  COLS);
-		mvaddstr(3, 0, s->f.err);
-		refresh();
+			  WIDTH);
+		put(3, 0, s->f.err, -1);
+		C->wrefresh(SCR);
 		return;
 	}
 	tw_top_totals(line, sizeof(line), s->v);
-	mvaddnstr(1, 0, line, COLS);
+	put(1, 0, line, WIDTH);
 	if (s->first > s->v->nrows - body)
 		s->first = s->v->nrows - body;
 	if (s->first < 0)
@@ -75,29 +90,30 @@ static void draw(struct live *s)
 		 "t TIME_WAIT r rate e errors l latency c command p pid  space refresh",
 		 s->v->nrows ? s->first + 1 : 0,
 		 s->first + (body < s->v->nrows ? body : s->v->nrows), s->v->nrows, s->o->delay_s);
-	mvaddnstr(2, 0, line, COLS);
+	put(2, 0, line, WIDTH);
 	tw_top_titles(line, sizeof(line));
-	mvaddnstr(3, 0, line, COLS);
-	mvchgat(3, 0, -1, A_REVERSE, 0, NULL);
+	put(3, 0, line, WIDTH);
+	if (C->wmove(SCR, 3, 0) != ERR)
+		C->wchgat(SCR, -1, A_REVERSE, 0, NULL);
 	for (int y = 0; y < body && s->first + y < s->v->nrows; y++) {
 		const struct top_row *r = &s->v->rows[s->first + y];
 
 		tw_top_line(line, sizeof(line), r);
 		if (r->kind == TOP_PROC)
-			attron(A_BOLD);
-		mvaddnstr(head + y, 0, line, COLS);
-		attroff(A_BOLD);
+			C->wattr_on(SCR, A_BOLD, NULL);
+		put(head + y, 0, line, WIDTH);
+		C->wattr_off(SCR, A_BOLD, NULL);
 	}
 	if (!s->v->listed)
-		mvaddnstr(head, 0, "(no process to show: none running, none holding TIME_WAIT)",
-			  COLS);
-	refresh();
+		put(head, 0, "(no process to show: none running, none holding TIME_WAIT)",
+			  WIDTH);
+	C->wrefresh(SCR);
 }
 
 /* A key: 1 to quit, -1 to read now, 0 otherwise. */
 static int on_key(struct live *s, int ch)
 {
-	const int page = LINES > 4 ? LINES - 4 : 1;
+	const int page = ROWS > 4 ? ROWS - 4 : 1;
 	int sort = tw_top_sort_by_key(ch);
 
 	if (sort >= 0) {
@@ -152,7 +168,7 @@ static void screen_loop(struct live *s)
 		/* EINTR: a quit signal (checked above) or a resize (a key below). */
 		if (poll(&in, 1, wait_ms > 0 ? wait_ms : 0) < 0)
 			continue;
-		while ((ch = getch()) != ERR) {
+		while ((ch = C->wgetch(SCR)) != ERR) {
 			int what = on_key(s, ch);
 			if (what > 0)
 				return;
@@ -165,7 +181,7 @@ static void screen_loop(struct live *s)
 	}
 }
 
-int tw_top_live(const struct top_opts *o)
+int tw_top_live(const struct top_opts *o, char *why, size_t len)
 {
 	static struct tw_snapshot a, b;
 	static struct top_view v;
@@ -181,6 +197,9 @@ int tw_top_live(const struct top_opts *o)
 	SCREEN *scr;
 	int sig;
 
+	C = tw_curses_load(why, len);
+	if (!C)
+		return TOP_NO_TERMINAL;
 	/* No SA_RESTART: the signal must end the wait in poll(). A signal
 	 * ignored by whoever started us (nohup, a background job) stays
 	 * ignored. */
@@ -193,23 +212,25 @@ int tw_top_live(const struct top_opts *o)
 			sigaction(quit_signals[i], &sa, NULL);
 	}
 	setlocale(LC_CTYPE, "");
-	scr = newterm(NULL, stdout, stdin);
+	scr = C->newterm(NULL, stdout, stdin);
 	if (!scr) {
 		for (int i = 0; i < NQUIT; i++)
 			sigaction(quit_signals[i], &old[i], NULL);
+		snprintf(why, len, "cannot drive this terminal (TERM=%s)",
+			 getenv("TERM") ? getenv("TERM") : "");
 		return TOP_NO_TERMINAL;
 	}
-	cbreak();
-	noecho();
-	nonl();
-	keypad(stdscr, TRUE);
-	nodelay(stdscr, TRUE);
-	curs_set(0);
+	C->cbreak();
+	C->noecho();
+	C->nonl();
+	C->keypad(SCR, TRUE);
+	C->nodelay(SCR, TRUE);
+	C->curs_set(0);
 
 	screen_loop(&s);
 
-	endwin();
-	delscreen(scr);
+	C->endwin();
+	C->delscreen(scr);
 	for (int i = 0; i < NQUIT; i++)
 		sigaction(quit_signals[i], &old[i], NULL);
 	sig = quit_signal;

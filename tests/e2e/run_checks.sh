@@ -2,9 +2,10 @@
 # Issues 11 and 12: what `twshim run` says about COMMAND before running it.
 # A Go program (the Go runtime makes its own system calls) gets one warning
 # line and still runs; a program of another class, byte order or machine,
-# or one whose loader is not glibc's (musl's), is refused with one line
-# naming it and why, exit status 126, and not run; a script is judged by
-# its interpreter. The refused programs are made with mkelf.py (ELF headers
+# one whose loader is not glibc's (musl's), or one that would run with a
+# glibc older than the library needs, is refused with one line naming it
+# and why, exit status 126, and not run; a script is judged by its
+# interpreter. The refused programs are made with mkelf.py (ELF headers
 # only: no new package); the Go one is built here, offline, from the
 # standard library (Debian package golang-go).
 . "$(dirname "$0")/lib.sh"
@@ -105,6 +106,50 @@ refused "$foreign" "$TMP/foreign" \
 mkelf "$TMP/musl" --like "$B/libtwshim.so" --interp "/lib/ld-musl-$ARCH.so.1"
 refused "musl" "$TMP/musl" \
 	"^twshim: run: $TMP/musl is linked against another C library (its loader is /lib/ld-musl-$ARCH.so.1, not glibc's ld-linux-.*); libtwshim.so needs glibc: it cannot be preloaded there$"
+# A glibc older than the library needs (issue 12): the loader would stop
+# the program before main() ("version `GLIBC_2.17' not found (required by
+# libtwshim.so)"), so run refuses it, naming the libc.so.6 found where the
+# loader would find it: through the program's DT_RUNPATH ($ORIGIN), or
+# beside a loader of the program's own. The old libc is made with mkelf.py
+# (the version definitions of glibc 2.12's, a CentOS 6's, up to
+# GLIBC_2.12); the programs are real, built here, and the loader stops
+# them (exit status 127) when they run without twshim run; the library's
+# own need is read from it.
+command -v cc > /dev/null || fail "cc is needed (Debian package build-essential)"
+readelf -V -W "$B/libtwshim.so" | sed -n 's/.*Name: GLIBC_\([0-9.]*\) .*/\1/p' | sort -V |
+	tail -1 > "$TMP/needs"
+needs=$(cat "$TMP/needs")
+self_interp=$(readelf -l -W "$B/twshim" | sed -n 's/.*Requesting program interpreter: \(.*\)]$/\1/p')
+[ -n "$needs" ] && [ -n "$self_interp" ] || fail "readelf: GLIBC_$needs, loader '$self_interp'"
+mkdir "$TMP/old" "$TMP/new"
+mkelf "$TMP/old/libc.so.6" --like "$B/libtwshim.so" --verdef libc.so.6 \
+	$(for v in 2.2.5 2.2.6 2.3 2.3.2 2.3.3 2.3.4 2.4 2.5 2.6 2.7 2.8 2.9 2.10 2.11 2.12; do
+		echo --verdef GLIBC_$v; done)
+mkelf "$TMP/old/$(basename "$self_interp")" --like "$B/libtwshim.so"
+printf '#include <stdio.h>\nint main(void) { puts("ran"); return 0; }\n' > "$TMP/hello.c"
+cc -o "$TMP/old/hello" "$TMP/hello.c" -Wl,--enable-new-dtags,-rpath,'$ORIGIN'
+cc -o "$TMP/ownloader" "$TMP/hello.c" -Wl,--dynamic-linker="$TMP/old/$(basename "$self_interp")"
+expect "hello with the old libc, without twshim run" "$(status "$TMP/old/hello")" -eq 127
+old_glibc="has versions up to GLIBC_2.12, libtwshim.so needs GLIBC_$needs; it cannot be preloaded there\$"
+refused "old glibc through DT_RUNPATH" "$TMP/old/hello" \
+	"^twshim: run: $TMP/old/hello would run with an older glibc than libtwshim.so needs: its libc.so.6 ($TMP/old/libc.so.6) $old_glibc"
+refused "old glibc beside its own loader" "$TMP/ownloader" \
+	"^twshim: run: $TMP/ownloader would run with an older glibc .* its libc.so.6 ($TMP/old/libc.so.6) $old_glibc"
+# The system's libc, found the same ways, is new enough: the program runs.
+# (LD_LIBRARY_PATH is searched too, as the loader does; this command runs
+# with the same one, so what it finds there is new enough.)
+ln -s "$(readlink -f "$(ldd "$TMP/ownloader" | awk '$1 == "libc.so.6" { print $3 }')")" \
+	"$TMP/new/libc.so.6"
+cc -o "$TMP/new/hello" "$TMP/hello.c" -Wl,--enable-new-dtags,-rpath,'$ORIGIN'
+if [ -z "${SAN:-}" ]; then
+	expect "hello with the system's libc" "$(status "$TW" run -- "$TMP/new/hello")" -eq 0
+	expect "hello with the system's libc: stderr" "$(wc -c < "$TMP/err")" -eq 0
+	[ "$(cat "$TMP/out")" = ran ] || fail "hello: $(cat "$TMP/out")"
+	expect "curl, the system's libc in LD_LIBRARY_PATH" \
+		"$(LD_LIBRARY_PATH="$TMP/new" status "$TW" run -- curl -sS http://127.0.0.1:8080/)" -eq 0
+	expect "curl, the system's libc in LD_LIBRARY_PATH: stderr" "$(wc -c < "$TMP/err")" -eq 0
+fi
+
 # A script is judged by its interpreter.
 printf '#!%s -x\necho ran\n' "$TMP/prog32" > "$TMP/script32"
 refused "script" "$TMP/script32" \

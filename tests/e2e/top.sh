@@ -117,6 +117,27 @@ expect "TIME_WAIT to 127.0.0.1:8080 as stat" "$4" -eq \
 total=$(sed -n 's/.* total: .* connects\/s, \([0-9]*\) TIME_WAIT.*/\1/p' "$TMP/top.txt")
 expect "total TIME_WAIT as stat" "$total" -eq "$(statq time_wait_estimate)"
 
+# No ncurses to load (issue 12: twshim linked it, for every verb): on a
+# terminal (a pty), top says so in one line, naming the library, and prints
+# its plain snapshot instead. ncurses is hidden under /dev/null in a mount
+# namespace of top's own (libtinfo stays: under a sanitizer $TW is a bash
+# script; old_userland.sh hides it too).
+find /lib/ /usr/lib/ /usr/local/lib/ -maxdepth 2 -name 'libncurses*.so*' -type f \
+	-exec readlink -f {} \; | sort -u > "$TMP/curses"
+[ -s "$TMP/curses" ] || fail "no ncurses library to hide: is libncurses-dev installed?"
+printf 'while read -r f; do mount --bind /dev/null "$f"; done < "%s"\nexec "%s" top -n 1 -d 0.2\n' \
+	"$TMP/curses" "$TW" > "$TMP/hidden.sh"
+PTY='import os, pty, sys; sys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))'
+expect "top without ncurses, on a terminal" \
+	"$(TERM=xterm status "$PY" -c "$PTY" unshare -m sh "$TMP/hidden.sh" < /dev/null)" -eq 0
+tr -d '\r' < "$TMP/out" > "$TMP/pty.out"
+expect "top without ncurses: lines from twshim" "$(grep -c '^twshim: ' "$TMP/pty.out")" -eq 1
+grep -q '^twshim: top: the live view needs ncurses, which cannot be loaded (.*libncursesw.so.6: .*; Debian package libncursesw6); plain snapshots instead$' \
+	"$TMP/pty.out" || fail "top without ncurses: $(cat "$TMP/pty.out")"
+echo "ok: $(grep '^twshim: ' "$TMP/pty.out")"
+grep -qE "^$pid +python3 +exited " "$TMP/pty.out" || fail "top without ncurses: $(cat "$TMP/pty.out")"
+if grep -q $'\e' "$TMP/pty.out"; then fail "escape codes without ncurses"; fi
+
 # (b) The live view, in tmux: a terminal of 160x40 of its own.
 export TERM=xterm-256color TMUX_TMPDIR=$TMP
 tmx() { tmux -L twtop -f /dev/null "$@"; }

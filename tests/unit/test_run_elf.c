@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -236,4 +237,155 @@ Test(run_elf, not_elf)
 	cr_assert_geq(fd, 0);
 	cr_expect_eq(tw_elf_read(fd, &e), -1, "a directory");
 	close(fd);
+}
+
+/* Version definitions, as a libc.so.6 has them (issue 12: twshim run
+ * refuses a program whose glibc is older than the library needs): the
+ * highest GLIBC_x.y[.z] counts, other names do not. */
+struct ver_img {
+	Elf64_Ehdr eh;
+	struct {
+		Elf64_Verdef d;
+		Elf64_Verdaux a;
+	} __attribute__((packed)) def[6];
+	char strs[96];
+	Elf64_Shdr sh[4]; /* none, .gnu.version_d, .dynstr, .shstrtab */
+	char names[40];
+};
+
+static void make_ver(struct ver_img *m, const char *const names[6])
+{
+	size_t at = 1;
+
+	memset(m, 0, sizeof(*m));
+	memcpy(m->eh.e_ident, ELFMAG, SELFMAG);
+	m->eh.e_ident[EI_CLASS] = ELFCLASS64;
+	m->eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	m->eh.e_type = ET_DYN;
+	m->eh.e_machine = EM_X86_64;
+	m->eh.e_phentsize = sizeof(Elf64_Phdr);
+	m->eh.e_shoff = offsetof(struct ver_img, sh);
+	m->eh.e_shentsize = sizeof(Elf64_Shdr);
+	m->eh.e_shnum = 4;
+	m->eh.e_shstrndx = 3;
+	for (int i = 0; i < 6; i++) {
+		m->def[i].d.vd_version = 1;
+		m->def[i].d.vd_flags = i == 0 ? VER_FLG_BASE : 0;
+		m->def[i].d.vd_ndx = (Elf64_Half)(i + 1);
+		m->def[i].d.vd_cnt = 1;
+		m->def[i].d.vd_aux = sizeof(Elf64_Verdef);
+		m->def[i].d.vd_next = i == 5 ? 0 : sizeof(m->def[0]);
+		m->def[i].a.vda_name = (Elf64_Word)at;
+		strcpy(m->strs + at, names[i]);
+		at += strlen(names[i]) + 1;
+	}
+	memcpy(m->names, "\0.gnu.version_d\0.dynstr\0.shstrtab", 34);
+	m->sh[1] = (Elf64_Shdr){ .sh_name = 1, .sh_type = SHT_GNU_verdef,
+		                 .sh_offset = offsetof(struct ver_img, def),
+		                 .sh_size = sizeof(m->def), .sh_link = 2, .sh_info = 6 };
+	m->sh[2] = (Elf64_Shdr){ .sh_name = 16, .sh_type = SHT_STRTAB,
+		                 .sh_offset = offsetof(struct ver_img, strs),
+		                 .sh_size = sizeof(m->strs) };
+	m->sh[3] = (Elf64_Shdr){ .sh_name = 24, .sh_type = SHT_STRTAB,
+		                 .sh_offset = offsetof(struct ver_img, names),
+		                 .sh_size = sizeof(m->names) };
+}
+
+static const char *const libc_names[6] = { "libc.so.6",	 "GLIBC_2.2.5",	  "GLIBC_2.12",
+		                           "GLIBC_2.9",	 "GLIBC_PRIVATE", "GLIBC_2.3.4" };
+
+Test(run_elf, glibc_versions_defined)
+{
+	static const char *const odd[6] = { "libc.so.6",   "GLIBC_2.12x", "GLIBCXX_3.4",
+		                            "GLIBC_2.2.5", "GLIBC_2.",	  "GLIBC_.5" };
+	struct ver_img m;
+	struct tw_elf e;
+	char v[32];
+
+	make_ver(&m, libc_names);
+	cr_assert_eq(read_bytes(&m, sizeof(m), &e), 0);
+	cr_expect_str_eq(tw_glibc_str(&e.glibc_defined, v, sizeof(v)), "2.12");
+	cr_expect_eq(e.glibc_needed.major, 0, "no version needs");
+	make_ver(&m, odd);
+	cr_assert_eq(read_bytes(&m, sizeof(m), &e), 0);
+	cr_expect_str_eq(tw_glibc_str(&e.glibc_defined, v, sizeof(v)), "2.2.5",
+		         "only whole GLIBC_ names count");
+}
+
+Test(run_elf, version_definitions_that_lie)
+{
+	struct ver_img m;
+	struct tw_elf e;
+
+	make_ver(&m, libc_names);
+	m.sh[1].sh_link = 9; /* no such string table */
+	cr_assert_eq(read_bytes(&m, sizeof(m), &e), 0);
+	cr_expect_eq(e.glibc_defined.major, 0);
+	make_ver(&m, libc_names);
+	m.def[2].a.vda_name = 4000; /* past the strings: 2.12 is not read */
+	cr_assert_eq(read_bytes(&m, sizeof(m), &e), 0);
+	cr_expect_eq(e.glibc_defined.minor, 9);
+	make_ver(&m, libc_names);
+	m.def[1].d.vd_next = 0x7fffffff; /* the chain leaves the file */
+	cr_assert_eq(read_bytes(&m, sizeof(m), &e), 0);
+	cr_expect_eq(e.glibc_defined.minor, 2, "the first, then the chain ends");
+	make_ver(&m, libc_names);
+	m.def[0].d.vd_aux = 0xffffffff; /* an auxiliary entry past the end */
+	m.sh[2].sh_size = 1u << 30;	/* strings larger than the file */
+	cr_assert_eq(read_bytes(&m, sizeof(m), &e), 0);
+	cr_expect_eq(e.glibc_defined.major, 0);
+	make_ver(&m, libc_names);
+	m.sh[1].sh_size = 2; /* the chain leaves the section after its first */
+	cr_assert_eq(read_bytes(&m, sizeof(m), &e), 0);
+	cr_expect_eq(e.glibc_defined.major, 0, "only libc.so.6's own entry is read");
+}
+
+/* This process's libc defines GLIBC_2.17, the baseline; the library built
+ * beside the test runner needs no more than that. */
+Test(run_elf, this_libc_and_the_library)
+{
+	const struct tw_glibc base = { 2, 17, 0 };
+	const char *build = getenv("TWSHIM_BUILD");
+	char line[512], path[512] = "", lib[512];
+	FILE *maps = fopen("/proc/self/maps", "r");
+	struct tw_elf e;
+	int fd;
+
+	cr_assert(maps);
+	while (!path[0] && fgets(line, sizeof(line), maps)) {
+		char *p = strchr(line, '/');
+		if (p && strstr(p, "/libc.so.6"))
+			snprintf(path, sizeof(path), "%.*s", (int)strcspn(p, "\n"), p);
+	}
+	fclose(maps);
+	cr_assert(path[0], "libc.so.6 in /proc/self/maps");
+	fd = open(path, O_RDONLY);
+	cr_assert_geq(fd, 0, "%s", path);
+	cr_assert_eq(tw_elf_read(fd, &e), 0);
+	close(fd);
+	cr_expect_geq(tw_glibc_cmp(&e.glibc_defined, &base), 0, "%s: GLIBC_%u.%u", path,
+		      e.glibc_defined.major, e.glibc_defined.minor);
+	if (!build)
+		return;
+	snprintf(lib, sizeof(lib), "%s/libtwshim.so", build);
+	fd = open(lib, O_RDONLY);
+	cr_assert_geq(fd, 0, "%s", lib);
+	cr_assert_eq(tw_elf_read(fd, &e), 0);
+	close(fd);
+	cr_expect_gt(e.glibc_needed.major, 0, "%s needs versions", lib);
+	cr_expect_leq(tw_glibc_cmp(&e.glibc_needed, &base), 0, "%s: GLIBC_%u.%u", lib,
+		      e.glibc_needed.major, e.glibc_needed.minor);
+}
+
+Test(run_elf, glibc_version_order)
+{
+	const struct tw_glibc a = { 2, 2, 5 }, b = { 2, 17, 0 }, c = { 2, 3, 0 };
+	char v[32];
+
+	cr_expect_lt(tw_glibc_cmp(&a, &b), 0);
+	cr_expect_lt(tw_glibc_cmp(&a, &c), 0);
+	cr_expect_gt(tw_glibc_cmp(&b, &c), 0, "17 after 3, as numbers");
+	cr_expect_eq(tw_glibc_cmp(&b, &b), 0);
+	cr_expect_str_eq(tw_glibc_str(&a, v, sizeof(v)), "2.2.5");
+	cr_expect_str_eq(tw_glibc_str(&b, v, sizeof(v)), "2.17");
 }
