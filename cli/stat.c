@@ -299,7 +299,7 @@ static void print_text(const struct tw_snapshot *s, const struct stat_opts *o)
 	tw_stat_header("PID");
 	for (int i = 0; i < s->nprocs; i++) {
 		const struct tw_snap_proc *p = &s->procs[i];
-		char pid[16], name[40];
+		char pid[16], name[96];
 
 		if (!selected(o, p)) {
 			hidden_vanished += p->vanished;
