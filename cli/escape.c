@@ -17,8 +17,8 @@ size_t tw_utf8_len(const unsigned char *s)
 	if (s[0] >= 0xf0 && s[0] <= 0xf4) {
 		unsigned char lo = s[0] == 0xf0 ? 0x90 : 0x80, hi = s[0] == 0xf4 ? 0x8f : 0xbf;
 		return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80
-		               ? 4
-		               : 0;
+		           ? 4
+		           : 0;
 	}
 	return 0;
 }

@@ -20,7 +20,7 @@
 #include <stddef.h>
 
 /* The room tw_esc_name() needs for n input bytes, its NUL included. */
-#define TW_ESC_LEN(n) ((n) * 4 + 1)
+#define TW_ESC_LEN(n) ((n)*4 + 1)
 
 /* The length of the valid UTF-8 sequence at s (NUL-terminated), or 0 when
  * none starts there (no overlong forms, no surrogates, nothing above

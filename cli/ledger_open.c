@@ -35,17 +35,16 @@
 
 static const char *kind(mode_t m)
 {
-	return S_ISFIFO(m)  ? "a FIFO"
-	       : S_ISDIR(m) ? "a directory"
-	       : S_ISCHR(m) ? "a character device"
-	       : S_ISBLK(m) ? "a block device"
+	return S_ISFIFO(m)   ? "a FIFO"
+	       : S_ISDIR(m)  ? "a directory"
+	       : S_ISCHR(m)  ? "a character device"
+	       : S_ISBLK(m)  ? "a block device"
 	       : S_ISSOCK(m) ? "a socket"
-	       : S_ISLNK(m) ? "a symbolic link"
+	       : S_ISLNK(m)  ? "a symbolic link"
 	                     : "not a regular file";
 }
 
-int tw_ledger_trusted(const struct stat *st, uid_t me, const char *shown, char *err,
-                      size_t errlen)
+int tw_ledger_trusted(const struct stat *st, uid_t me, const char *shown, char *err, size_t errlen)
 {
 	if (!S_ISREG(st->st_mode)) {
 		snprintf(err, errlen,
@@ -123,14 +122,16 @@ int tw_ledger_open_ro(const char *name, struct tw_ledger_header *h, int *missing
 		snprintf(err, errlen, "%s is not a twshim ledger (bad magic)", shown);
 		goto bad;
 	}
-	if (h->version != TW_LEDGER_VERSION || h->total_size != size || (size_t)st.st_size != size ||
-	    h->slot_size != sizeof(struct tw_slot) || h->slots != TW_SLOTS || h->dests != TW_DESTS ||
-	    h->win_buckets != TW_WIN_BUCKETS || h->hist_buckets != TW_HIST_BUCKETS ||
-	    h->err_count != TW_ERR_COUNT || h->win_quantum_ms != TW_WIN_QUANTUM_MS) {
-		snprintf(err, errlen,
-		         "ledger %s has layout version %u (%lld bytes); this twshim reads version "
-		         "%u (%zu bytes): use the twshim that matches the libtwshim.so that wrote it",
-		         shown, h->version, (long long)st.st_size, TW_LEDGER_VERSION, size);
+	if (h->version != TW_LEDGER_VERSION || h->total_size != size ||
+	    (size_t)st.st_size != size || h->slot_size != sizeof(struct tw_slot) ||
+	    h->slots != TW_SLOTS || h->dests != TW_DESTS || h->win_buckets != TW_WIN_BUCKETS ||
+	    h->hist_buckets != TW_HIST_BUCKETS || h->err_count != TW_ERR_COUNT ||
+	    h->win_quantum_ms != TW_WIN_QUANTUM_MS) {
+		snprintf(
+		    err, errlen,
+		    "ledger %s has layout version %u (%lld bytes); this twshim reads version "
+		    "%u (%zu bytes): use the twshim that matches the libtwshim.so that wrote it",
+		    shown, h->version, (long long)st.st_size, TW_LEDGER_VERSION, size);
 		goto bad;
 	}
 	return fd;

@@ -36,8 +36,12 @@ Test(escape, terminal_controls_become_hex)
  * lone 0x9B is CSI for one that is not in UTF-8 mode. */
 Test(escape, c1_controls_and_format_characters_become_hex)
 {
-	cr_expect_str_eq(esc("a\xc2\x9b" "2J"), "a\\xc2\\x9b2J");
-	cr_expect_str_eq(esc("a\x9b" "2J"), "a\\x9b2J");
+	cr_expect_str_eq(esc("a\xc2\x9b"
+	                     "2J"),
+	                 "a\\xc2\\x9b2J");
+	cr_expect_str_eq(esc("a\x9b"
+	                     "2J"),
+	                 "a\\x9b2J");
 	/* U+202E RIGHT-TO-LEFT OVERRIDE: "Trojan Source" reordering. */
 	cr_expect_str_eq(esc("x\xe2\x80\xaey"), "x\\xe2\\x80\\xaey");
 }
@@ -48,8 +52,8 @@ Test(escape, invalid_utf8_becomes_hex_valid_utf8_kept)
 {
 	cr_expect_str_eq(esc("caf\xe9"), "caf\\xe9");
 	cr_expect_str_eq(esc("caf\xc3\xa9"), "caf\xc3\xa9");
-	cr_expect_str_eq(esc("\xe2\x82"), "\\xe2\\x82"); /* cut short */
-	cr_expect_str_eq(esc("\xc0\xaf"), "\\xc0\\xaf"); /* overlong '/' */
+	cr_expect_str_eq(esc("\xe2\x82"), "\\xe2\\x82");          /* cut short */
+	cr_expect_str_eq(esc("\xc0\xaf"), "\\xc0\\xaf");          /* overlong '/' */
 	cr_expect_str_eq(esc("\xed\xa0\x80"), "\\xed\\xa0\\x80"); /* a surrogate */
 	cr_expect_str_eq(esc("\xf0\x9f\x98\x80"), "\xf0\x9f\x98\x80");
 }
@@ -150,7 +154,8 @@ Test(escape, json_always_valid_utf8)
 	char *out = json_of("caf\xe9 \xc3\xa9 \xc2\x9b \x1b\x7f \"\\");
 
 	cr_expect(valid_utf8(out), "%s", out);
-	cr_expect(strstr(out, "\"caf\xef\xbf\xbd \xc3\xa9 \\u009b \\u001b\\u007f \\\"\\\\\"") != NULL,
+	cr_expect(strstr(out, "\"caf\xef\xbf\xbd \xc3\xa9 \\u009b \\u001b\\u007f \\\"\\\\\"") !=
+	              NULL,
 	          "%s", out);
 	free(out);
 }
