@@ -65,6 +65,8 @@ static const char doctor_usage[] =
 	"  --shm NAME         read this ledger (repeatable; default: $TWSHIM_SHM if\n"
 	"                     set, else every /dev/shm/twshim* one: 16 read at\n"
 	"                     most, the rest named as not read)\n"
+	"  --owner USER       also read ledgers that USER owns (default: only yours\n"
+	"                     and root's: see SECURITY in `man twshim`); repeatable\n"
 	"  --limit N          rows per table (default 10)\n"
 	"  -h, --help         this text\n"
 	"\n"
@@ -97,9 +99,11 @@ static int parse_opts(struct doctor *d, int argc, char **argv)
 		{ "comm", required_argument, NULL, 'C' },
 		{ "pid", required_argument, NULL, 'p' }, { "netns", required_argument, NULL, 'n' },
 		{ "shm", required_argument, NULL, 's' }, { "limit", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },      { NULL, 0, NULL, 0 },
+		{ "owner", required_argument, NULL, 'o' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct tw_filter filter = { 0 };
+	char err[200];
 	int c;
 
 	d->limit = 10;
@@ -129,6 +133,12 @@ static int parse_opts(struct doctor *d, int argc, char **argv)
 				return -1;
 			}
 			d->shm[d->nshm++] = optarg;
+			break;
+		case 'o':
+			if (tw_ledger_trust_owner(optarg, err, sizeof(err)) < 0) {
+				tw_cli_error("doctor: %s", err);
+				return -1;
+			}
 			break;
 		case 'h': fputs(doctor_usage, stdout); return 1;
 		default: tw_cli_bad_option("doctor", c, argv); return -1;

@@ -380,8 +380,8 @@ static void reach_findings(struct doctor *d)
 		put(f->fix, sizeof(f->fix),
 		    "Ledgers are private to their user (mode 0600), and doctor reads only those of "
 		    "the user running it and of root, whoever runs it (another user's could say "
-		    "anything): run doctor as that user to name its processes. Files that are not "
-		    "ledgers can be removed from /dev/shm.");
+		    "anything): run doctor as that user, or name that user with --owner USER, to "
+		    "name its processes. Files that are not ledgers can be removed from /dev/shm.");
 	}
 	if (d->nsnaps == 0 && d->ledger_errs_total == 0 && d->kv.time_wait &&
 	    (f = add(d, DR_INFO, 0, "no-ledger"))) {

@@ -12,13 +12,15 @@
  * be writable by its owner only, and have this build's size, magic and
  * layout version.
  *
- * Why the reading user or root, and no one else: the shim writes a ledger
- * as the user it runs as and never counts into one that is not its own
+ * Why the reading user or root: the shim writes a ledger as the user it
+ * runs as and never counts into one that is not its own
  * (shim/ledger_write.c), so a segment of this user's is this user's
  * programs' word, and a root-owned one was made by root, who can change
  * anything this reader sees anyway. Another user's segment says only what
  * that user chose: it is refused, with a note that names it and its owner,
- * even for root (read it as that user instead: twshim(1), SECURITY).
+ * even for root, unless the command line names that owner (--owner USER:
+ * root exporting a service's ledger). A planted segment then still fails,
+ * being its planter's, not the service's.
  */
 #include "ledger_read.h"
 
@@ -27,11 +29,48 @@
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "escape.h"
+
+/* The owners --owner named, trusted besides the reader and root. */
+static uid_t also[TW_LEDGER_OWNERS];
+static int nalso;
+
+int tw_ledger_trust_owner(const char *user, char *err, size_t errlen)
+{
+	const struct passwd *pw = getpwnam(user);
+	unsigned long uid;
+	char *end;
+
+	if (pw) {
+		uid = pw->pw_uid;
+	} else {
+		errno = 0;
+		uid = strtoul(user, &end, 10);
+		if (*user < '0' || *user > '9' || errno || *end || uid >= (uid_t)-1) {
+			snprintf(err, errlen, "--owner: '%s' is neither a user nor a uid", user);
+			return -1;
+		}
+	}
+	if (nalso == TW_LEDGER_OWNERS) {
+		snprintf(err, errlen, "--owner: at most %u owners", TW_LEDGER_OWNERS);
+		return -1;
+	}
+	also[nalso++] = (uid_t)uid;
+	return 0;
+}
+
+static int named_owner(uid_t uid)
+{
+	for (int i = 0; i < nalso; i++)
+		if (also[i] == uid)
+			return 1;
+	return 0;
+}
 
 static const char *kind(mode_t m)
 {
@@ -53,7 +92,7 @@ int tw_ledger_trusted(const struct stat *st, uid_t me, const char *shown, char *
 		         shown, kind(st->st_mode));
 		return -1;
 	}
-	if (st->st_uid != me && st->st_uid != 0) {
+	if (st->st_uid != me && st->st_uid != 0 && !named_owner(st->st_uid)) {
 		const struct passwd *pw = getpwuid(st->st_uid);
 		char user[TW_ESC_LEN(32)], as[TW_ESC_LEN(32) + 8];
 
@@ -62,12 +101,11 @@ int tw_ledger_trusted(const struct stat *st, uid_t me, const char *shown, char *
 			tw_esc_shell(as, sizeof(as), user);
 		} else {
 			snprintf(user, sizeof(user), "no such user");
-			snprintf(as, sizeof(as), "'#%u'", (unsigned)st->st_uid);
+			snprintf(as, sizeof(as), "%u", (unsigned)st->st_uid);
 		}
 		snprintf(err, errlen,
 		         "ledger %s belongs to uid %u (%s), not to you (uid %u) or root: refused, "
-		         "another user may have planted it (read it as that user: sudo -u %s "
-		         "twshim ...)",
+		         "another user may have planted it (if it is theirs to write: --owner %s)",
 		         shown, (unsigned)st->st_uid, user, (unsigned)me, as);
 		return -1;
 	}

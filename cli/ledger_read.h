@@ -72,10 +72,16 @@ struct tw_snapshot {
 };
 
 /* Whether a reader of euid me may trust a segment with this fstat: a
- * regular file, its owner me or root, writable by its owner only. 0; or -1
- * with one line in err naming the segment as shown (escaped). */
+ * regular file, its owner me, root or one named by tw_ledger_trust_owner(),
+ * writable by its owner only. 0; or -1 with one line in err naming the
+ * segment as shown (escaped). */
 int tw_ledger_trusted(const struct stat *st, uid_t me, const char *shown, char *err,
                       size_t errlen);
+
+/* --owner USER: trusts segments of USER (a name or a uid) too. 0; or -1
+ * with one line in err. */
+#define TW_LEDGER_OWNERS 16u
+int tw_ledger_trust_owner(const char *user, char *err, size_t errlen);
 
 /* Opens the ledger segment name read-only, without waiting or following a
  * link, and checks it (tw_ledger_trusted, then its size, magic and layout,

@@ -10,6 +10,8 @@
 #    file and its owner.
 #  - Sixteen junk twshim* files made doctor read no ledger at all, silently:
 #    it now reads past any number of them and names each.
+#  - Root reads another user's ledger only when told to trust that user
+#    (--owner), and then still refuses a third user's segment.
 #  - Read by its own user, such a segment's names come out escaped: no ESC
 #    or C1 byte on the terminal, --json valid UTF-8, the Prometheus label
 #    escaped, and the Fix line's name one inert shell word.
@@ -99,6 +101,19 @@ for v in "stat" "stat --json" "stat --prometheus" "top --once"; do
 		"$TMP/planted.err" || fail "twshim $v: $(cat "$TMP/planted.err")"
 	grep -q 'id>' "$TMP/planted.out" && fail "twshim $v showed the planted name"
 done
+
+note "root names nobody as a ledger owner it trusts: read; a segment of uid 4242's still refused"
+bounded owner "$TW" stat --all --owner nobody
+expect "stat --owner nobody: exit status" "$rc" -eq 0
+grep -qF '$(id>/tmp/p)' "$TMP/owner.out" || fail "stat --owner nobody: $(cat "$TMP/owner.out")"
+setpriv --reuid=4242 --regid=4242 --clear-groups sh -c 'umask 077; cat > /dev/shm/twshim-svc' \
+	< /dev/shm/twshim-nobody
+bounded owner "$TW" stat --owner nobody --shm /twshim-svc
+cat "$TMP/owner.err"
+expect "stat --owner nobody on uid 4242's: exit status" "$rc" -eq 1
+grep -q 'ledger /twshim-svc belongs to uid 4242 (no such user).*refused' "$TMP/owner.err" ||
+	fail "uid 4242's segment: $(cat "$TMP/owner.err")"
+rm -f /dev/shm/twshim-svc
 
 note "root's doctor: the kernel's TIME_WAIT, no planted name; both ledgers named as refused"
 bounded doctor "$TW" doctor --json

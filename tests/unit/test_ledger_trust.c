@@ -53,9 +53,27 @@ Test(ledger_trust, another_users_segment_refused_with_its_owner)
 	cr_assert_not_null(e);
 	cr_expect(strstr(e, "/twshim.x belongs to uid 4242") != NULL, "%s", e);
 	cr_expect(strstr(e, "not to you (uid 0)") != NULL, "%s", e);
-	/* How to read it anyway: as its owner (by name, or '#UID' without one). */
-	cr_expect(strstr(e, "read it as that user: sudo -u ") != NULL, "%s", e);
+	/* How to read it anyway, if it is that user's to write. */
+	cr_expect(strstr(e, "--owner ") != NULL, "%s", e);
 	cr_expect_not_null(trust(S_IFREG | 0600, 1001, 1000));
+}
+
+/* --owner USER: root exporting a service's ledger names the service's
+ * user; a segment of anyone else's is still refused. */
+Test(ledger_trust, named_owner_accepted_others_still_refused)
+{
+	char err[200];
+
+	cr_expect_not_null(trust(S_IFREG | 0600, 4242, 0));
+	cr_assert_eq(tw_ledger_trust_owner("4242", err, sizeof(err)), 0, "%s", err);
+	cr_expect_null(trust(S_IFREG | 0600, 4242, 0));
+	cr_expect_not_null(trust(S_IFREG | 0600, 4243, 0));
+	cr_expect_not_null(trust(S_IFREG | 0660, 4242, 0), "named, yet writable by its group");
+	cr_expect_eq(tw_ledger_trust_owner("root", err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(tw_ledger_trust_owner("no such user, nor uid", err, sizeof(err)), -1);
+	cr_expect(strstr(err, "is neither a user nor a uid") != NULL, "%s", err);
+	cr_expect_eq(tw_ledger_trust_owner("-1", err, sizeof(err)), -1);
+	cr_expect_eq(tw_ledger_trust_owner("4294967295", err, sizeof(err)), -1, "(uid_t)-1");
 }
 
 Test(ledger_trust, writable_by_group_or_others_refused)
