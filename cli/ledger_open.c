@@ -8,9 +8,9 @@
  * device, or a well-formed segment made by another user that names any
  * command and counts any figures under the name root reads by default. So
  * the open never waits nor follows a link, and before a byte is read the
- * segment must be a regular file, belong to the reading user or to root,
- * be writable by its owner only, and have this build's size, magic and
- * layout version.
+ * segment must be a regular file, belong to the reading user, to root or to
+ * a user named with --owner, be writable by its owner only, and have this
+ * build's size, magic and layout version.
  *
  * Why the reading user or root: the shim writes a ledger as the user it
  * runs as and never counts into one that is not its own
