@@ -21,6 +21,7 @@
 
 #include "cli.h"
 #include "doctor.h"
+#include "escape.h"
 #include "filter.h"
 
 
@@ -220,7 +221,7 @@ static int comm_in_ledgers(const struct doctor *d)
 {
 	for (int s = 0; s < d->nsnaps; s++)
 		for (int i = 0; i < d->snaps[s]->nprocs; i++)
-			if (strcmp(d->snaps[s]->procs[i].comm, d->comm) == 0)
+			if (tw_comm_is(d->comm, d->snaps[s]->procs[i].comm))
 				return 1;
 	return 0;
 }
@@ -282,11 +283,13 @@ int tw_cmd_doctor(int argc, char **argv)
 		goto out;
 	}
 	if (d->comm && !comm_in_ledgers(d)) {
-		char why[256];
+		char why[256], shown[TW_SNAP_COMM_LEN];
+
+		tw_esc_name(shown, sizeof(shown), d->comm);
 		snprintf(why, sizeof(why),
 		         "doctor: no process of %s is in the %d twshim ledger%s read here: it did not "
 		         "run under twshim, or its ledger is another (--shm NAME)",
-		         d->comm, d->nsnaps, d->nsnaps == 1 ? "" : "s");
+		         shown, d->nsnaps, d->nsnaps == 1 ? "" : "s");
 		rc = d->check ? dr_report_check_unknown(why) : TW_EXIT_FAIL;
 		if (!d->check)
 			tw_cli_error("%s", why);

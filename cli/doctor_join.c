@@ -14,6 +14,7 @@
 
 #include "doctor.h"
 #include "escape.h"
+#include "filter.h"
 
 #define DR_STR_(x) #x
 #define DR_STR(x) DR_STR_(x)
@@ -269,7 +270,7 @@ int dr_narrowed(const struct doctor *d)
 static int proc_selected(const struct doctor *d, const struct tw_snap_proc *p)
 {
 	return (!d->pid || (p->pid == d->pid && !p->aggregate)) &&
-	       (!d->comm || strcmp(d->comm, p->comm) == 0);
+	       (!d->comm || tw_comm_is(d->comm, p->comm));
 }
 
 /* A wildcard listener's row becomes the kernel's incoming groups on its

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "escape.h"
+#include "filter.h"
 #include "json.h"
 
 static const char *esc(const char *s)
@@ -158,4 +159,15 @@ Test(escape, json_always_valid_utf8)
 	              NULL,
 	          "%s", out);
 	free(out);
+}
+
+/* --comm NAME is given raw (as ps -o comm shows it) and matched against
+ * the escaped name a snapshot holds: a name with an ESC still matches,
+ * and a literal backslash-x does not pass for it. */
+Test(escape, comm_given_raw_matches_its_escaped_form)
+{
+	cr_expect(tw_comm_is("curl", "curl"));
+	cr_expect(tw_comm_is("a\x1b[1m", "a\\x1b[1m"));
+	cr_expect(!tw_comm_is("a\\x1b[1m", "a\\x1b[1m"));
+	cr_expect(!tw_comm_is("cur", "curl"));
 }
