@@ -21,6 +21,7 @@
 
 #include "cli.h"
 #include "doctor.h"
+#include "escape.h"
 #include "filter.h"
 
 
@@ -63,7 +64,10 @@ static const char doctor_usage[] =
 	"                     `ip netns` (/run/netns/NAME) or a path such as\n"
 	"                     /proc/PID/ns/net (needs CAP_SYS_ADMIN)\n"
 	"  --shm NAME         read this ledger (repeatable; default: $TWSHIM_SHM if\n"
-	"                     set, else every /dev/shm/twshim* ledger, up to 16)\n"
+	"                     set, else every /dev/shm/twshim* one: 16 read at\n"
+	"                     most, the rest named as not read)\n"
+	"  --owner USER       also read ledgers that USER owns (default: only yours\n"
+	"                     and root's: see SECURITY in `man twshim`); repeatable\n"
 	"  --limit N          rows per table (default 10)\n"
 	"  -h, --help         this text\n"
 	"\n"
@@ -96,9 +100,11 @@ static int parse_opts(struct doctor *d, int argc, char **argv)
 		{ "comm", required_argument, NULL, 'C' },
 		{ "pid", required_argument, NULL, 'p' }, { "netns", required_argument, NULL, 'n' },
 		{ "shm", required_argument, NULL, 's' }, { "limit", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },      { NULL, 0, NULL, 0 },
+		{ "owner", required_argument, NULL, 'o' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct tw_filter filter = { 0 };
+	char err[200];
 	int c;
 
 	d->limit = 10;
@@ -128,6 +134,12 @@ static int parse_opts(struct doctor *d, int argc, char **argv)
 				return -1;
 			}
 			d->shm[d->nshm++] = optarg;
+			break;
+		case 'o':
+			if (tw_ledger_trust_owner(optarg, err, sizeof(err)) < 0) {
+				tw_cli_error("doctor: %s", err);
+				return -1;
+			}
 			break;
 		case 'h': fputs(doctor_usage, stdout); return 1;
 		default: tw_cli_bad_option("doctor", c, argv); return -1;
@@ -209,7 +221,7 @@ static int comm_in_ledgers(const struct doctor *d)
 {
 	for (int s = 0; s < d->nsnaps; s++)
 		for (int i = 0; i < d->snaps[s]->nprocs; i++)
-			if (strcmp(d->snaps[s]->procs[i].comm, d->comm) == 0)
+			if (tw_comm_is(d->comm, d->snaps[s]->procs[i].comm))
 				return 1;
 	return 0;
 }
@@ -271,11 +283,13 @@ int tw_cmd_doctor(int argc, char **argv)
 		goto out;
 	}
 	if (d->comm && !comm_in_ledgers(d)) {
-		char why[256];
+		char why[256], shown[TW_SNAP_COMM_LEN];
+
+		tw_esc_name(shown, sizeof(shown), d->comm);
 		snprintf(why, sizeof(why),
 		         "doctor: no process of %s is in the %d twshim ledger%s read here: it did not "
 		         "run under twshim, or its ledger is another (--shm NAME)",
-		         d->comm, d->nsnaps, d->nsnaps == 1 ? "" : "s");
+		         shown, d->nsnaps, d->nsnaps == 1 ? "" : "s");
 		rc = d->check ? dr_report_check_unknown(why) : TW_EXIT_FAIL;
 		if (!d->check)
 			tw_cli_error("%s", why);

@@ -14,6 +14,7 @@
 #include "ledger_read.h"
 
 #define DR_MAX_LEDGERS  16
+#define DR_MAX_LEDGER_ERRS 32 /* notes kept; past that only counted */
 #define DR_MAX_DESTS    64   /* destinations examined: the most loaded */
 #define DR_MAX_PROCS    8    /* processes named per destination */
 #define DR_MAX_FINDINGS 48
@@ -21,7 +22,7 @@
 /* One process's part in a destination's TIME_WAIT, from a ledger. */
 struct dr_proc {
 	int pid;
-	char comm[TW_COMM_LEN];
+	char comm[TW_SNAP_COMM_LEN];
 	const char *state;        /* "alive", "exited", "vanished", "aggregate" */
 	uint64_t merged_procs;    /* aggregates: how many processes */
 	uint64_t time_wait;       /* the ledger's estimate: active closes, last 60 s */
@@ -34,7 +35,7 @@ struct dr_proc {
 
 /* The processes of one command, toward one destination. */
 struct dr_cmd {
-	char comm[TW_COMM_LEN];
+	char comm[TW_SNAP_COMM_LEN];
 	uint64_t procs, alive;
 	uint64_t time_wait, eaddrnotavail;
 	int64_t open_at_exit;
@@ -102,8 +103,9 @@ struct doctor {
 	/* ledgers */
 	int nsnaps;
 	struct tw_snapshot *snaps[DR_MAX_LEDGERS];
-	char ledger_errs[DR_MAX_LEDGERS][200];
-	int nledger_errs;
+	char ledger_errs[DR_MAX_LEDGER_ERRS][400]; /* refused, unreadable, not read */
+	int nledger_errs;         /* kept in ledger_errs */
+	int ledger_errs_total;    /* kept or not */
 	/* joined */
 	size_t ndests;
 	struct dr_dest dests[DR_MAX_DESTS];

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "doctor.h"
+#include "escape.h"
 
 #define TW_LEN_S 60.0
 
@@ -141,6 +142,11 @@ static void client_fix(char *buf, size_t len, const struct doctor *d, const stru
 {
 	const char *comm = x && x->nprocs ? x->procs[0].comm : "PROGRAM";
 	const struct tw_host *h = &d->host;
+	char word[TW_SNAP_COMM_LEN * 4 + 3];
+
+	/* A command to copy: the name as one inert shell word. A ledger's
+	 * name is whatever a process called itself (`$(id>/tmp/p)`). */
+	tw_esc_shell(word, sizeof(word), comm);
 
 	put(buf, len,
 	    "Run %s under `twshim run --close fin-reset -- %s ARGS...` (TWSHIM_CLOSE=fin-reset "
@@ -151,7 +157,7 @@ static void client_fix(char *buf, size_t len, const struct doctor *d, const stru
 	    "policy can help (stat counts those as `late`): more source addresses "
 	    "(`--source-addrs`) can. For good: make the program keep connections open and "
 	    "reuse them (keep-alive, a pool).",
-	    comm, comm);
+	    comm, word[0] ? word : "PROGRAM");
 	if (x && x->late)
 		put(buf, len, " Already under a close policy, %llu of its closes here came too late "
 		              "for it (stat: late): the program half-closes with shutdown() and the "
@@ -354,17 +360,30 @@ static void reach_findings(struct doctor *d)
 		put(f->fix, sizeof(f->fix), "Check that NETLINK_SOCK_DIAG is available "
 		                            "(CONFIG_INET_DIAG) and not blocked by a seccomp filter.");
 	}
-	if (d->nledger_errs && (f = add(d, DR_INFO, 0, "ledger-unreadable"))) {
+	if (d->ledger_errs_total && (f = add(d, DR_INFO, 0, "ledger-unreadable"))) {
+		int shown = 0;
+
 		snprintf(f->title, sizeof(f->title), "%d ledger%s could not be read: %s",
-		         d->nledger_errs, d->nledger_errs > 1 ? "s" : "",
+		         d->ledger_errs_total, d->ledger_errs_total > 1 ? "s" : "",
 		         "the processes they name are missing here");
-		for (int i = 0; i < d->nledger_errs; i++)
+		/* Each note whole or not at all; what does not fit is counted. */
+		for (int i = 0; i < d->nledger_errs; i++) {
+			size_t used = strlen(f->evidence), need = strlen(d->ledger_errs[i]) + 2;
+			if (used + need + 40 >= sizeof(f->evidence))
+				break;
 			put(f->evidence, sizeof(f->evidence), "%s%s.", i ? " " : "", d->ledger_errs[i]);
+			shown++;
+		}
+		if (shown < d->ledger_errs_total)
+			put(f->evidence, sizeof(f->evidence), " And %d more (--json lists %d).",
+			    d->ledger_errs_total - shown, d->nledger_errs);
 		put(f->fix, sizeof(f->fix),
-		    "Ledgers are private to their user (mode 0600): run doctor as that user, or as "
-		    "root, to name its processes.");
+		    "Ledgers are private to their user (mode 0600), and doctor reads only those of "
+		    "the user running it and of root, whoever runs it (another user's could say "
+		    "anything): run doctor as that user, or name that user with --owner USER, to "
+		    "name its processes. Files that are not ledgers can be removed from /dev/shm.");
 	}
-	if (d->nsnaps == 0 && d->nledger_errs == 0 && d->kv.time_wait &&
+	if (d->nsnaps == 0 && d->ledger_errs_total == 0 && d->kv.time_wait &&
 	    (f = add(d, DR_INFO, 0, "no-ledger"))) {
 		snprintf(f->title, sizeof(f->title),
 		         "no twshim ledger: the kernel cannot say which process made TIME_WAIT");

@@ -7,33 +7,55 @@
  * all sources.
  */
 #include <dirent.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "doctor.h"
+#include "escape.h"
+#include "filter.h"
+
+#define DR_STR_(x) #x
+#define DR_STR(x) DR_STR_(x)
 
 /* Failures older than this are history, not a warning. */
 #define RECENT_MS (10 * 60 * 1000)
 
+/* One line of why a ledger is missing from the report. */
+static void __attribute__((format(printf, 2, 3))) ledger_note(struct doctor *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	d->ledger_errs_total++;
+	if (d->nledger_errs == DR_MAX_LEDGER_ERRS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(d->ledger_errs[d->nledger_errs++], sizeof(d->ledger_errs[0]), fmt, ap);
+	va_end(ap);
+}
+
 static void add_ledger(struct doctor *d, const char *name)
 {
 	struct tw_snapshot *s;
+	char shown[TW_ESC_LEN(64)];
 	int missing;
-	char err[200];
+	char err[400];
 
-	if (d->nsnaps == DR_MAX_LEDGERS)
+	tw_esc_name(shown, sizeof(shown), name);
+	if (d->nsnaps == DR_MAX_LEDGERS) {
+		ledger_note(d, "ledger %s not read: doctor reads at most " DR_STR(DR_MAX_LEDGERS)
+		               " ledgers at once (name the ones wanted with --shm)", shown);
 		return;
+	}
 	s = malloc(sizeof(*s));
 	if (!s) {
-		snprintf(d->ledger_errs[d->nledger_errs++], sizeof(d->ledger_errs[0]),
-		         "ledger %s: out of memory", name);
+		ledger_note(d, "ledger %s: out of memory", shown);
 		return;
 	}
 	if (tw_snapshot_read(name, s, &missing, err, sizeof(err)) < 0) {
 		free(s);
-		if (d->nledger_errs < DR_MAX_LEDGERS)
-			snprintf(d->ledger_errs[d->nledger_errs++], sizeof(d->ledger_errs[0]), "%s", err);
+		ledger_note(d, "%s", err);
 		return;
 	}
 	d->snaps[d->nsnaps++] = s;
@@ -44,12 +66,16 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Every ledger in /dev/shm: the shim's default is one per user (twshim.UID). */
+/* Every ledger in /dev/shm: the shim's default is one per user (twshim.UID).
+ * Every twshim* name is looked at, in name order, however many there are:
+ * files anyone may create there (junk, FIFOs, other users' segments) are
+ * refused one by one with a note, and never hide the ledgers after them;
+ * past DR_MAX_LEDGERS ledgers read, each one left is named as not read. */
 void dr_read_ledgers(struct doctor *d)
 {
 	const char *env = getenv("TWSHIM_SHM");
-	char *names[DR_MAX_LEDGERS];
-	int n = 0;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
 	DIR *dir;
 	struct dirent *e;
 
@@ -64,20 +90,30 @@ void dr_read_ledgers(struct doctor *d)
 		return;
 	}
 	dir = opendir("/dev/shm");
-	while (dir && (e = readdir(dir)) && n < DR_MAX_LEDGERS) {
+	while (dir && (e = readdir(dir))) {
 		if (strncmp(e->d_name, "twshim", 6) != 0)
 			continue;
-		names[n] = malloc(strlen(e->d_name) + 2);
-		if (names[n])
-			sprintf(names[n++], "/%s", e->d_name);
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 32;
+			char **more = realloc(names, ncap * sizeof(*names));
+			if (!more)
+				break;
+			names = more;
+			cap = ncap;
+		}
+		if (asprintf(&names[n], "/%s", e->d_name) < 0)
+			break;
+		n++;
 	}
 	if (dir)
 		closedir(dir);
-	qsort(names, (size_t)n, sizeof(names[0]), by_name);
-	for (int i = 0; i < n; i++) {
+	if (n)
+		qsort(names, n, sizeof(names[0]), by_name);
+	for (size_t i = 0; i < n; i++) {
 		add_ledger(d, names[i]);
 		free(names[i]);
 	}
+	free(names);
 }
 
 struct dr_dest *dr_dest_of(const struct doctor *d, const struct tw_tw_group *g)
@@ -234,7 +270,7 @@ int dr_narrowed(const struct doctor *d)
 static int proc_selected(const struct doctor *d, const struct tw_snap_proc *p)
 {
 	return (!d->pid || (p->pid == d->pid && !p->aggregate)) &&
-	       (!d->comm || strcmp(d->comm, p->comm) == 0);
+	       (!d->comm || tw_comm_is(d->comm, p->comm));
 }
 
 /* A wildcard listener's row becomes the kernel's incoming groups on its

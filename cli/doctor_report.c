@@ -391,5 +391,7 @@ void dr_report_json(const struct doctor *d)
 	for (int i = 0; i < d->nledger_errs; i++)
 		tw_json_str(&j, NULL, d->ledger_errs[i]);
 	tw_json_end(&j, ']');
+	/* More than ledger_errors holds: the rest were only counted. */
+	tw_json_i64(&j, "ledger_errors_total", d->ledger_errs_total);
 	tw_json_end(&j, '}');
 }

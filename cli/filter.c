@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "escape.h"
 #include "filter.h"
 
 int tw_filter_add_pid(struct tw_filter *f, const char *verb, const char *arg)
@@ -41,6 +42,14 @@ int tw_filter_set_comm(struct tw_filter *f, const char *verb, const char *arg)
 	return 0;
 }
 
+int tw_comm_is(const char *given, const char *shown)
+{
+	char esc[TW_SNAP_COMM_LEN];
+
+	tw_esc_name(esc, sizeof(esc), given);
+	return strcmp(esc, shown) == 0;
+}
+
 int tw_filter_active(const struct tw_filter *f)
 {
 	return f->npids > 0 || f->comm != NULL;
@@ -52,7 +61,7 @@ int tw_filter_keeps(const struct tw_filter *f, const struct tw_snap_proc *p)
 
 	for (int i = 0; i < f->npids && !pid_ok; i++)
 		pid_ok = f->pids[i] == p->pid && !p->aggregate;
-	return pid_ok && (!f->comm || strcmp(f->comm, p->comm) == 0);
+	return pid_ok && (!f->comm || tw_comm_is(f->comm, p->comm));
 }
 
 void tw_filter_snapshot(struct tw_snapshot *s, const struct tw_filter *f)

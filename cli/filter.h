@@ -24,6 +24,9 @@ int tw_filter_set_comm(struct tw_filter *f, const char *verb, const char *arg);
 int tw_filter_active(const struct tw_filter *f);
 /* Whether p is kept: every pid given (one of them), the command given. */
 int tw_filter_keeps(const struct tw_filter *f, const struct tw_snap_proc *p);
+/* Whether the command name given (raw, as ps -o comm shows it) is the one
+ * a snapshot shows (escaped: escape.h). */
+int tw_comm_is(const char *given, const char *shown);
 /* Drops from s every process f does not keep. */
 void tw_filter_snapshot(struct tw_snapshot *s, const struct tw_filter *f);
 

@@ -3,6 +3,8 @@
 
 #include "json.h"
 
+#include "escape.h"
+
 /* key NULL: an array element. */
 
 static void sep(struct tw_json *j)
@@ -19,16 +21,34 @@ static void sep(struct tw_json *j)
 	}
 }
 
+/*
+ * JSON text is UTF-8 (RFC 8259): a byte that does not start a valid
+ * sequence becomes U+FFFD, as in the Prometheus writer. Names from a
+ * ledger or /dev/shm arrive escaped already (escape.h: \xNN, reversible);
+ * this keeps any other string (an error message quoting one) valid.
+ * Controls, C1 ones included, are written as \u escapes: the document
+ * stays safe to show on a terminal.
+ */
 static void string(FILE *out, const char *s)
 {
 	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		size_t n = tw_utf8_len(p);
+
+		if (n == 0) {
+			fputs("\xef\xbf\xbd", out);
+			p++;
+			continue;
+		}
 		if (*p == '"' || *p == '\\')
 			fprintf(out, "\\%c", *p);
 		else if (*p < 0x20 || *p == 0x7f)
 			fprintf(out, "\\u%04x", *p);
+		else if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)
+			fprintf(out, "\\u%04x", p[1]);
 		else
-			fputc(*p, out);
+			fwrite(p, 1, n, out);
+		p += n;
 	}
 	fputc('"', out);
 }

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "twshim/proc.h"
 
 static const char *const err_names[TW_ERR_COUNT] = {
@@ -103,15 +104,17 @@ static void gone(struct tw_snap_counters *c, int vanished)
 static void snap_proc(struct tw_snap_proc *p, const struct tw_slot *s, uint32_t st, int idx,
                       uint32_t q)
 {
+	char comm[TW_COMM_LEN];
+
 	memset(p, 0, sizeof(*p));
 	p->slot = idx;
 	p->pid = s->pid;
 	p->ppid = s->ppid;
-	memcpy(p->comm, s->comm, TW_COMM_LEN);
-	p->comm[TW_COMM_LEN - 1] = '\0';
-	for (char *c = p->comm; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = '?';
+	memcpy(comm, s->comm, TW_COMM_LEN);
+	comm[TW_COMM_LEN - 1] = '\0';
+	/* Any bytes at all (a process names itself; a planted segment says
+	 * anything): escaped once here, so that no output prints them raw. */
+	tw_esc_name(p->comm, sizeof(p->comm), comm);
 	p->aggregate = st == TW_SLOT_AGGREGATE;
 	p->alive = st == TW_SLOT_LIVE && tw_proc_alive(s->pid, s->start_ticks, close);
 	p->merged_procs = atomic_load(&s->merged_procs);
@@ -218,55 +221,26 @@ int tw_snapshot_read(const char *name, struct tw_snapshot *snap, int *missing, c
 	const size_t size = sizeof(struct tw_ledger);
 	struct tw_ledger_header h;
 	const struct tw_ledger *l;
-	struct stat st;
 	uint32_t q;
 	int fd;
 
-	*missing = 0;
 	memset(snap, 0, offsetof(struct tw_snapshot, procs));
-	snprintf(snap->name, sizeof(snap->name), "%s", name);
-	fd = shm_open(name, O_RDONLY | O_CLOEXEC, 0);
-	if (fd < 0) {
-		*missing = errno == ENOENT;
-		snprintf(err, errlen, "cannot open ledger %s: %s%s", name, strerror(errno),
-		         errno == ENOENT ? " (no program has run under twshim with this "
-		                           "TWSHIM_SHM yet)" : "");
+	tw_esc_name(snap->name, sizeof(snap->name), name);
+	fd = tw_ledger_open_ro(name, &h, missing, err, errlen);
+	if (fd < 0)
 		return -1;
-	}
-	if (tw_fstat(fd, &st) < 0 || (size_t)st.st_size < sizeof(h) ||
-	    pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
-		snprintf(err, errlen, "ledger %s is too short to be a twshim ledger", name);
-		close(fd);
-		return -1;
-	}
-	if (h.magic != TW_LEDGER_MAGIC) {
-		snprintf(err, errlen, "%s is not a twshim ledger (bad magic)", name);
-		close(fd);
-		return -1;
-	}
-	if (h.version != TW_LEDGER_VERSION || h.total_size != size || (size_t)st.st_size != size ||
-	    h.slot_size != sizeof(struct tw_slot) || h.slots != TW_SLOTS || h.dests != TW_DESTS ||
-	    h.win_buckets != TW_WIN_BUCKETS || h.hist_buckets != TW_HIST_BUCKETS ||
-	    h.err_count != TW_ERR_COUNT || h.win_quantum_ms != TW_WIN_QUANTUM_MS) {
-		snprintf(err, errlen,
-		         "ledger %s has layout version %u (%lld bytes); this twshim reads version "
-		         "%u (%zu bytes): use the twshim that matches the libtwshim.so that wrote it",
-		         name, h.version, (long long)st.st_size, TW_LEDGER_VERSION, size);
-		close(fd);
-		return -1;
-	}
 	/* A copy, not a mapping: a segment truncated under us would fault a
 	 * mapping (SIGBUS); a short read is just an error. */
 	l = malloc(size);
 	if (!l) {
-		snprintf(err, errlen, "ledger %s: no memory for %zu bytes", name, size);
+		snprintf(err, errlen, "ledger %s: no memory for %zu bytes", snap->name, size);
 		close(fd);
 		return -1;
 	}
 	/* Copied again while slots moved under the copy (tw_ledger_moved);
 	 * a few times at most: past that, this copy is as good as the next. */
 	for (int tries = 0;; tries++) {
-		if (copy(fd, l, size, name, err, errlen) < 0) {
+		if (copy(fd, l, size, snap->name, err, errlen) < 0) {
 			free((void *)l);
 			close(fd);
 			return -1;

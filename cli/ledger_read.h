@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 
 #include "twshim/ledger.h"
 
@@ -41,10 +43,14 @@ struct tw_snap_dest {
 	struct tw_snap_hint hint;
 };
 
+/* A command name as the ledger holds it (at most TW_COMM_LEN - 1 bytes),
+ * escaped (escape.h): what every output prints. */
+#define TW_SNAP_COMM_LEN ((TW_COMM_LEN - 1) * 4 + 1)
+
 struct tw_snap_proc {
 	int slot;
 	int pid, ppid;
-	char comm[TW_COMM_LEN];
+	char comm[TW_SNAP_COMM_LEN];
 	int aggregate;
 	int alive;
 	int vanished;        /* ended unseen (killed, crashed, _exit(), exec'd) with connections open */
@@ -58,14 +64,33 @@ struct tw_snap_proc {
 };
 
 struct tw_snapshot {
-	char name[256];
+	char name[1024];     /* the segment's name, escaped (escape.h) */
 	int64_t created_ms;
 	uint64_t slot_claims, slots_folded, attach_overflow;
 	int nprocs;
 	struct tw_snap_proc procs[TW_SLOTS];
 };
 
-/* Reads the ledger segment name into *snap. Returns 0; or -1 with one line
+/* Whether a reader of euid me may trust a segment with this fstat: a
+ * regular file, its owner me, root or one named by tw_ledger_trust_owner(),
+ * writable by its owner only. 0; or -1 with one line in err naming the
+ * segment as shown (escaped). */
+int tw_ledger_trusted(const struct stat *st, uid_t me, const char *shown, char *err,
+                      size_t errlen);
+
+/* --owner USER: trusts segments of USER (a name or a uid) too. 0; or -1
+ * with one line in err. */
+#define TW_LEDGER_OWNERS 16u
+int tw_ledger_trust_owner(const char *user, char *err, size_t errlen);
+
+/* Opens the ledger segment name read-only, without waiting or following a
+ * link, and checks it (tw_ledger_trusted, then its size, magic and layout,
+ * its header read into *h). Returns the fd; or -1 with one line in err, and
+ * *missing set when the segment does not exist at all. */
+int tw_ledger_open_ro(const char *name, struct tw_ledger_header *h, int *missing, char *err,
+                      size_t errlen);
+
+/* Reads the ledger segment name into *snap (tw_ledger_open_ro's checks). Returns 0; or -1 with one line
  * in err (no such ledger, not a ledger, another layout version), and
  * *missing set when the segment does not exist at all. */
 int tw_snapshot_read(const char *name, struct tw_snapshot *snap, int *missing, char *err,

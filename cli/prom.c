@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
+
 static const char *const type_names[] = {
     [TW_PROM_COUNTER] = "counter", [TW_PROM_GAUGE] = "gauge",	  [TW_PROM_HISTOGRAM] = "histogram",
     [TW_PROM_SUMMARY] = "summary", [TW_PROM_UNTYPED] = "untyped",
@@ -68,33 +70,12 @@ int tw_prom_label_name_ok(const char *s)
 	return name_ok(s, 0) && strncmp(s, "__", 2) != 0;
 }
 
-/* The length of the valid UTF-8 sequence at s, or 0 (as Go's utf8 package
- * judges: no overlong forms, no surrogates, nothing above U+10FFFF). */
-static size_t utf8_len(const unsigned char *s)
-{
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		unsigned char lo = s[0] == 0xe0 ? 0xa0 : 0x80, hi = s[0] == 0xed ? 0x9f : 0xbf;
-		return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 ? 3 : 0;
-	}
-	if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		unsigned char lo = s[0] == 0xf0 ? 0x90 : 0x80, hi = s[0] == 0xf4 ? 0x8f : 0xbf;
-		return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80
-			   ? 4
-			   : 0;
-	}
-	return 0;
-}
-
 /* s escaped: backslash and newline always, double quote in label values.
  * A byte that does not start valid UTF-8 becomes U+FFFD. */
 static void escaped(FILE *out, const char *s, int quote)
 {
 	for (const unsigned char *c = (const unsigned char *)s; *c;) {
-		size_t n = utf8_len(c);
+		size_t n = tw_utf8_len(c);
 
 		if (n == 0) {
 			fputs("\xef\xbf\xbd", out);

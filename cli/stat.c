@@ -61,6 +61,8 @@ static const char stat_usage[] =
 	"  --comm NAME   only the processes of this command (its name as ps -o comm\n"
 	"                shows it)\n"
 	"  --shm NAME    read the ledger NAME (default: $TWSHIM_SHM, else /twshim.UID)\n"
+	"  --owner USER  also read a ledger that USER owns (default: only yours and\n"
+	"                root's: see SECURITY in `man twshim`); repeatable\n"
 	"  -h, --help    this text\n"
 	"  PID...        only these processes\n"
 	"\n"
@@ -299,7 +301,7 @@ static void print_text(const struct tw_snapshot *s, const struct stat_opts *o)
 	tw_stat_header("PID");
 	for (int i = 0; i < s->nprocs; i++) {
 		const struct tw_snap_proc *p = &s->procs[i];
-		char pid[16], name[40];
+		char pid[16], name[96];
 
 		if (!selected(o, p)) {
 			hidden_vanished += p->vanished;
@@ -367,6 +369,7 @@ int tw_cmd_stat(int argc, char **argv)
 		{ "comm", required_argument, NULL, 'C' },
 		{ "no-header", no_argument, NULL, 'H' },
 		{ "shm", required_argument, NULL, 's' },
+		{ "owner", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -389,6 +392,12 @@ int tw_cmd_stat(int argc, char **argv)
 				return TW_EXIT_USAGE;
 			break;
 		case 's': o.shm = optarg; break;
+		case 'o':
+			if (tw_ledger_trust_owner(optarg, err, sizeof(err)) < 0) {
+				tw_cli_error("stat: %s", err);
+				return TW_EXIT_USAGE;
+			}
+			break;
 		case 'h': fputs(stat_usage, stdout); return TW_EXIT_OK;
 		default: return tw_cli_bad_option("stat", c, argv);
 		}

@@ -78,6 +78,8 @@ static const char top_usage[] =
     "                       connects/s), then per destination\n"
     "      --shm NAME       read the ledger NAME (default: $TWSHIM_SHM, else\n"
     "                       /twshim.UID)\n"
+    "      --owner USER     also read a ledger that USER owns (default: only\n"
+    "                       yours and root's: see SECURITY in `man twshim`)\n"
     "  -h, --help           this text\n"
     "\n"
     "Plain snapshots come one interval apart, the first one interval after the\n"
@@ -222,10 +224,11 @@ int tw_cmd_top(int argc, char **argv)
 	    {"by-command", no_argument, NULL, 'c'},  {"help", no_argument, NULL, 'h'},
 	    {"json", no_argument, NULL, 'j'},	     {"pid", required_argument, NULL, 'p'},
 	    {"comm", required_argument, NULL, 'C'},  {"no-header", no_argument, NULL, 'H'},
+	    {"owner", required_argument, NULL, 'o'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct top_opts o = {.delay_s = 2, .sort = TOP_BY_PRESSURE};
-	char name[256];
+	char name[256], err[200];
 	int c, s;
 
 	optind = 1;
@@ -263,6 +266,12 @@ int tw_cmd_top(int argc, char **argv)
 				return TW_EXIT_USAGE;
 			break;
 		case 'S': o.shm = optarg; break;
+		case 'o':
+			if (tw_ledger_trust_owner(optarg, err, sizeof(err)) < 0) {
+				tw_cli_error("top: %s", err);
+				return TW_EXIT_USAGE;
+			}
+			break;
 		case 'h': fputs(top_usage, stdout); return TW_EXIT_OK;
 		default: return tw_cli_bad_option("top", c, argv);
 		}

@@ -11,11 +11,13 @@
  */
 #include "top.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "escape.h"
 #include "format.h"
 
 /* Each order, its name for --sort, and its key in the live view. */
@@ -447,7 +449,7 @@ void tw_top_titles(char *buf, size_t len)
 
 void tw_top_line(char *buf, size_t len, const struct top_row *r)
 {
-	char pid[16] = "", name[80], rt[32] = "-", ert[32] = "-", tw[24], errs[24], lat[32];
+	char pid[16] = "", name[96], rt[32] = "-", ert[32] = "-", tw[24], errs[24], lat[32];
 	char acts[256];
 	uint32_t adv;
 
@@ -481,10 +483,11 @@ void tw_top_line(char *buf, size_t len, const struct top_row *r)
 
 void tw_top_summary(char *buf, size_t len, const char *shm, int64_t at_ms, enum top_sort sort)
 {
-	char t[32];
+	char t[32], name[TW_ESC_LEN(NAME_MAX)];
 
 	tw_fmt_time(t, sizeof(t), at_ms);
-	snprintf(buf, len, "twshim top  %s  %s  sort: %s (%c)", shm, t, tw_top_sort_name(sort),
+	tw_esc_name(name, sizeof(name), shm);
+	snprintf(buf, len, "twshim top  %s  %s  sort: %s (%c)", name, t, tw_top_sort_name(sort),
 		 tw_top_sort_key(sort));
 }
 

@@ -45,6 +45,7 @@ _twshim()
 	--log) mapfile -t COMPREPLY < <(compgen -W 'stderr syslog file: off' -- "$cur"); return ;;
 	--log-level) mapfile -t COMPREPLY < <(compgen -W 'error warn info debug' -- "$cur"); return ;;
 	--lib) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
+	--owner) mapfile -t COMPREPLY < <(compgen -u -- "$cur"); return ;;
 	-s | --sort)
 		[ "$verb" = top ] &&
 			mapfile -t COMPREPLY < <(compgen -W 'pressure time_wait rate errors latency command pid' -- "$cur")
@@ -82,10 +83,12 @@ _twshim()
 			mapfile -t COMPREPLY < <(compgen -c -- "$cur" | sort -u)
 			return
 		fi ;;
-	stat) opts='--json --prometheus --all --by-command --no-header --comm --shm -h --help' ;;
+	stat) opts='--json --prometheus --all --by-command --no-header --comm --shm --owner -h
+		--help' ;;
 	top) opts='-d --delay -n --iterations --once -s --sort -b --batch --json --no-header
-		--by-command -p --pid --comm --shm -h --help' ;;
-	doctor) opts='--json --prometheus --check --pid --comm --netns --shm --limit -h --help' ;;
+		--by-command -p --pid --comm --shm --owner -h --help' ;;
+	doctor) opts='--json --prometheus --check --pid --comm --netns --shm --owner --limit -h
+		--help' ;;
 	help) [ "$COMP_CWORD" -eq 2 ] && mapfile -t COMPREPLY < <(compgen -W 'run stat top doctor' -- "$cur")
 		return ;;
 	*) return ;;

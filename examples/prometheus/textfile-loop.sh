@@ -13,7 +13,10 @@
 # TWSHIM_EXPORT=doctor exports `twshim doctor --prometheus` (the kernel's
 # TIME_WAIT per destination, in this network namespace) instead of the
 # ledger (stat, the default): give it a NAME of its own. Run it
-# as the user whose programs write the ledger (it is mode 0600), or as root.
+# as the user whose programs write the ledger (it is mode 0600), or as root
+# with LEDGER_OWNER naming that user (twshim reads only the ledgers of the
+# user running it and of root unless --owner names another: man twshim,
+# SECURITY).
 # --once: one export, then exit with its status.
 #
 # Each export goes to a temporary file in DIR, then is renamed over the
@@ -55,7 +58,7 @@ trap 'rm -f "$tmp"; [ -n "${sleeper:-}" ] && kill "$sleeper" 2> /dev/null; exit 
 trap 'rm -f "$tmp"; [ -n "${sleeper:-}" ] && kill "$sleeper" 2> /dev/null; exit 130' INT
 
 export_once() {
-	if "$tw" "$what" --prometheus > "$tmp"; then
+	if "$tw" "$what" --prometheus ${LEDGER_OWNER:+--owner "$LEDGER_OWNER"} > "$tmp"; then
 		# readable by node_exporter's own user, whatever the umask
 		chmod 0644 "$tmp" && mv -f "$tmp" "$dir/$name" && return 0
 	fi

@@ -169,6 +169,12 @@ Test(e2e, doctor_names_a_wildcard_listener, .timeout = 90)
 	tw_scenario("doctor_wildcard", 80, NULL);
 }
 
+/* Issue 13: a FIFO, junk and another user's segment in /dev/shm (real root). */
+Test(e2e, planted_ledger_neither_hangs_nor_fools_the_cli, .timeout = 150)
+{
+	tw_scenario_root("planted_ledger", 140, NULL);
+}
+
 Test(e2e, vanished_process_leaves_its_open_connections_named, .timeout = 90)
 {
 	tw_scenario("vanished", 80, NULL);

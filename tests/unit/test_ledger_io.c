@@ -54,7 +54,7 @@ Test(ledger_io, created_private_and_read_back, .init = setup, .fini = teardown)
 	cr_assert_eq(tw_snapshot_read(name, &snap, &missing, err, sizeof(err)), 0, "%s", err);
 	cr_expect_eq(missing, 0);
 	cr_assert_eq(snap.nprocs, 1);
-	cr_expect_str_eq(snap.procs[0].comm, "t?x"); /* control bytes never reach a terminal */
+	cr_expect_str_eq(snap.procs[0].comm, "t\\x01x"); /* control bytes never reach a terminal */
 	cr_expect_eq(snap.procs[0].c.connects, 1);
 	cr_expect_eq(snap.procs[0].c.connect_errors[TW_ERR_EADDRNOTAVAIL], 1);
 	cr_assert_eq(snap.procs[0].ndests, 1);
