@@ -6,7 +6,6 @@
  * address, not by network namespace), so the join is per destination over
  * all sources.
  */
-#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include "doctor.h"
 #include "escape.h"
 #include "filter.h"
+#include "ledger_list.h"
 
 #define DR_STR_(x) #x
 #define DR_STR(x) DR_STR_(x)
@@ -61,11 +61,6 @@ static void add_ledger(struct doctor *d, const char *name)
 	d->snaps[d->nsnaps++] = s;
 }
 
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Every ledger in /dev/shm: the shim's default is one per user (twshim.UID).
  * Every twshim* name is looked at, in name order, however many there are:
  * files anyone may create there (junk, FIFOs, other users' segments) are
@@ -74,10 +69,8 @@ static int by_name(const void *a, const void *b)
 void dr_read_ledgers(struct doctor *d)
 {
 	const char *env = getenv("TWSHIM_SHM");
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	DIR *dir;
-	struct dirent *e;
+	char **names;
+	size_t n;
 
 	if (d->nshm) {
 		for (int i = 0; i < d->nshm; i++)
@@ -89,31 +82,10 @@ void dr_read_ledgers(struct doctor *d)
 			add_ledger(d, env);
 		return;
 	}
-	dir = opendir("/dev/shm");
-	while (dir && (e = readdir(dir))) {
-		if (strncmp(e->d_name, "twshim", 6) != 0)
-			continue;
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 32;
-			char **more = realloc(names, ncap * sizeof(*names));
-			if (!more)
-				break;
-			names = more;
-			cap = ncap;
-		}
-		if (asprintf(&names[n], "/%s", e->d_name) < 0)
-			break;
-		n++;
-	}
-	if (dir)
-		closedir(dir);
-	if (n)
-		qsort(names, n, sizeof(names[0]), by_name);
-	for (size_t i = 0; i < n; i++) {
+	n = tw_ledger_list(&names);
+	for (size_t i = 0; i < n; i++)
 		add_ledger(d, names[i]);
-		free(names[i]);
-	}
-	free(names);
+	tw_ledger_list_free(names, n);
 }
 
 struct dr_dest *dr_dest_of(const struct doctor *d, const struct tw_tw_group *g)
