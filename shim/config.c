@@ -6,8 +6,55 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+int tw_parse_uint(const char *s, const char **end, unsigned long max, unsigned long *out)
+{
+	unsigned long v = 0;
+	const char *p = s;
+
+	if (!(*p >= '0' && *p <= '9'))
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		unsigned d = (unsigned)(*p - '0');
+		if (d > max || v > (max - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	*out = v;
+	*end = p;
+	return 0;
+}
+
+int tw_list_blank(const char *v)
+{
+	return v[strspn(v, ", \t")] == '\0';
+}
+
+void tw_config_scrub_env(void)
+{
+	char name[256];
+	char **e;
+
+	/* unsetenv() shifts the array under us: start over after each. */
+	for (e = environ; e && *e;) {
+		const char *eq = strchr(*e, '=');
+		size_t len = eq ? (size_t)(eq - *e) : strlen(*e);
+
+		if (strncmp(*e, "TWSHIM_", 7) != 0 || len >= sizeof(name)) {
+			e++;
+			continue;
+		}
+		memcpy(name, *e, len);
+		name[len] = '\0';
+		if (unsetenv(name) != 0)
+			e++; /* never loop on one we cannot remove */
+		else
+			e = environ;
+	}
+}
 
 static int parse_shm(struct tw_config *c, const char *v, char *err, size_t errlen)
 {
