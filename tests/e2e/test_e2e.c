@@ -279,3 +279,10 @@ Test(e2e, matrix_go_unseen, .timeout = 150)
 {
 	tw_scenario("matrix_go", 140, NULL);
 }
+
+/* Issue 13 item 6: TWSHIM_LOG=file: followed a symbolic link and hung on a
+ * FIFO; item 13: a value with a newline made a second log line. */
+Test(e2e, log_file_only_a_regular_file_and_one_line_per_message, .timeout = 150)
+{
+	tw_scenario("log_file", 140, NULL);
+}
