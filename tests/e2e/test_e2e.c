@@ -286,3 +286,11 @@ Test(e2e, log_file_only_a_regular_file_and_one_line_per_message, .timeout = 150)
 {
 	tw_scenario("log_file", 140, NULL);
 }
+
+/* Issue 13 item 10: another user who planted a file at a TWSHIM_STRICT=1
+ * service's ledger name stopped the service (and, without STRICT, turned
+ * its policies off). */
+Test(e2e, strict_service_survives_a_ledger_planted_by_another_user, .timeout = 120)
+{
+	tw_scenario_root("planted_ledger", 110, NULL);
+}
