@@ -181,6 +181,7 @@ __attribute__((constructor)) static void tw_init(void)
 	 * there; whoever installed us there still gets no behaviour change. */
 	if (getauxval(AT_SECURE)) {
 		atomic_store(&tw_run_state, TW_ST_INERT);
+		tw_config_scrub_env();
 		return;
 	}
 	tw_log_note_stderr();

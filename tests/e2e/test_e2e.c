@@ -294,3 +294,11 @@ Test(e2e, strict_service_survives_a_ledger_planted_by_another_user, .timeout = 1
 {
 	tw_scenario_root("planted_ledger", 110, NULL);
 }
+
+/* Issue 13 item 14: a setuid-root helper that became root for good and
+ * exec'd passed the user's TWSHIM_* on, and root honoured them (a file
+ * created in a root-only directory through TWSHIM_LOG). */
+Test(e2e, setuid_helper_passes_no_twshim_settings_to_root, .timeout = 90)
+{
+	tw_scenario_root("setuid_exec", 80, NULL);
+}
