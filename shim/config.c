@@ -6,7 +6,6 @@
 #include "config.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -35,25 +34,17 @@ int tw_list_blank(const char *v)
 
 void tw_config_scrub_env(void)
 {
-	char name[256];
-	char **e;
+	char **src, **dst;
 
-	/* unsetenv() shifts the array under us: start over after each. */
-	for (e = environ; e && *e;) {
-		const char *eq = strchr(*e, '=');
-		size_t len = eq ? (size_t)(eq - *e) : strlen(*e);
-
-		if (strncmp(*e, "TWSHIM_", 7) != 0 || len >= sizeof(name)) {
-			e++;
-			continue;
-		}
-		memcpy(name, *e, len);
-		name[len] = '\0';
-		if (unsetenv(name) != 0)
-			e++; /* never loop on one we cannot remove */
-		else
-			e = environ;
-	}
+	/* In place, as unsetenv() does, but by prefix and for entries with
+	 * no '=' too (execve() takes any strings, and unsetenv() would leave
+	 * those). The constructor runs before the program has threads. */
+	if (!environ)
+		return;
+	for (src = dst = environ; *src; src++)
+		if (strncmp(*src, "TWSHIM_", 7) != 0)
+			*dst++ = *src;
+	*dst = NULL;
 }
 
 static int parse_shm(struct tw_config *c, const char *v, char *err, size_t errlen)

@@ -29,7 +29,7 @@ int tw_parse_uint(const char *s, const char **end, unsigned long max, unsigned l
 int tw_list_blank(const char *v);
 
 /* Called in the constructor of a process under secure execution
- * (AT_SECURE): removes every TWSHIM_* variable from its environment, as
+ * (AT_SECURE): removes every TWSHIM_* entry from its environment, as
  * ld.so removes LD_PRELOAD and the rest of its unsafe variables there, so
  * that a program it exec's after becoming root for good (real uid 0 too,
  * so without AT_SECURE) does not take the invoking user's settings. */

@@ -61,6 +61,21 @@ as_user /usr/bin/env > "$TMP/env.out"
 grep -q '^TWSHIM_' "$TMP/env.out" && fail "passed on: $(grep '^TWSHIM_' "$TMP/env.out")"
 grep -q '^HOME=\|^PATH=' "$TMP/env.out" || fail "the rest of the environment went too"
 echo "ok: no TWSHIM_* in the environment of the program root ran"
+# execve() takes any strings as the environment: entries with no '=' (which
+# unsetenv() cannot remove) must go too, and not hang the helper.
+as_nobody timeout 20 "$PY" -c '
+import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+argv = (ctypes.c_char_p * 3)(sys.argv[1].encode(), b"/usr/bin/env", None)
+envp = (ctypes.c_char_p * 5)(b"TWSHIM_NOEQ", sys.argv[2].encode(), b"PATH=/usr/bin:/bin",
+                             b"TWSHIM_X", None)
+libc.execve(argv[0], argv, envp)
+sys.exit("execve: errno %d" % ctypes.get_errno())
+' "$SD/become_root" "TWSHIM_LOG=file:$TMP/rootonly/pwned" > "$TMP/env.out" ||
+	fail "crafted environment: status $?"
+grep -q '^TWSHIM_' "$TMP/env.out" && fail "passed on: $(grep '^TWSHIM_' "$TMP/env.out")"
+grep -q '^PATH=' "$TMP/env.out" || fail "crafted environment: PATH went too"
+echo "ok: entries without '=' removed as well"
 
 note "root's own settings, given by the helper's caller as root, still apply"
 rc=0
