@@ -135,7 +135,8 @@ static void write_line(int fd, const char *buf, size_t n)
  * \r, \t as such, the others and DEL as \xNN): a value with a newline in
  * it must not make a second line, one that could pass for another
  * program's (log injection). Bytes from 0x80 up pass as they are (UTF-8).
- * Truncates at a whole character. Returns the length written. */
+ * Truncates before an escape that does not fit whole. Returns the length
+ * written. */
 static size_t escape(char *dst, size_t dstlen, const char *src)
 {
 	static const char hex[] = "0123456789abcdef";
