@@ -31,7 +31,6 @@
 #include <stdio.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "closer.h"
@@ -62,13 +61,12 @@ static int parse_mode(const char *name, const char *v, enum mode *m, char *err, 
 
 static int parse_ms(const char *name, const char *v, uint64_t *ns, char *err, size_t errlen)
 {
-	char *end;
-	long ms;
+	const char *end;
+	unsigned long ms;
 
 	if (!v || !*v)
 		return 0;
-	ms = strtol(v, &end, 10);
-	if (*end != '\0' || ms < 1 || ms > 600000) {
+	if (tw_parse_uint(v, &end, 600000, &ms) < 0 || *end != '\0' || ms < 1) {
 		snprintf(err, errlen, "%s='%s' is not a wait: expected milliseconds, 1 to 600000",
 		         name, v);
 		return -1;
@@ -96,9 +94,9 @@ static int configure(tw_getenv_fn get, char *err, size_t errlen)
 	}
 	cfg.fallback_reset = !fb || !*fb || strcmp(fb, "reset") == 0;
 	if (max && *max) {
-		char *end;
-		long n = strtol(max, &end, 10);
-		if (*end != '\0' || n < 0 || n > 4096) {
+		const char *end;
+		unsigned long n;
+		if (tw_parse_uint(max, &end, 4096, &n) < 0 || *end != '\0') {
 			snprintf(err, errlen, "TWSHIM_CLOSE_HOLD_MAX='%s' is not a count: expected "
 			         "0 to 4096 connections held at once", max);
 			goto bad;

@@ -95,7 +95,8 @@ extern const struct tw_policy tw_policy_hints;
 void tw_hints_after_connect(struct tw_slot *s, int dest, uint64_t now_ns);
 
 /* registry.c: the hooks the shim calls. */
-int tw_policies_configure(tw_getenv_fn get);  /* -1: TWSHIM_STRICT and a bad value */
+/* -1: TWSHIM_STRICT=1 and a bad value, which err names (nothing logged). */
+int tw_policies_configure(tw_getenv_fn get, char *err, size_t errlen);
 void tw_policies_before_bind(int fd, struct tw_fd *e);
 void tw_policies_before_connect(struct tw_connect_ctx *c);
 int tw_policies_retry_connect(struct tw_connect_ctx *c);

@@ -72,29 +72,37 @@ void tw_read_sysctl(const char *path, char *buf, size_t len)
 }
 
 /* TWSHIM_STRICT=1: a bad policy value stops the program at start, for those
- * who would rather not run at all than run without the fix they asked for. */
-int tw_policies_configure(tw_getenv_fn get)
+ * who would rather not run at all than run without the fix they asked for.
+ * Then the first bad value is handed back in err, for the one line that
+ * says so (init.c), and nothing is logged here. */
+int tw_policies_configure(tw_getenv_fn get, char *err, size_t errlen)
 {
-	int strict, bad = 0;
-	char err[512];
+	int strict;
+	char why[512];
 
-	if (tw_parse_switch("TWSHIM_STRICT", get("TWSHIM_STRICT"), 0, &strict, err,
-	                    sizeof(err)) < 0) {
-		tw_err("%s", err);
+	if (tw_parse_switch("TWSHIM_STRICT", get("TWSHIM_STRICT"), 0, &strict, why,
+	                    sizeof(why)) < 0) {
+		tw_err("%s", why);
 		strict = 0;
-		bad = 1;
 	}
-	if (tw_scope_configure(get, err, sizeof(err)) < 0) {
-		tw_err("%s; every policy stays off", err);
-		return strict ? -1 : 0;
+	if (tw_scope_configure(get, why, sizeof(why)) < 0) {
+		if (strict) {
+			snprintf(err, errlen, "%s", why);
+			return -1;
+		}
+		tw_err("%s; every policy stays off", why);
+		return 0;
 	}
 	any_before_connect = any_at_close = any_closed = 0;
 	for (size_t i = 0; i < NPOLICIES; i++) {
-		int rc = all[i]->configure(get, err, sizeof(err));
+		int rc = all[i]->configure(get, why, sizeof(why));
 		on[i] = rc > 0;
+		if (rc < 0 && strict) {
+			snprintf(err, errlen, "%s", why);
+			return -1;
+		}
 		if (rc < 0) {
-			tw_err("%s; the %s policy stays off", err, all[i]->name);
-			bad = 1;
+			tw_err("%s; the %s policy stays off", why, all[i]->name);
 		}
 		if (on[i] && all[i]->before_connect)
 			any_before_connect = 1;
@@ -103,7 +111,7 @@ int tw_policies_configure(tw_getenv_fn get)
 		if (on[i] && all[i]->closed)
 			any_closed = 1;
 	}
-	return strict && bad ? -1 : 0;
+	return 0;
 }
 
 void tw_policies_before_bind(int fd, struct tw_fd *e)

@@ -14,7 +14,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -28,20 +27,19 @@ static _Atomic uint64_t logged_ms[TW_DESTS]; /* last log line per destination en
 static int configure(tw_getenv_fn get, char *err, size_t errlen)
 {
 	const char *v = get("TWSHIM_RETRY_MS");
-	char *end;
-	long ms;
+	const char *end;
+	unsigned long ms;
 
 	budget_ns = 0;
-	if (!v || !*v || strcmp(v, "0") == 0)
+	if (!v || !*v)
 		return 0;
-	ms = strtol(v, &end, 10);
-	if (*end != '\0' || ms < 1 || ms > 600000) {
+	if (tw_parse_uint(v, &end, 600000, &ms) < 0 || *end != '\0') {
 		snprintf(err, errlen, "TWSHIM_RETRY_MS='%s' is not a bound: expected milliseconds, "
 		         "1 to 600000 (0: off)", v);
 		return -1;
 	}
 	budget_ns = (uint64_t)ms * 1000000u;
-	return 1;
+	return ms > 0;
 }
 
 /* Nanoseconds until the oldest of this process's TIME_WAIT toward the

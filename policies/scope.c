@@ -7,11 +7,13 @@
  *   10.0.0.0/8   10.1.2.3:5432   *:8080   ::1   [fd00::/8]:443   [::1]:80
  * A connection's destination is the remote ip:port for connections the
  * program opens, and the local listening ip:port for ones it accepts (as in
- * `twshim stat`). IPv4-mapped IPv6 addresses match IPv4 entries.
+ * `twshim stat`). IPv4-mapped IPv6 addresses match IPv4 entries, and
+ * entries written IPv4-mapped (::ffff:10.0.0.1, ::ffff:10.0.0.0/104) are
+ * the IPv4 entries they stand for. A value of separators only ("," or " ")
+ * is an error, not "unset".
  */
 #include <arpa/inet.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "policy.h"
@@ -32,12 +34,14 @@ struct scope_list {
 
 static struct scope_list only, except;
 
+static const uint8_t v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
 static int parse_port(const char *p, uint16_t *port)
 {
-	char *end;
-	long v = strtol(p, &end, 10);
+	unsigned long v;
+	const char *end;
 
-	if (*p == '\0' || *end != '\0' || v < 1 || v > 65535)
+	if (tw_parse_uint(p, &end, 65535, &v) < 0 || *end != '\0' || v < 1)
 		return -1;
 	*port = (uint16_t)v;
 	return 0;
@@ -81,11 +85,20 @@ static int parse_entry(char *s, struct scope_entry *e)
 	}
 	e->prefix = (uint8_t)max;
 	if (slash) {
-		char *end;
-		long len = strtol(slash, &end, 10);
-		if (*slash == '\0' || *end != '\0' || len < 0 || len > (long)max)
+		const char *end;
+		unsigned long len;
+		if (tw_parse_uint(slash, &end, max, &len) < 0 || *end != '\0')
 			return -1;
 		e->prefix = (uint8_t)len;
+	}
+	/* ::ffff:10.0.0.1, ::ffff:10.0.0.0/104: the IPv4 entry they stand
+	 * for. Destinations are keyed that way (tw_dest_key): an IPv6 entry
+	 * in the mapped range would never meet one. */
+	if (e->family == 6 && e->prefix >= 96 && memcmp(e->addr, v4_mapped, 12) == 0) {
+		memmove(e->addr, e->addr + 12, 4);
+		memset(e->addr + 4, 0, 12);
+		e->family = 4;
+		e->prefix = (uint8_t)(e->prefix - 96);
 	}
 	return 0;
 }
@@ -98,6 +111,12 @@ static int parse_list(const char *name, const char *v, struct scope_list *l, cha
 	l->n = 0;
 	if (!v || !*v)
 		return 0;
+	if (tw_list_blank(v)) {
+		snprintf(err, errlen, "%s='%s' lists no destination: expected CIDR[:PORT] entries "
+		         "separated by commas or spaces (unset it to apply the policies everywhere)",
+		         name, v);
+		return -1;
+	}
 	if (strlen(v) >= sizeof(buf)) {
 		snprintf(err, errlen, "%s is longer than %zu characters", name, sizeof(buf) - 1);
 		return -1;
@@ -153,10 +172,16 @@ static int matches(const struct scope_list *l, const struct tw_addr *d)
 	return 0;
 }
 
-/* dest: a key as tw_dest_key() makes it (IPv4-mapped already IPv4). */
+/* dest: an address, IPv4-mapped or not (an AF_INET6 socket's IPv4
+ * destination): compared as its key, where it is IPv4. */
 int tw_scope_applies(const struct tw_addr *dest)
 {
-	if (only.n && !matches(&only, dest))
+	struct tw_addr key;
+
+	if (!only.n && !except.n)
+		return 1;
+	tw_dest_key(&key, dest);
+	if (only.n && !matches(&only, &key))
 		return 0;
-	return !matches(&except, dest);
+	return !matches(&except, &key);
 }

@@ -126,6 +126,11 @@ static int parse_addrs(const char *v, char *err, size_t errlen)
 	nsrcs = 0;
 	if (!v || !*v)
 		return 0;
+	if (tw_list_blank(v)) {
+		snprintf(err, errlen, "TWSHIM_SOURCE_ADDRS='%s' lists no address: expected "
+		         "addresses or ranges separated by commas or spaces", v);
+		return -1;
+	}
 	if (strlen(v) >= sizeof(buf)) {
 		snprintf(err, errlen, "TWSHIM_SOURCE_ADDRS is longer than %zu characters",
 		         sizeof(buf) - 1);
@@ -159,17 +164,13 @@ static int parse_addrs(const char *v, char *err, size_t errlen)
 static int parse_ports(const char *v, char *err, size_t errlen)
 {
 	unsigned long lo, hi;
-	char *end;
+	const char *end;
 
 	port_lo = port_hi = 0;
 	if (!v || !*v)
 		return 0;
-	lo = strtoul(v, &end, 10);
-	if (*end == '-')
-		hi = strtoul(end + 1, &end, 10);
-	else
-		hi = 0;
-	if (*end != '\0' || lo < 1 || hi > 65535 || lo > hi) {
+	if (tw_parse_uint(v, &end, 65535, &lo) < 0 || *end != '-' ||
+	    tw_parse_uint(end + 1, &end, 65535, &hi) < 0 || *end != '\0' || lo < 1 || lo > hi) {
 		snprintf(err, errlen, "TWSHIM_SOURCE_PORTS='%s' is not a port range: expected "
 		         "LO-HI, 1 <= LO <= HI <= 65535", v);
 		return -1;

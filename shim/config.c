@@ -9,6 +9,44 @@
 #include <string.h>
 #include <unistd.h>
 
+int tw_parse_uint(const char *s, const char **end, unsigned long max, unsigned long *out)
+{
+	unsigned long v = 0;
+	const char *p = s;
+
+	if (!(*p >= '0' && *p <= '9'))
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		unsigned d = (unsigned)(*p - '0');
+		if (d > max || v > (max - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	*out = v;
+	*end = p;
+	return 0;
+}
+
+int tw_list_blank(const char *v)
+{
+	return v[strspn(v, ", \t")] == '\0';
+}
+
+void tw_config_scrub_env(void)
+{
+	char **src, **dst;
+
+	/* In place, as unsetenv() does, but by prefix and for entries with
+	 * no '=' too (execve() takes any strings, and unsetenv() would leave
+	 * those). The constructor runs before the program has threads. */
+	if (!environ)
+		return;
+	for (src = dst = environ; *src; src++)
+		if (strncmp(*src, "TWSHIM_", 7) != 0)
+			*dst++ = *src;
+	*dst = NULL;
+}
+
 static int parse_shm(struct tw_config *c, const char *v, char *err, size_t errlen)
 {
 	size_t len;

@@ -18,4 +18,21 @@ typedef const char *(*tw_getenv_fn)(const char *name);
  * names the variable, its value and what is valid. */
 int tw_config_load(struct tw_config *c, tw_getenv_fn get, char *err, size_t errlen);
 
+/* A decimal number at s, for every numeric TWSHIM_* value: digits only (no
+ * sign, no space, no base prefix; strtoul() takes "+5", " 5" and "-1", the
+ * last as ULONG_MAX), at most max. Returns 0 and sets *out and *end (the
+ * first character after the digits), or -1: no digit at s, or above max. */
+int tw_parse_uint(const char *s, const char **end, unsigned long max, unsigned long *out);
+
+/* Whether v holds anything but separators (commas, spaces, tabs): a list
+ * variable set to "," or " " is a mistake to name, not "unset". */
+int tw_list_blank(const char *v);
+
+/* Called in the constructor of a process under secure execution
+ * (AT_SECURE): removes every TWSHIM_* entry from its environment, as
+ * ld.so removes LD_PRELOAD and the rest of its unsafe variables there, so
+ * that a program it exec's after becoming root for good (real uid 0 too,
+ * so without AT_SECURE) does not take the invoking user's settings. */
+void tw_config_scrub_env(void);
+
 #endif

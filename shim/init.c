@@ -45,7 +45,18 @@ struct tw_config tw_cfg;
  * Not pthread_once: a signal handler that interrupted the start in the
  * same thread would wait for itself there. */
 static _Atomic long starter;
-static int strict_failed;
+/* TWSHIM_STRICT=1 (the constructor): a problem is not logged but kept in
+ * strict_why, for the one line the program is stopped with. */
+static int strict;
+static char strict_why[512];
+
+static void problem(const char *why, const char *instead)
+{
+	if (strict)
+		snprintf(strict_why, sizeof(strict_why), "%s", why);
+	else
+		tw_err("%s; %s", why, instead);
+}
 
 static const char *env(const char *name)
 {
@@ -55,7 +66,7 @@ static const char *env(const char *name)
 static void activate_once(void)
 {
 	char err[512];
-	int st = TW_ST_INERT, cancel;
+	int st = TW_ST_INERT, cancel, rc;
 
 	/* shm_open, fopen of sysctls...: cancellation points, and a thread
 	 * cancelled half way would leave a mapping or an fd behind. */
@@ -63,17 +74,25 @@ static void activate_once(void)
 	tw_guard++;
 	if (tw_config_load(&tw_cfg, env, err, sizeof(err)) < 0) {
 		tw_log_cfg = tw_cfg.log;
-		tw_err("%s; twshim is off for this process", err);
+		problem(err, "twshim is off for this process");
 		goto done;
 	}
 	tw_log_cfg = tw_cfg.log;
-	if (tw_policies_configure(env) < 0) {
-		strict_failed = 1;
+	if (tw_policies_configure(env, err, sizeof(err)) < 0) {
+		problem(err, "twshim is off for this process");
 		goto done;
 	}
-	if (tw_cfg.shm_name[0] && tw_ledger_open(tw_cfg.shm_name, err, sizeof(err)) < 0) {
-		tw_err("%s; twshim is off for this process", err);
-		goto done;
+	/* A ledger that cannot be had costs the counting, not the policies:
+	 * what another user can do to the name (plant a file there, fill
+	 * /dev/shm) must not turn the fix off, nor, under TWSHIM_STRICT=1,
+	 * stop the program. Only this user's own segment gone wrong does. */
+	if (tw_cfg.shm_name[0] &&
+	    (rc = tw_ledger_open(tw_cfg.shm_name, err, sizeof(err))) < 0) {
+		if (strict && rc == TW_LEDGER_UNUSABLE) {
+			problem(err, "twshim is off for this process");
+			goto done;
+		}
+		tw_err("%s; the ledger is off for this process, the policies apply uncounted", err);
 	}
 	tw_debug("active, ledger %s", tw_cfg.shm_name[0] ? tw_cfg.shm_name : "off");
 	st = TW_ST_ACTIVE;
@@ -162,6 +181,7 @@ __attribute__((constructor)) static void tw_init(void)
 	 * there; whoever installed us there still gets no behaviour change. */
 	if (getauxval(AT_SECURE)) {
 		atomic_store(&tw_run_state, TW_ST_INERT);
+		tw_config_scrub_env();
 		return;
 	}
 	tw_log_note_stderr();
@@ -170,9 +190,11 @@ __attribute__((constructor)) static void tw_init(void)
 	 * program at all with a bad value, rather than run it without the fix
 	 * that was asked for. The one place the shim ends its host, on request. */
 	if (getenv("TWSHIM_STRICT") && strcmp(getenv("TWSHIM_STRICT"), "1") == 0) {
+		strict = 1;
 		tw_activate();
-		if (strict_failed || atomic_load(&tw_run_state) != TW_ST_ACTIVE) {
-			tw_err("TWSHIM_STRICT=1 and the configuration above is bad: not starting %s",
+		if (atomic_load(&tw_run_state) != TW_ST_ACTIVE) {
+			tw_err("%s; TWSHIM_STRICT=1: not starting %s",
+			       strict_why[0] ? strict_why : "the configuration is bad",
 			       program_invocation_short_name);
 			_exit(1);
 		}

@@ -110,11 +110,14 @@ int tw_ledger_open(const char *name, char *err, size_t errlen)
 {
 	const size_t size = sizeof(struct tw_ledger);
 	struct tw_ledger *l = MAP_FAILED;
-	int created = 0, rc = -1, ret;
+	int created = 0, rc = TW_LEDGER_UNAVAILABLE, ret;
 	struct stat st;
 	int fd;
 
-	fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	/* O_NOFOLLOW (glibc adds it too) and O_NONBLOCK: the name is in a
+	 * directory every user may write, and another user may have put a
+	 * symbolic link or a FIFO there first. */
+	fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
 	if (fd >= 0) {
 		created = 1;
 		if (ftruncate(fd, (off_t)size) < 0) {
@@ -124,23 +127,38 @@ int tw_ledger_open(const char *name, char *err, size_t errlen)
 			goto done;
 		}
 	} else if (errno == EEXIST) {
-		fd = shm_open(name, O_RDWR | O_CLOEXEC, 0);
+		fd = shm_open(name, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
 	}
 	if (fd < 0) {
-		snprintf(err, errlen, "ledger %s: cannot open it: %s", name, strerror(errno));
+		snprintf(err, errlen, "ledger %s: cannot open it: %s%s", name, strerror(errno),
+		         errno == EACCES || errno == ELOOP ?
+		         " (another user's? set TWSHIM_SHM to another name)" : "");
 		goto done;
 	}
 	if (tw_fstat(fd, &st) < 0) {
 		snprintf(err, errlen, "ledger %s: fstat: %s", name, strerror(errno));
 		goto done;
 	}
-	/* Someone else's segment, or one others may write: never count into it. */
-	if (st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
+	/* Someone else's segment, or not a segment at all: never count into
+	 * it. What another user can plant is "unavailable", not "unusable":
+	 * under TWSHIM_STRICT=1 it must not stop the program (init.c). */
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+		snprintf(err, errlen,
+		         "ledger %s is %s of uid %u, not a segment of this user's (uid %u): "
+		         "set TWSHIM_SHM to another name, or remove it",
+		         name, S_ISREG(st.st_mode) ? "a file" : "no regular file",
+		         (unsigned)st.st_uid, (unsigned)geteuid());
+		goto done;
+	}
+	/* From here on the segment is this user's: only this user or root can
+	 * have made it wrong. */
+	if ((st.st_mode & 077) != 0) {
 		snprintf(err, errlen,
 		         "ledger %s belongs to uid %u with mode %03o; it must be ours (uid %u) "
 		         "and private (0600): remove it or set TWSHIM_SHM to another name",
 		         name, (unsigned)st.st_uid, (unsigned)(st.st_mode & 0777),
 		         (unsigned)geteuid());
+		rc = TW_LEDGER_UNUSABLE;
 		goto done;
 	}
 	/* A creator may be between shm_open and ftruncate: give it a moment. */
@@ -156,6 +174,7 @@ int tw_ledger_open(const char *name, char *err, size_t errlen)
 		         "ledger %s is %lld bytes, this libtwshim.so expects %zu: remove it "
 		         "(rm /dev/shm%s) or set TWSHIM_SHM to another name",
 		         name, (long long)st.st_size, size, name);
+		rc = TW_LEDGER_UNUSABLE;
 		goto done;
 	}
 	/* Made by us: reserved here. Made by another process: it reserved
@@ -187,6 +206,7 @@ int tw_ledger_open(const char *name, char *err, size_t errlen)
 				break;
 			sched_yield();
 		}
+		rc = TW_LEDGER_UNUSABLE;
 		if (l->h.magic != TW_LEDGER_MAGIC) {
 			snprintf(err, errlen, "ledger %s is not a twshim ledger (bad magic): "
 			         "remove it or set TWSHIM_SHM to another name", name);

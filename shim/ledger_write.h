@@ -16,8 +16,16 @@ extern struct tw_ledger *tw_ledger;
  * ledger's spread table); NULL without a ledger or when the table is full. */
 _Atomic uint32_t *tw_spread_cursor(unsigned lo, unsigned hi);
 
-/* Maps (creating if needed) the segment. Returns 0, or -1 with one line in
- * err naming the segment and what is wrong with it. */
+/* Maps (creating if needed) the segment. Returns 0, or one of these with
+ * one line in err naming the segment and what is wrong with it. */
+enum {
+	/* Not to be had for reasons others control: the name taken by another
+	 * user or by something not a regular file, /dev/shm full, a limit. */
+	TW_LEDGER_UNAVAILABLE = -1,
+	/* A segment of this user's that cannot be used (mode, size, layout):
+	 * only this user or root can have made it so. */
+	TW_LEDGER_UNUSABLE = -2,
+};
 int tw_ledger_open(const char *name, char *err, size_t errlen);
 
 /* This process's slot, claimed on first use (TW_SLOT_WAIT: waiting for

@@ -5,7 +5,12 @@
  *
  * file:PATH is opened, written and closed for each line. Keeping it open
  * would plant an fd in the host that the host may close or dup over (daemons
- * close every fd at start); then our next line would land in its data.
+ * close every fd at start); then our next line would land in its data. A
+ * path that is not a regular file of this user's or root's is refused, once,
+ * and the lines go to stderr (open_file).
+ *
+ * Every line is one line: control characters in it (a value's newline) are
+ * escaped (escape).
  *
  * A line never raises SIGPIPE in the host (write_line). syslog() needs no
  * such care: glibc sends to /dev/log with MSG_NOSIGNAL.
@@ -126,33 +131,160 @@ static void write_line(int fd, const char *buf, size_t n)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
+/* Copies src into dst (dstlen > 0), each control character escaped (\n,
+ * \r, \t as such, the others and DEL as \xNN): a value with a newline in
+ * it must not make a second line, one that could pass for another
+ * program's (log injection). Bytes from 0x80 up pass as they are (UTF-8).
+ * Truncates before an escape that does not fit whole. Returns the length
+ * written. */
+static size_t escape(char *dst, size_t dstlen, const char *src)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+
+	for (; *src; src++) {
+		unsigned char c = (unsigned char)*src;
+		char e[4];
+		size_t k = 2;
+
+		e[0] = '\\';
+		if (c >= 0x20 && c != 0x7f) {
+			e[0] = (char)c;
+			k = 1;
+		} else if (c == '\n') {
+			e[1] = 'n';
+		} else if (c == '\r') {
+			e[1] = 'r';
+		} else if (c == '\t') {
+			e[1] = 't';
+		} else {
+			e[1] = 'x';
+			e[2] = hex[c >> 4];
+			e[3] = hex[c & 15];
+			k = 4;
+		}
+		if (n + k >= dstlen)
+			break;
+		memcpy(dst + n, e, k);
+		n += k;
+	}
+	dst[n] = '\0';
+	return n;
+}
+
+/* One line, tagged, escaped, ending in its only newline. Returns its length. */
+static size_t vformat(char *buf, size_t len, enum tw_log_level level, const char *func,
+                      const char *fmt, va_list ap)
+{
+	char raw[1024];
+	size_t n;
+
+	n = (size_t)snprintf(raw, sizeof(raw), "twshim[%s %d]: %s: ",
+	                     program_invocation_short_name, (int)getpid(), level_name[level]);
+	if (n < sizeof(raw))
+		vsnprintf(raw + n, sizeof(raw) - n, fmt, ap);
+	n = strnlen(raw, sizeof(raw) - 1);
+	if (tw_log_cfg.level >= TW_LOG_DEBUG)
+		snprintf(raw + n, sizeof(raw) - n, " (%s)", func);
+	n = escape(buf, len - 1, raw);
+	buf[n++] = '\n';
+	return n;
+}
+
+static __attribute__((format(printf, 5, 6))) size_t
+format(char *buf, size_t len, enum tw_log_level level, const char *func, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	n = vformat(buf, len, level, func, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+static void to_stderr(const char *buf, size_t n)
+{
+	/* A failed write (stderr closed, its reader gone): the host does
+	 * not want to hear. */
+	if (stderr_is_ours())
+		write_line(STDERR_FILENO, buf, n);
+}
+
+/* TWSHIM_LOG=file:PATH, opened for one line. HAZARD: the path is the
+ * environment's, and the program may run as root: another user may have
+ * put a symbolic link there (to a file of root's), a FIFO (an open for
+ * writing blocks until someone reads: the program would hang in our log
+ * line), a hard link, or a file of theirs (to read our lines). Hence
+ * O_NOFOLLOW and O_NONBLOCK (a FIFO without a reader fails at once with
+ * ENXIO), and only a regular file of this user's or root's with one link
+ * is written. O_NONBLOCK stays: it changes nothing for a regular file.
+ * Returns the fd, or -1 with why in why. */
+static int open_file(char *why, size_t len)
+{
+	struct stat st;
+	int fd = open(tw_log_cfg.path,
+	              O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		snprintf(why, len, "%s",
+		         errno == ELOOP ? "it is a symbolic link" :
+		         errno == ENXIO ? "it is a FIFO or socket, not a regular file" :
+		         strerror(errno));
+		return -1;
+	}
+	if (tw_fstat(fd, &st) < 0)
+		snprintf(why, len, "fstat: %s", strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		snprintf(why, len, "it is %s, not a regular file",
+		         S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISCHR(st.st_mode) ? "a device" :
+		         S_ISSOCK(st.st_mode) ? "a socket" : "no regular file");
+	else if (st.st_uid != geteuid() && st.st_uid != 0)
+		snprintf(why, len, "it belongs to uid %u, not to this user (uid %u) or root",
+		         (unsigned)st.st_uid, (unsigned)geteuid());
+	else if (st.st_nlink != 1)
+		snprintf(why, len, "it has %lu hard links", (unsigned long)st.st_nlink);
+	else
+		return fd;
+	tw_real.close(fd);
+	return -1;
+}
+
+/* The file refused: one line saying so on stderr, and stderr from then on. */
+static _Atomic int file_refused;
+
+static __attribute__((noinline, cold)) void refuse_file(const char *why)
+{
+	char buf[1024];
+	size_t n;
+
+	if (atomic_exchange(&file_refused, 1))
+		return;
+	n = format(buf, sizeof(buf), TW_LOG_ERROR, __func__,
+	           "TWSHIM_LOG=file:%s refused: %s; logging to stderr instead", tw_log_cfg.path,
+	           why);
+	to_stderr(buf, n);
+}
+
 void tw_log_at(enum tw_log_level level, const char *func, const char *fmt, ...)
 {
 	int saved = errno;
-	char buf[1024];
+	enum tw_log_sink sink = tw_log_cfg.sink;
+	char buf[1024], why[128];
 	size_t n;
 	va_list ap;
 	int fd;
 
-	if (tw_log_cfg.sink == TW_SINK_OFF)
+	if (sink == TW_SINK_OFF)
 		return;
 	tw_enter();
-	n = (size_t)snprintf(buf, sizeof(buf), "twshim[%s %d]: %s: ",
-	                     program_invocation_short_name, (int)getpid(),
-	                     level_name[level]);
-	if (n < sizeof(buf)) {
-		va_start(ap, fmt);
-		vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
-		va_end(ap);
-	}
-	n = strnlen(buf, sizeof(buf) - 2);
-	if (tw_log_cfg.level >= TW_LOG_DEBUG)
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, " (%s)", func);
-	if (n > sizeof(buf) - 2)
-		n = sizeof(buf) - 2;
-	buf[n++] = '\n';
+	va_start(ap, fmt);
+	n = vformat(buf, sizeof(buf), level, func, fmt, ap);
+	va_end(ap);
+	if (sink == TW_SINK_FILE && atomic_load(&file_refused))
+		sink = TW_SINK_STDERR;
 
-	switch (tw_log_cfg.sink) {
+	switch (sink) {
 	case TW_SINK_SYSLOG:
 		buf[n - 1] = '\0';
 		syslog((level == TW_LOG_ERROR ? LOG_ERR :
@@ -161,17 +293,17 @@ void tw_log_at(enum tw_log_level level, const char *func, const char *fmt, ...)
 		       "%s", buf);
 		break;
 	case TW_SINK_FILE:
-		fd = open(tw_log_cfg.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-		if (fd >= 0) { /* a FIFO, maybe */
+		fd = open_file(why, sizeof(why));
+		if (fd >= 0) {
 			write_line(fd, buf, n);
 			tw_real.close(fd);
+			break;
 		}
+		refuse_file(why);
+		to_stderr(buf, n);
 		break;
 	default:
-		/* A failed write (stderr closed, its reader gone): the host
-		 * does not want to hear. */
-		if (stderr_is_ours())
-			write_line(STDERR_FILENO, buf, n);
+		to_stderr(buf, n);
 		break;
 	}
 	tw_leave();

@@ -285,3 +285,26 @@ Test(e2e, matrix_go_unseen, .timeout = 150)
 {
 	tw_scenario("matrix_go", 140, NULL);
 }
+
+/* Issue 13 item 6: TWSHIM_LOG=file: followed a symbolic link and hung on a
+ * FIFO; item 13: a value with a newline made a second log line. */
+Test(e2e, log_file_only_a_regular_file_and_one_line_per_message, .timeout = 150)
+{
+	tw_scenario("log_file", 140, NULL);
+}
+
+/* Issue 13 item 10: another user who planted a file at a TWSHIM_STRICT=1
+ * service's ledger name stopped the service (and, without STRICT, turned
+ * its policies off). */
+Test(e2e, strict_service_survives_a_ledger_planted_by_another_user, .timeout = 120)
+{
+	tw_scenario_root("planted_segment_shim", 110, NULL);
+}
+
+/* Issue 13 item 14: a setuid-root helper that became root for good and
+ * exec'd passed the user's TWSHIM_* on, and root honoured them (a file
+ * created in a root-only directory through TWSHIM_LOG). */
+Test(e2e, setuid_helper_passes_no_twshim_settings_to_root, .timeout = 90)
+{
+	tw_scenario_root("setuid_exec", 80, NULL);
+}

@@ -79,3 +79,37 @@ Test(config, log_settings_kept_when_another_is_bad)
 	cr_expect_eq(c.log.sink, TW_SINK_OFF);
 	cr_expect(strstr(err, "TWSHIM_SHM='bad'") != NULL, "%s", err);
 }
+
+/* Issue 13: numbers were read with strtol/strtoul, which take a sign,
+ * leading blanks and, for strtoul, a minus sign that wraps: "-1" is
+ * ULONG_MAX, and "-18446744073709551615" is 1. */
+Test(config, numbers_digits_only_and_range_checked)
+{
+	static const char *const bad[] = { "", "+5", " 5", "5 ", "-1", "-18446744073709551615",
+	                                   "0x10", "\t7", "18446744073709551616",
+	                                   "99999999999999999999999", "65536" };
+	unsigned long v = 1234;
+	const char *end;
+
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int rc = tw_parse_uint(bad[i], &end, 65535, &v);
+		cr_expect(rc < 0 || *end != '\0', "'%s' taken as %lu", bad[i], v);
+	}
+	cr_assert_eq(tw_parse_uint("65535", &end, 65535, &v), 0);
+	cr_expect_eq(v, 65535);
+	cr_expect_eq(*end, '\0');
+	cr_assert_eq(tw_parse_uint("007-9", &end, 10, &v), 0);
+	cr_expect_eq(v, 7);
+	cr_expect_str_eq(end, "-9");
+	cr_expect_eq(tw_parse_uint("9", &end, 5, &v), -1, "a digit above max");
+	cr_assert_eq(tw_parse_uint("18446744073709551615", &end, ~0ul, &v), 0);
+	cr_expect_eq(v, ~0ul);
+}
+
+Test(config, blank_lists)
+{
+	cr_expect(tw_list_blank(","));
+	cr_expect(tw_list_blank(" "));
+	cr_expect(tw_list_blank(" ,\t, "));
+	cr_expect_not(tw_list_blank(" 10.0.0.1 "));
+}

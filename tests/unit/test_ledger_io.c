@@ -144,7 +144,7 @@ Test(ledger_io, foreign_layout_refused_by_both_sides, .init = setup, .fini = tea
 
 	cr_expect_eq(tw_snapshot_read(name, &snap, &missing, err, sizeof(err)), -1);
 	cr_expect(strstr(err, "layout version 99") != NULL, "%s", err);
-	cr_expect_eq(tw_ledger_open(name, err, sizeof(err)), -1);
+	cr_expect_eq(tw_ledger_open(name, err, sizeof(err)), TW_LEDGER_UNUSABLE);
 	cr_expect(strstr(err, "layout version 99") != NULL, "%s", err);
 	cr_expect(strstr(err, "TWSHIM_SHM") != NULL, "%s", err);
 
@@ -161,8 +161,39 @@ Test(ledger_io, segment_others_can_write_is_refused, .init = setup, .fini = tear
 	cr_assert_geq(fd, 0);
 	fchmod(fd, 0666);
 	close(fd);
-	cr_expect_eq(tw_ledger_open(name, err, sizeof(err)), -1);
+	cr_expect_eq(tw_ledger_open(name, err, sizeof(err)), TW_LEDGER_UNUSABLE);
 	cr_expect(strstr(err, "mode 666") != NULL, "%s", err);
+}
+
+/* Issue 13 item 10: what another user can put under the name (a FIFO, a
+ * segment of theirs) is "unavailable", which TWSHIM_STRICT=1 does not stop
+ * a program for, not "unusable" (this user's own segment gone wrong). */
+Test(ledger_io, planted_fifo_is_unavailable, .init = setup, .fini = teardown)
+{
+	char err[512] = "", path[128];
+
+	snprintf(path, sizeof(path), "/dev/shm%s", name);
+	cr_assert_eq(mkfifo(path, 0666), 0, "mkfifo: %s", strerror(errno));
+	cr_expect_eq(tw_ledger_open(name, err, sizeof(err)), TW_LEDGER_UNAVAILABLE, "%s", err);
+	cr_expect(strstr(err, "no regular file") != NULL, "%s", err);
+	cr_expect_null(tw_ledger);
+}
+
+Test(ledger_io, segment_of_another_user_is_unavailable, .init = setup, .fini = teardown)
+{
+	char err[512] = "";
+	int fd;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root, to give a segment to another user");
+	fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(ftruncate(fd, (off_t)sizeof(struct tw_ledger)), 0);
+	cr_assert_eq(fchown(fd, 65534, 65534), 0, "fchown: %s", strerror(errno));
+	close(fd);
+	cr_expect_eq(tw_ledger_open(name, err, sizeof(err)), TW_LEDGER_UNAVAILABLE, "%s", err);
+	cr_expect(strstr(err, "uid 65534") != NULL, "%s", err);
+	cr_expect_null(tw_ledger);
 }
 
 /*
