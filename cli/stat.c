@@ -11,7 +11,9 @@
 #include "format.h"
 #include "json.h"
 #include "ledger_read.h"
+#include "escape.h"
 #include "filter.h"
+#include "ledger_list.h"
 #include "stat.h"
 #include "stat_prom.h"
 
@@ -74,7 +76,8 @@ static const char stat_usage[] =
 
 struct stat_opts {
 	int json, prometheus, all, by_command;
-	const char *shm;
+	const char *shm[16];      /* --shm: one, or for --prometheus several */
+	int nshm;
 	struct tw_filter filter; /* --comm */
 	int npids;
 	int pids[64];
@@ -359,6 +362,80 @@ static void print_text(const struct tw_snapshot *s, const struct stat_opts *o)
 		       hidden_vanished == 1 ? "it" : "them");
 }
 
+/*
+ * --prometheus: every ledger of the host in one file, for one collector per
+ * host: the ones --shm names, else $TWSHIM_SHM's, else every twshim* ledger
+ * in /dev/shm. One that is missing or cannot be read is said on stderr and
+ * exported as twshim_ledger_up 0: the file is whole all the same, and the
+ * status is 0 once it is written (1 only when writing failed).
+ */
+static int prometheus(const struct stat_opts *o)
+{
+	const char *env = getenv("TWSHIM_SHM");
+	char **found = NULL, err[512];
+	const char **names;
+	size_t n = 0, nfound = 0;
+	struct tw_prom_ledger *ls;
+	int rc = TW_EXIT_FAIL, missing;
+
+	if (o->nshm) {
+		names = calloc((size_t)o->nshm, sizeof(*names));
+		for (int i = 0; names && i < o->nshm; i++)
+			names[n++] = o->shm[i];
+	} else if (env && *env && strcmp(env, "off") != 0) {
+		names = calloc(1, sizeof(*names));
+		if (names)
+			names[n++] = env;
+	} else {
+		nfound = tw_ledger_list(&found);
+		names = calloc(nfound ? nfound : 1, sizeof(*names));
+		for (size_t i = 0; names && i < nfound; i++)
+			names[n++] = found[i];
+	}
+	ls = calloc(n ? n : 1, sizeof(*ls));
+	if (!names || !ls) {
+		tw_cli_error("stat --prometheus: out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct tw_snapshot *s = malloc(sizeof(*s));
+		char *shown = malloc(TW_ESC_LEN(256));
+
+		if (!s || !shown) {
+			free(s);
+			free(shown);
+			tw_cli_error("stat --prometheus: out of memory");
+			goto done;
+		}
+		tw_esc_name(shown, TW_ESC_LEN(256), names[i]);
+		ls[i].name = shown;
+		if (tw_snapshot_read(names[i], s, &missing, err, sizeof(err)) < 0) {
+			tw_cli_error("stat --prometheus: %s: twshim_ledger_up 0", err);
+			free(s);
+			continue;
+		}
+		tw_filter_snapshot(s, &o->filter);
+		ls[i].snap = s;
+		ls[i].name = s->name;
+		free(shown);
+	}
+	if (tw_stat_prometheus_ledgers(stdout, ls, n, err, sizeof(err)) < 0)
+		tw_cli_error("stat --prometheus: %s", err);
+	else
+		rc = TW_EXIT_OK;
+done:
+	for (size_t i = 0; ls && i < n; i++) {
+		if (ls[i].snap)
+			free((void *)ls[i].snap);
+		else
+			free((void *)ls[i].name);
+	}
+	free(ls);
+	free(names);
+	tw_ledger_list_free(found, nfound);
+	return rc;
+}
+
 int tw_cmd_stat(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -391,7 +468,13 @@ int tw_cmd_stat(int argc, char **argv)
 			if (tw_filter_set_comm(&o.filter, "stat", optarg) < 0)
 				return TW_EXIT_USAGE;
 			break;
-		case 's': o.shm = optarg; break;
+		case 's':
+			if (o.nshm == (int)(sizeof(o.shm) / sizeof(o.shm[0]))) {
+				tw_cli_error("stat: --shm: at most %d ledgers", o.nshm);
+				return TW_EXIT_USAGE;
+			}
+			o.shm[o.nshm++] = optarg;
+			break;
 		case 'o':
 			if (tw_ledger_trust_owner(optarg, err, sizeof(err)) < 0) {
 				tw_cli_error("stat: %s", err);
@@ -433,20 +516,18 @@ int tw_cmd_stat(int argc, char **argv)
 		}
 		o.pids[o.npids++] = (int)pid;
 	}
-	if (!o.shm)
-		o.shm = tw_default_shm(name, sizeof(name));
-	if (tw_snapshot_read(o.shm, &snap, &missing, err, sizeof(err)) < 0) {
+	if (o.prometheus)
+		return prometheus(&o);
+	if (o.nshm > 1) {
+		tw_cli_error("stat: one --shm, unless --prometheus (which reads several)");
+		return TW_EXIT_USAGE;
+	}
+	if (tw_snapshot_read(o.nshm ? o.shm[0] : tw_default_shm(name, sizeof(name)), &snap,
+	                     &missing, err, sizeof(err)) < 0) {
 		tw_cli_error("%s", err);
 		return TW_EXIT_FAIL;
 	}
 	tw_filter_snapshot(&snap, &o.filter);
-	if (o.prometheus) {
-		if (tw_stat_prometheus(stdout, &snap, err, sizeof(err)) < 0) {
-			tw_cli_error("%s", err);
-			return TW_EXIT_FAIL;
-		}
-		return TW_EXIT_OK;
-	}
 	if (o.by_command) {
 		if (o.json)
 			tw_stat_by_command_json(&snap);

@@ -30,11 +30,30 @@ static const char *const directions[] = {
 
 struct out {
 	struct tw_prom p;
+	const struct tw_prom_ledger *ls; /* every ledger, read or not */
+	size_t n;
+	struct tw_per_command **pcs;     /* per ledger read, NULL for one not read */
+	/* The ledger each family's loop is at (each_ledger). */
 	const struct tw_snapshot *s;
 	const struct tw_per_command *pc;
 	char le[CONNECT_LE][24];
 	const char *le_ptr[CONNECT_LE];
 };
+
+/* Steps o through the ledgers that were read: for (size_t k = 0;
+ * each_ledger(o, &k);) { ... o->s, o->pc ... }. Every family holds every
+ * ledger's series, each under its own ledger label. */
+static int each_ledger(struct out *o, size_t *k)
+{
+	while (*k < o->n && !o->pcs[*k])
+		++*k;
+	if (*k >= o->n)
+		return 0;
+	o->s = o->ls[*k].snap;
+	o->pc = o->pcs[*k];
+	++*k;
+	return 1;
+}
 
 /* The labels of a (command, destination) row, with room for one more. */
 static size_t dest_labels(struct tw_prom_label *l, const struct out *o, const struct tw_cmd *c,
@@ -70,23 +89,25 @@ static void per_dest(struct out *o, const char *name, enum tw_prom_type type, co
 	struct tw_prom_label l[5];
 
 	tw_prom_family(&o->p, name, type, help);
-	for (size_t ci = 0; ci < o->pc->ncmds; ci++) {
-		const struct tw_cmd *c = &o->pc->cmds[ci];
-		for (size_t di = c->first; di < c->first + c->ndests; di++) {
-			const struct tw_cmd_dest *d = &o->pc->dests[di];
-			size_t nl = dest_labels(l, o, c, d);
+	for (size_t k = 0; each_ledger(o, &k);) {
+		for (size_t ci = 0; ci < o->pc->ncmds; ci++) {
+			const struct tw_cmd *c = &o->pc->cmds[ci];
+			for (size_t di = c->first; di < c->first + c->ndests; di++) {
+				const struct tw_cmd_dest *d = &o->pc->dests[di];
+				size_t nl = dest_labels(l, o, c, d);
 
-			if (!wanted(d, rows))
-				continue;
-			if (!key) {
-				tw_prom_sample_u64(&o->p, "", l, nl, pick(&d->c, 0));
-				continue;
-			}
-			for (unsigned i = 0; i < n; i++) {
-				if (!names(i))
+				if (!wanted(d, rows))
 					continue;
-				l[nl] = (struct tw_prom_label){key, names(i)};
-				tw_prom_sample_u64(&o->p, "", l, nl + 1, pick(&d->c, i));
+				if (!key) {
+					tw_prom_sample_u64(&o->p, "", l, nl, pick(&d->c, 0));
+					continue;
+				}
+				for (unsigned i = 0; i < n; i++) {
+					if (!names(i))
+						continue;
+					l[nl] = (struct tw_prom_label){key, names(i)};
+					tw_prom_sample_u64(&o->p, "", l, nl + 1, pick(&d->c, i));
+				}
 			}
 		}
 	}
@@ -142,17 +163,19 @@ static void connect_duration(struct out *o)
 		       "Time spent in each connect() call, failed and non-blocking ones "
 		       "included. It rises from microseconds to milliseconds once about half "
 		       "the ports to a destination are in TIME_WAIT.");
-	for (size_t ci = 0; ci < o->pc->ncmds; ci++) {
-		const struct tw_cmd *c = &o->pc->cmds[ci];
-		for (size_t di = c->first; di < c->first + c->ndests; di++) {
-			const struct tw_cmd_dest *d = &o->pc->dests[di];
-			size_t nl = dest_labels(l, o, c, d);
+	for (size_t k = 0; each_ledger(o, &k);) {
+		for (size_t ci = 0; ci < o->pc->ncmds; ci++) {
+			const struct tw_cmd *c = &o->pc->cmds[ci];
+			for (size_t di = c->first; di < c->first + c->ndests; di++) {
+				const struct tw_cmd_dest *d = &o->pc->dests[di];
+				size_t nl = dest_labels(l, o, c, d);
 
-			if (!wanted(d, OUT_ROWS))
-				continue;
-			tw_prom_fmt_fixed(sum, sizeof(sum), d->c.connect_us_sum, 6);
-			tw_prom_histogram(&o->p, l, nl, o->le_ptr, d->c.connect_us_hist, CONNECT_LE,
-					  sum);
+				if (!wanted(d, OUT_ROWS))
+					continue;
+				tw_prom_fmt_fixed(sum, sizeof(sum), d->c.connect_us_sum, 6);
+				tw_prom_histogram(&o->p, l, nl, o->le_ptr, d->c.connect_us_hist, CONNECT_LE,
+						  sum);
+			}
 		}
 	}
 }
@@ -164,11 +187,13 @@ static void signed_per_dest(struct out *o, const char *name, const char *help,
 	struct tw_prom_label l[5];
 
 	tw_prom_family(&o->p, name, TW_PROM_GAUGE, help);
-	for (size_t ci = 0; ci < o->pc->ncmds; ci++) {
-		const struct tw_cmd *c = &o->pc->cmds[ci];
-		for (size_t di = c->first; di < c->first + c->ndests; di++) {
-			const struct tw_cmd_dest *d = &o->pc->dests[di];
-			tw_prom_sample_i64(&o->p, "", l, dest_labels(l, o, c, d), pick(&d->c));
+	for (size_t k = 0; each_ledger(o, &k);) {
+		for (size_t ci = 0; ci < o->pc->ncmds; ci++) {
+			const struct tw_cmd *c = &o->pc->cmds[ci];
+			for (size_t di = c->first; di < c->first + c->ndests; di++) {
+				const struct tw_cmd_dest *d = &o->pc->dests[di];
+				tw_prom_sample_i64(&o->p, "", l, dest_labels(l, o, c, d), pick(&d->c));
+			}
 		}
 	}
 }
@@ -193,53 +218,99 @@ static void open_connections(struct out *o)
 			pick_open_at_exit);
 }
 
-/* Gauges and counters about the ledger itself, and per command. */
+/* One sample per ledger read, of a family about the ledger as a whole. */
+static void per_ledger_u64(struct out *o, const char *name, enum tw_prom_type type,
+			   const char *help, uint64_t (*pick)(const struct tw_snapshot *s))
+{
+	tw_prom_family(&o->p, name, type, help);
+	for (size_t k = 0; each_ledger(o, &k);) {
+		struct tw_prom_label l = {"ledger", o->s->name};
+		tw_prom_sample_u64(&o->p, "", &l, 1, pick(o->s));
+	}
+}
+
+static uint64_t pick_claims(const struct tw_snapshot *s)
+{
+	return s->slot_claims;
+}
+
+static uint64_t pick_folded(const struct tw_snapshot *s)
+{
+	return s->slots_folded;
+}
+
+static uint64_t pick_joins(const struct tw_snapshot *s)
+{
+	return s->attach_overflow;
+}
+
+/* Gauges and counters about each ledger itself, and per command. */
 static void ledger_families(struct out *o)
 {
-	struct tw_prom_label l[3] = {{"ledger", o->s->name}};
-	char v[32];
+	struct tw_prom_label l[3];
+	char v[32], lv[16];
+
+	/* Every ledger asked for or found, read or not: a missing or refused
+	 * one is a 0 here, and the file is still whole (an alert on it, not a
+	 * failed collector, says so). */
+	tw_prom_family(&o->p, "twshim_ledger_up", TW_PROM_GAUGE,
+		       "1 when the ledger was read; 0 when it is missing, unreadable or "
+		       "refused (twshim stat names the reason on stderr).");
+	for (size_t k = 0; k < o->n; k++) {
+		l[0] = (struct tw_prom_label){"ledger", o->ls[k].name};
+		tw_prom_sample(&o->p, "", l, 1, o->pcs[k] ? "1" : "0");
+	}
 
 	tw_prom_family(&o->p, "twshim_ledger_info", TW_PROM_GAUGE,
 		       "The ledger read, the twshim version that read it and the ledger "
 		       "layout version; always 1.");
-	snprintf(v, sizeof(v), "%u", TW_LEDGER_VERSION);
-	l[1] = (struct tw_prom_label){"version", TW_VERSION};
-	l[2] = (struct tw_prom_label){"layout_version", v};
-	tw_prom_sample(&o->p, "", l, 3, "1");
+	snprintf(lv, sizeof(lv), "%u", TW_LEDGER_VERSION);
+	for (size_t k = 0; each_ledger(o, &k);) {
+		l[0] = (struct tw_prom_label){"ledger", o->s->name};
+		l[1] = (struct tw_prom_label){"version", TW_VERSION};
+		l[2] = (struct tw_prom_label){"layout_version", lv};
+		tw_prom_sample(&o->p, "", l, 3, "1");
+	}
 
 	tw_prom_family(&o->p, "twshim_ledger_start_time_seconds", TW_PROM_GAUGE,
 		       "When the ledger was created, in seconds since the Unix epoch: its "
 		       "counters count from then.");
-	tw_prom_sample(&o->p, "", l, 1,
-		       tw_prom_fmt_fixed(v, sizeof(v),
-					 o->s->created_ms > 0 ? (uint64_t)o->s->created_ms : 0, 3));
+	for (size_t k = 0; each_ledger(o, &k);) {
+		l[0] = (struct tw_prom_label){"ledger", o->s->name};
+		tw_prom_sample(&o->p, "", l, 1,
+			       tw_prom_fmt_fixed(v, sizeof(v),
+						 o->s->created_ms > 0 ? (uint64_t)o->s->created_ms : 0,
+						 3));
+	}
 
-	tw_prom_family(&o->p, "twshim_slot_claims_total", TW_PROM_COUNTER,
-		       "Processes that took a slot in the ledger.");
-	tw_prom_sample_u64(&o->p, "", l, 1, o->s->slot_claims);
-	tw_prom_family(&o->p, "twshim_slots_folded_total", TW_PROM_COUNTER,
+	per_ledger_u64(o, "twshim_slot_claims_total", TW_PROM_COUNTER,
+		       "Processes that took a slot in the ledger.", pick_claims);
+	per_ledger_u64(o, "twshim_slots_folded_total", TW_PROM_COUNTER,
 		       "Slots of exited processes folded into their command's aggregate to "
-		       "make room; what they counted stays, under the same command.");
-	tw_prom_sample_u64(&o->p, "", l, 1, o->s->slots_folded);
-	tw_prom_family(&o->p, "twshim_aggregate_joins_total", TW_PROM_COUNTER,
+		       "make room; what they counted stays, under the same command.",
+		       pick_folded);
+	per_ledger_u64(o, "twshim_aggregate_joins_total", TW_PROM_COUNTER,
 		       "Processes that joined their command's aggregate at once, every slot "
-		       "being held by a running process.");
-	tw_prom_sample_u64(&o->p, "", l, 1, o->s->attach_overflow);
+		       "being held by a running process.",
+		       pick_joins);
 
 	tw_prom_family(&o->p, "twshim_processes", TW_PROM_GAUGE,
 		       "Processes of the command in the ledger: alive (running), exited (its "
 		       "slot kept), vanished (ended unseen with connections open: killed, "
 		       "crashed, _exit()), aggregate (exited, folded into the command's "
 		       "aggregate).");
-	for (size_t ci = 0; ci < o->pc->ncmds; ci++) {
-		const struct tw_cmd *c = &o->pc->cmds[ci];
-		const char *const states[] = {"alive", "exited", "vanished", "aggregate"};
-		const uint64_t n[] = {c->alive, c->exited, c->vanished, c->folded};
+	for (size_t k = 0; each_ledger(o, &k);) {
+		for (size_t ci = 0; ci < o->pc->ncmds; ci++) {
+			const struct tw_cmd *c = &o->pc->cmds[ci];
+			const char *const states[] = {"alive", "exited", "vanished", "aggregate"};
+			const uint64_t n[] = {c->alive, c->exited, c->vanished, c->folded};
 
-		l[1] = (struct tw_prom_label){"comm", c->comm};
-		for (unsigned i = 0; i < 4; i++) {
-			l[2] = (struct tw_prom_label){"state", states[i]};
-			tw_prom_sample_u64(&o->p, "", l, 3, n[i]);
+			l[0] = (struct tw_prom_label){"ledger", o->s->name};
+			l[1] = (struct tw_prom_label){"comm", c->comm};
+			for (unsigned i = 0; i < 4; i++) {
+				l[2] = (struct tw_prom_label){"state", states[i]};
+				tw_prom_sample_u64(&o->p, "", l, 3, n[i]);
+			}
 		}
 	}
 }
@@ -248,38 +319,59 @@ static void ledger_families(struct out *o)
  * before bind(), when there is no destination yet. */
 static void policy_actions(struct out *o)
 {
-	struct tw_prom_label l[3] = {{"ledger", o->s->name}};
+	struct tw_prom_label l[3];
 
 	tw_prom_family(&o->p, "twshim_policy_actions_total", TW_PROM_COUNTER,
 		       "What the twshim policies did instead of what the program asked, per "
 		       "command (man 7 twshim, POLICIES).");
-	for (size_t ci = 0; ci < o->pc->ncmds; ci++) {
-		const struct tw_cmd *c = &o->pc->cmds[ci];
+	for (size_t k = 0; each_ledger(o, &k);) {
+		for (size_t ci = 0; ci < o->pc->ncmds; ci++) {
+			const struct tw_cmd *c = &o->pc->cmds[ci];
 
-		l[1] = (struct tw_prom_label){"comm", c->comm};
-		for (unsigned i = 0; i < TW_ACT_COUNT; i++) {
-			if (!tw_act_name(i))
-				continue;
-			l[2] = (struct tw_prom_label){"action", tw_act_name(i)};
-			tw_prom_sample_u64(&o->p, "", l, 3, c->c.actions[i]);
+			l[0] = (struct tw_prom_label){"ledger", o->s->name};
+			l[1] = (struct tw_prom_label){"comm", c->comm};
+			for (unsigned i = 0; i < TW_ACT_COUNT; i++) {
+				if (!tw_act_name(i))
+					continue;
+				l[2] = (struct tw_prom_label){"action", tw_act_name(i)};
+				tw_prom_sample_u64(&o->p, "", l, 3, c->c.actions[i]);
+			}
 		}
 	}
 }
 
 int tw_stat_prometheus(FILE *f, const struct tw_snapshot *s, char *err, size_t errlen)
 {
-	struct tw_per_command *pc = malloc(sizeof(*pc));
-	struct out *o = malloc(sizeof(*o));
+	struct tw_prom_ledger l = {.name = s->name, .snap = s};
+
+	return tw_stat_prometheus_ledgers(f, &l, 1, err, errlen);
+}
+
+int tw_stat_prometheus_ledgers(FILE *f, const struct tw_prom_ledger *ls, size_t n, char *err,
+			       size_t errlen)
+{
+	struct out *o = calloc(1, sizeof(*o));
+	struct tw_per_command **pcs = calloc(n ? n : 1, sizeof(*pcs));
 	int rc = -1;
 
-	if (!pc || !o) {
-		snprintf(err, errlen, "no memory for %zu bytes", sizeof(*pc) + sizeof(*o));
+	if (!o || !pcs) {
+		snprintf(err, errlen, "out of memory");
 		goto done;
 	}
-	tw_per_command(pc, s);
+	for (size_t k = 0; k < n; k++) {
+		if (!ls[k].snap)
+			continue;
+		pcs[k] = malloc(sizeof(*pcs[k]));
+		if (!pcs[k]) {
+			snprintf(err, errlen, "no memory for %zu bytes", sizeof(*pcs[k]));
+			goto done;
+		}
+		tw_per_command(pcs[k], ls[k].snap);
+	}
 	tw_prom_init(&o->p, f);
-	o->s = s;
-	o->pc = pc;
+	o->ls = ls;
+	o->n = n;
+	o->pcs = pcs;
 	for (unsigned i = 0; i < CONNECT_LE; i++)
 		o->le_ptr[i] = tw_prom_fmt_fixed(o->le[i], sizeof(o->le[i]), UINT64_C(1) << i, 6);
 
@@ -313,7 +405,9 @@ int tw_stat_prometheus(FILE *f, const struct tw_snapshot *s, char *err, size_t e
 	}
 	rc = 0;
 done:
-	free(pc);
+	for (size_t k = 0; pcs && k < n; k++)
+		free(pcs[k]);
+	free(pcs);
 	free(o);
 	return rc;
 }

@@ -297,8 +297,42 @@ Test(stat_prom, no_series_twice, .init = exposition, .fini = done)
 	qsort(types, nt, sizeof(char *), cmp_str);
 	for (size_t i = 1; i < nt; i++)
 		cr_expect_str_neq(types[i - 1], types[i]);
-	cr_expect_eq(nt, 15);
+	cr_expect_eq(nt, 16); /* twshim_ledger_up among them */
 	free(series);
 	free(types);
 	free(copy);
+}
+
+/* Issue 14: one file for every ledger of a host. Two ledgers read and one
+ * that could not be: each family once, each ledger's series under its
+ * label, twshim_ledger_up 1, 1 and 0. */
+Test(stat_prom, several_ledgers_one_file, .init = exposition, .fini = done)
+{
+	struct tw_prom_ledger ls[3];
+	struct tw_snapshot *other = malloc(sizeof(*other));
+	char *buf = NULL, err[256];
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	cr_assert_not_null(other);
+	cr_assert_not_null(f);
+	memcpy(other, &snap, sizeof(*other));
+	snprintf(other->name, sizeof(other->name), "/twshim.other");
+	ls[0] = (struct tw_prom_ledger){.name = snap.name, .snap = &snap};
+	ls[1] = (struct tw_prom_ledger){.name = other->name, .snap = other};
+	ls[2] = (struct tw_prom_ledger){.name = "/twshim.gone", .snap = NULL};
+	cr_assert_eq(tw_stat_prometheus_ledgers(f, ls, 3, err, sizeof(err)), 0, "%s", err);
+	fclose(f);
+	cr_expect(strstr(buf, "twshim_ledger_up{ledger=\"/twshim.gone\"} 0\n"), "%s", buf);
+	cr_expect(strstr(buf, "twshim_ledger_up{ledger=\"/twshim.other\"} 1\n"), "%s", buf);
+	size_t helps = 0;
+	for (const char *p = buf; (p = strstr(p, "# HELP twshim_connects_total ")); p++)
+		helps++;
+	cr_expect_eq(helps, 1, "a family written once per ledger");
+	/* Both ledgers' series, under their own labels. */
+	cr_expect(strstr(buf, "twshim_connects_total{ledger=\"/twshim.other\","));
+	cr_expect(strstr(buf, "twshim_ledger_info{ledger=\"/twshim.gone\"") == NULL,
+		  "a ledger not read has only its twshim_ledger_up");
+	free(buf);
+	free(other);
 }
