@@ -15,6 +15,7 @@ int tw_cmd_run(int argc, char **argv);
 int tw_cmd_stat(int argc, char **argv);
 int tw_cmd_doctor(int argc, char **argv);
 int tw_cmd_top(int argc, char **argv);
+int tw_cmd_export(int argc, char **argv);
 
 /* "twshim: " + message on stderr. */
 void tw_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -234,10 +234,51 @@ static int wants_check(int argc, char **argv)
 	return 0;
 }
 
+/* What a run reads: the time, the host's settings, the kernel's sockets,
+ * the ledgers. */
+static int collect(struct doctor *d)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	d->now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	tw_host_read(&d->host);
+	return tw_kview_read(&d->kv, d->host.range_err[0] ? NULL : &d->host.ports, d->kv_err,
+	                     sizeof(d->kv_err)) == 0;
+}
+
+static void release(struct doctor *d)
+{
+	tw_kview_free(&d->kv);
+	for (int i = 0; i < d->nsnaps; i++)
+		free(d->snaps[i]);
+	free(d);
+}
+
+int tw_doctor_export(FILE *out)
+{
+	struct doctor *d = calloc(1, sizeof(*d));
+	int rc;
+
+	if (!d) {
+		tw_cli_error("export: doctor: out of memory");
+		return -1;
+	}
+	d->limit = 10;
+	if (readlink("/proc/self/ns/net", d->netns_id, sizeof(d->netns_id) - 1) < 0)
+		snprintf(d->netns_id, sizeof(d->netns_id), "?");
+	collect(d);
+	dr_read_ledgers(d);
+	dr_join(d);
+	dr_find(d);
+	rc = dr_report_prometheus(d, out);
+	release(d);
+	return rc;
+}
+
 int tw_cmd_doctor(int argc, char **argv)
 {
 	struct doctor *d = calloc(1, sizeof(*d));
-	struct timespec ts;
 	int rc = TW_EXIT_OK, kernel_ok;
 
 	if (!d) {
@@ -261,11 +302,7 @@ int tw_cmd_doctor(int argc, char **argv)
 		free(d);
 		return rc;
 	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	d->now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	tw_host_read(&d->host);
-	kernel_ok = tw_kview_read(&d->kv, d->host.range_err[0] ? NULL : &d->host.ports, d->kv_err,
-	                          sizeof(d->kv_err)) == 0;
+	kernel_ok = collect(d);
 	dr_read_ledgers(d);
 	if (d->pid && !pid_in_ledgers(d)) {
 		/* Nothing of it to report: say so, rather than a report about
@@ -302,7 +339,7 @@ int tw_cmd_doctor(int argc, char **argv)
 	} else if (d->prometheus) {
 		/* For collectors (`doctor --prometheus > f.tmp && mv f.tmp f`):
 		 * findings are in the metrics, the status says written or not. */
-		rc = dr_report_prometheus(d) == 0 ? TW_EXIT_OK : TW_EXIT_FAIL;
+		rc = dr_report_prometheus(d, stdout) == 0 ? TW_EXIT_OK : TW_EXIT_FAIL;
 	} else {
 		if (d->json)
 			dr_report_json(d);
@@ -315,9 +352,6 @@ int tw_cmd_doctor(int argc, char **argv)
 			rc = TW_EXIT_FAIL;
 	}
 out:
-	tw_kview_free(&d->kv);
-	for (int i = 0; i < d->nsnaps; i++)
-		free(d->snaps[i]);
-	free(d);
+	release(d);
 	return rc;
 }

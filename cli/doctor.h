@@ -138,7 +138,10 @@ void dr_find(struct doctor *d);
 void dr_report_text(const struct doctor *d);
 void dr_report_json(const struct doctor *d);
 /* Returns 0, or -1 with one line on stderr (nothing fit to collect). */
-int dr_report_prometheus(const struct doctor *d);
+int dr_report_prometheus(const struct doctor *d, FILE *out);
+/* doctor --prometheus as twshim export serves it: this namespace, the
+ * ledgers doctor would read; to out. 0, or -1 (said on stderr). */
+int tw_doctor_export(FILE *out);
 /* doctor_check.c: --check, one line and a plugin's exit status. */
 enum { DR_CHECK_OK = 0, DR_CHECK_WARNING = 1, DR_CHECK_CRITICAL = 2, DR_CHECK_UNKNOWN = 3 };
 int dr_report_check(const struct doctor *d);

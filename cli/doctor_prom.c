@@ -122,7 +122,7 @@ static void findings(struct out *o)
 	}
 }
 
-int dr_report_prometheus(const struct doctor *d)
+int dr_report_prometheus(const struct doctor *d, FILE *out)
 {
 	const struct tw_host *h = &d->host;
 	struct out o = { .d = d };
@@ -132,7 +132,7 @@ int dr_report_prometheus(const struct doctor *d)
 		fprintf(stderr, "twshim: doctor: %s: no metrics written\n", d->kv_err);
 		return -1;
 	}
-	tw_prom_init(&o.p, stdout);
+	tw_prom_init(&o.p, out);
 	states(&o);
 	gauge(&o, "twshim_kernel_time_wait", "TIME_WAIT entries in the namespace.",
 	      (double)d->kv.time_wait);

@@ -52,7 +52,7 @@ int tw_comm_is(const char *given, const char *shown)
 
 int tw_filter_active(const struct tw_filter *f)
 {
-	return f->npids > 0 || f->comm != NULL;
+	return f && (f->npids > 0 || f->comm != NULL);
 }
 
 int tw_filter_keeps(const struct tw_filter *f, const struct tw_snap_proc *p)

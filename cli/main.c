@@ -26,6 +26,8 @@ static const char usage[] =
 	"                                      for Nagios and Icinga\n"
 	"  top [-d SECS] [-n N]                the same, refreshed like top(1), with\n"
 	"                                      connects/s; plain snapshots when piped\n"
+	"  export [--listen ADDR:PORT]         serve stat's and doctor's Prometheus\n"
+	"                                      metrics over HTTP at /metrics\n"
 	"  help [VERB]                         this text, or a verb's\n"
 	"\n"
 	"  twshim VERB --help tells more. -V, --version prints the version.\n"
@@ -47,6 +49,7 @@ static const struct verb {
 	{ "stat", tw_cmd_stat },
 	{ "doctor", tw_cmd_doctor },
 	{ "top", tw_cmd_top },
+	{ "export", tw_cmd_export },
 };
 
 static const struct verb *find_verb(const char *name)
@@ -85,10 +88,12 @@ int main(int argc, char **argv)
 		}
 		if ((v = find_verb(argv[2])))
 			return v->fn(2, help);
-		tw_cli_error("help: '%s' is not a verb (run, stat, doctor, top); try 'twshim --help'",
+		tw_cli_error("help: '%s' is not a verb (run, stat, doctor, top, export); try "
+		             "'twshim --help'",
 		             argv[2]);
 		return TW_EXIT_USAGE;
 	}
-	tw_cli_error("'%s' is not a verb (run, stat, doctor, top); try 'twshim --help'", name);
+	tw_cli_error("'%s' is not a verb (run, stat, doctor, top, export); try 'twshim --help'",
+	             name);
 	return TW_EXIT_USAGE;
 }

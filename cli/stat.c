@@ -369,7 +369,7 @@ static void print_text(const struct tw_snapshot *s, const struct stat_opts *o)
  * exported as twshim_ledger_up 0: the file is whole all the same, and the
  * status is 0 once it is written (1 only when writing failed).
  */
-static int prometheus(const struct stat_opts *o)
+int tw_stat_export(FILE *out, const char *const *shm, int nshm, const struct tw_filter *filter)
 {
 	const char *env = getenv("TWSHIM_SHM");
 	char **found = NULL, err[512];
@@ -378,10 +378,10 @@ static int prometheus(const struct stat_opts *o)
 	struct tw_prom_ledger *ls;
 	int rc = TW_EXIT_FAIL, missing;
 
-	if (o->nshm) {
-		names = calloc((size_t)o->nshm, sizeof(*names));
-		for (int i = 0; names && i < o->nshm; i++)
-			names[n++] = o->shm[i];
+	if (nshm) {
+		names = calloc((size_t)nshm, sizeof(*names));
+		for (int i = 0; names && i < nshm; i++)
+			names[n++] = shm[i];
 	} else if (env && *env && strcmp(env, "off") != 0) {
 		names = calloc(1, sizeof(*names));
 		if (names)
@@ -414,12 +414,12 @@ static int prometheus(const struct stat_opts *o)
 			free(s);
 			continue;
 		}
-		tw_filter_snapshot(s, &o->filter);
+		tw_filter_snapshot(s, filter);
 		ls[i].snap = s;
 		ls[i].name = s->name;
 		free(shown);
 	}
-	if (tw_stat_prometheus_ledgers(stdout, ls, n, err, sizeof(err)) < 0)
+	if (tw_stat_prometheus_ledgers(out, ls, n, err, sizeof(err)) < 0)
 		tw_cli_error("stat --prometheus: %s", err);
 	else
 		rc = TW_EXIT_OK;
@@ -517,7 +517,7 @@ int tw_cmd_stat(int argc, char **argv)
 		o.pids[o.npids++] = (int)pid;
 	}
 	if (o.prometheus)
-		return prometheus(&o);
+		return tw_stat_export(stdout, o.shm, o.nshm, &o.filter);
 	if (o.nshm > 1) {
 		tw_cli_error("stat: one --shm, unless --prometheus (which reads several)");
 		return TW_EXIT_USAGE;

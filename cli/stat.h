@@ -5,6 +5,7 @@
 #define TW_STAT_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "json.h"
 #include "ledger_read.h"
@@ -30,6 +31,13 @@ void tw_stat_json_counters(struct tw_json *j, const struct tw_snap_counters *c);
 
 /* A destination's pooling hint as the member "hint" (null when none). */
 void tw_stat_json_hint(struct tw_json *j, const struct tw_snap_hint *h);
+
+/* stat --prometheus: the ledgers shm names (nshm of them; none: those of
+ * $TWSHIM_SHM, else every /dev/shm/twshim* ledger), narrowed by filter
+ * (NULL: none), to out. TW_EXIT_OK once written, whole, whatever ledgers
+ * were down; TW_EXIT_FAIL when it could not be. */
+struct tw_filter;
+int tw_stat_export(FILE *out, const char *const *shm, int nshm, const struct tw_filter *filter);
 
 /* stat --by-command: one row per command, then per destination. */
 void tw_stat_by_command_text(const struct tw_snapshot *s);

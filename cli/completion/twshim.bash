@@ -31,7 +31,7 @@ _twshim()
 	COMPREPLY=()
 
 	if [ "$COMP_CWORD" -eq 1 ]; then
-		mapfile -t COMPREPLY < <(compgen -W 'run stat top doctor help --help --version -V' -- "$cur")
+		mapfile -t COMPREPLY < <(compgen -W 'run stat top doctor export help --help --version -V' -- "$cur")
 		return
 	fi
 
@@ -56,6 +56,7 @@ _twshim()
 		return ;;
 	--pid | -p) mapfile -t COMPREPLY < <(compgen -W "$(ps -e -o pid= 2> /dev/null)" -- "$cur"); return ;;
 	--comm) mapfile -t COMPREPLY < <(compgen -W "$(ps -e -o comm= 2> /dev/null | sort -u)" -- "$cur"); return ;;
+	--listen) return ;; # ADDR:PORT
 	--close-wait-ms | --close-hold-max | --source-addrs | --source-ports | --retry-ms | --only | \
 		--except | --limit | -d | --delay | -n | --iterations)
 		return ;; # a number, an address or a list: nothing to offer
@@ -87,9 +88,10 @@ _twshim()
 		--help' ;;
 	top) opts='-d --delay -n --iterations --once -s --sort -b --batch --json --no-header
 		--by-command -p --pid --comm --shm --owner -h --help' ;;
+	export) opts='--listen --shm --owner -h --help' ;;
 	doctor) opts='--json --prometheus --check --pid --comm --netns --shm --owner --limit -h
 		--help' ;;
-	help) [ "$COMP_CWORD" -eq 2 ] && mapfile -t COMPREPLY < <(compgen -W 'run stat top doctor' -- "$cur")
+	help) [ "$COMP_CWORD" -eq 2 ] && mapfile -t COMPREPLY < <(compgen -W 'run stat top doctor export' -- "$cur")
 		return ;;
 	*) return ;;
 	esac

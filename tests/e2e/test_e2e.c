@@ -80,6 +80,11 @@ Test(e2e, doctor_check_for_nagios, .timeout = 90)
 	tw_scenario("doctor_check", 80, NULL);
 }
 
+Test(e2e, export_serves_every_ledger_to_prometheus, .timeout = 120)
+{
+	tw_scenario("export", 110, NULL);
+}
+
 Test(e2e, alert_rules_and_dashboard_read_exported_metrics, .timeout = 90)
 {
 	tw_scenario("alerting", 80, NULL);
