@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* twshim run: a command with the shim preloaded and options as TWSHIM_*. */
+#include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -355,59 +357,133 @@ static int set_preload(const char *lib)
 	return rc;
 }
 
+/* Each option of run and the TWSHIM_* variable it sets: one table for
+ * getopt, the environment and the messages that name an option. */
+static const struct run_opt {
+	const char *name;
+	const char *var;  /* NULL: --lib, --help */
+	int has_arg;      /* 0: sets the variable to 1 */
+} run_opts[] = {
+	{ "shm", "TWSHIM_SHM", 1 },
+	{ "log", "TWSHIM_LOG", 1 },
+	{ "log-level", "TWSHIM_LOG_LEVEL", 1 },
+	{ "lib", NULL, 1 },
+	{ "close", "TWSHIM_CLOSE", 1 },
+	{ "close-accepted", "TWSHIM_CLOSE_ACCEPTED", 1 },
+	{ "close-wait-ms", "TWSHIM_CLOSE_WAIT_MS", 1 },
+	{ "close-fallback", "TWSHIM_CLOSE_FALLBACK", 1 },
+	{ "close-hold-max", "TWSHIM_CLOSE_HOLD_MAX", 1 },
+	{ "reuseaddr", "TWSHIM_REUSEADDR", 0 },
+	{ "reuseport", "TWSHIM_REUSEPORT", 0 },
+	{ "only", "TWSHIM_ONLY", 1 },
+	{ "source-addrs", "TWSHIM_SOURCE_ADDRS", 1 },
+	{ "source-ports", "TWSHIM_SOURCE_PORTS", 1 },
+	{ "retry-ms", "TWSHIM_RETRY_MS", 1 },
+	{ "spread", "TWSHIM_SPREAD", 1 },
+	{ "except", "TWSHIM_EXCEPT", 1 },
+	{ "strict", "TWSHIM_STRICT", 0 },
+	{ "help", NULL, 0 },
+};
+#define RUN_NOPTS (sizeof(run_opts) / sizeof(run_opts[0]))
+#define RUN_OPT_VAL 256 /* getopt's value for run_opts[i]: RUN_OPT_VAL + i */
+
+/*
+ * The options' values, read before COMMAND starts by the parsers the shim
+ * will run in it: the library's own twshim_check_environment, in a child
+ * that loads it for this alone (its constructor, its fork handlers and
+ * whatever the parsers touch stay out of this process, which becomes
+ * COMMAND). The whole environment is read, as the shim will read it (a
+ * policy's variables stand or fall together); a bad value an option gave
+ * is a usage error, naming the option: the program would otherwise run
+ * without what was asked. A library that cannot be checked this way (one
+ * older than the check) is run as it is.
+ */
+static int check_settings(const char *lib, const char *const *given)
+{
+	char err[512] = "";
+	int p[2], status;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return 0;
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return 0;
+	}
+	if (pid == 0) {
+		int (*check)(char *, size_t);
+		void *h;
+
+		/* TWSHIM_STRICT=1 would make the constructor activate, here. */
+		unsetenv("TWSHIM_STRICT");
+		h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+		*(void **)&check = h ? dlsym(h, "twshim_check_environment") : NULL;
+		if (!check)
+			_exit(3);
+		if (check(err, sizeof(err)) == 0)
+			_exit(0);
+		if (write(p[1], err, strnlen(err, sizeof(err) - 1)) < 0)
+			_exit(3);
+		_exit(1);
+	}
+	close(p[1]);
+	n = read(p[0], err, sizeof(err) - 1);
+	close(p[0]);
+	err[n > 0 ? n : 0] = '\0';
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 1)
+		return 0;
+	/* The shim names the variable: name the option that set it. */
+	for (size_t i = 0; i < RUN_NOPTS; i++) {
+		const struct run_opt *o = &run_opts[i];
+		size_t len = o->var ? strlen(o->var) : 0;
+
+		if (given[i] && o->var && strncmp(err, o->var, len) == 0 &&
+		    (err[len] == '=' || err[len] == ':')) {
+			tw_cli_error("run: --%s%s%s: %s; nothing run", o->name, o->has_arg ? " " : "",
+			             given[i], err);
+			return -1;
+		}
+	}
+	/* A value from the environment is the service's own setting: the
+	 * program runs, and the shim in it says what it says (fail open, or
+	 * TWSHIM_STRICT's refusal), as without twshim run. */
+	return 0;
+}
+
 int tw_cmd_run(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "shm", required_argument, NULL, 's' },
-		{ "log", required_argument, NULL, 'l' },
-		{ "log-level", required_argument, NULL, 'L' },
-		{ "lib", required_argument, NULL, 'b' },
-		{ "close", required_argument, NULL, 'c' },
-		{ "close-accepted", required_argument, NULL, 'C' },
-		{ "close-wait-ms", required_argument, NULL, 'w' },
-		{ "close-fallback", required_argument, NULL, 'f' },
-		{ "close-hold-max", required_argument, NULL, 'm' },
-		{ "reuseaddr", no_argument, NULL, 'r' },
-		{ "reuseport", no_argument, NULL, 'R' },
-		{ "only", required_argument, NULL, 'o' },
-		{ "source-addrs", required_argument, NULL, 'a' },
-		{ "source-ports", required_argument, NULL, 'p' },
-		{ "retry-ms", required_argument, NULL, 't' },
-		{ "spread", required_argument, NULL, 'P' },
-		{ "except", required_argument, NULL, 'x' },
-		{ "strict", no_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct option longopts[RUN_NOPTS + 1];
+	const char *given[RUN_NOPTS] = { 0 }; /* the value each option was given */
 	const char *lib = NULL;
 	char libpath[PATH_MAX];
 	int c;
 
+	for (size_t i = 0; i < RUN_NOPTS; i++)
+		longopts[i] = (struct option){ run_opts[i].name,
+			                       run_opts[i].has_arg ? required_argument : no_argument,
+			                       NULL, RUN_OPT_VAL + (int)i };
+	longopts[RUN_NOPTS] = (struct option){ NULL, 0, NULL, 0 };
 	optind = 1;
 	/* '+': options stop at COMMAND, whose own options are its own. */
 	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 's': setenv("TWSHIM_SHM", optarg, 1); break;
-		case 'l': setenv("TWSHIM_LOG", optarg, 1); break;
-		case 'L': setenv("TWSHIM_LOG_LEVEL", optarg, 1); break;
-		case 'b': lib = optarg; break;
-		case 'c': setenv("TWSHIM_CLOSE", optarg, 1); break;
-		case 'C': setenv("TWSHIM_CLOSE_ACCEPTED", optarg, 1); break;
-		case 'w': setenv("TWSHIM_CLOSE_WAIT_MS", optarg, 1); break;
-		case 'f': setenv("TWSHIM_CLOSE_FALLBACK", optarg, 1); break;
-		case 'm': setenv("TWSHIM_CLOSE_HOLD_MAX", optarg, 1); break;
-		case 'r': setenv("TWSHIM_REUSEADDR", "1", 1); break;
-		case 'R': setenv("TWSHIM_REUSEPORT", "1", 1); break;
-		case 'o': setenv("TWSHIM_ONLY", optarg, 1); break;
-		case 'a': setenv("TWSHIM_SOURCE_ADDRS", optarg, 1); break;
-		case 'p': setenv("TWSHIM_SOURCE_PORTS", optarg, 1); break;
-		case 't': setenv("TWSHIM_RETRY_MS", optarg, 1); break;
-		case 'P': setenv("TWSHIM_SPREAD", optarg, 1); break;
-		case 'x': setenv("TWSHIM_EXCEPT", optarg, 1); break;
-		case 'S': setenv("TWSHIM_STRICT", "1", 1); break;
-		case 'h': fputs(run_usage, stdout); return TW_EXIT_OK;
-		default: return tw_cli_bad_option("run", c, argv);
+		const struct run_opt *o = c >= RUN_OPT_VAL ? &run_opts[c - RUN_OPT_VAL] : NULL;
+
+		if (c == 'h' || (o && strcmp(o->name, "help") == 0)) {
+			fputs(run_usage, stdout);
+			return TW_EXIT_OK;
 		}
+		if (!o)
+			return tw_cli_bad_option("run", c, argv);
+		given[c - RUN_OPT_VAL] = o->has_arg ? optarg : "";
+		if (strcmp(o->name, "lib") == 0)
+			lib = optarg;
+		else
+			setenv(o->var, o->has_arg ? optarg : "1", 1);
 	}
 	if (optind >= argc) {
 		tw_cli_error("run: no COMMAND given: twshim run [OPTIONS] -- COMMAND [ARGS...]; "
@@ -416,6 +492,8 @@ int tw_cmd_run(int argc, char **argv)
 	}
 	if (find_lib(lib, libpath, sizeof(libpath)) < 0)
 		return TW_EXIT_FAIL;
+	if (check_settings(libpath, given) < 0)
+		return TW_EXIT_USAGE;
 	if (set_preload(libpath) < 0) {
 		tw_cli_error("run: cannot set LD_PRELOAD: %s", strerror(errno));
 		return TW_EXIT_FAIL;

@@ -35,4 +35,8 @@ int tw_list_blank(const char *v);
  * so without AT_SECURE) does not take the invoking user's settings. */
 void tw_config_scrub_env(void);
 
+/* check.c: every TWSHIM_* value of this environment, as the shim reads
+ * them, the policies' included. 0; or -1 with the first bad one in err. */
+int tw_check_environment(char *err, size_t errlen);
+
 #endif

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 
+#include "config.h"
 #include "log.h"
 #include "sys.h"
 #include "track.h"
@@ -127,6 +128,14 @@ TW_EXPORT FILE *freopen64(const char *path, const char *mode, FILE *stream)
 TW_EXPORT int fclose(FILE *stream)
 {
 	return tw_fclose(stream);
+}
+
+/* Not a wrapper: twshim run calls it, in a child that loaded the library
+ * for it alone, to check every TWSHIM_* value before COMMAND starts. */
+TW_EXPORT int twshim_check_environment(char *err, size_t errlen);
+TW_EXPORT int twshim_check_environment(char *err, size_t errlen)
+{
+	return tw_check_environment(err, errlen);
 }
 
 TW_EXPORT pid_t wait(int *status)

@@ -43,6 +43,26 @@ sleep 30 & other=$!
 expect "doctor --pid of a process not under twshim" "$(status "$TW" doctor --pid "$other")" -eq 1
 grep -q "process $other runs, and none of the" "$TMP/err" || fail "doctor --pid $other: $(cat "$TMP/err")"
 kill "$other"; wait "$other" 2> /dev/null || true
+# Every value checked before COMMAND starts, by the library's own parsers:
+# `run --close rest` ran the program with no policy (the complaint came at
+# its first socket, the status was the program's), `--retry-ms abc -- true`
+# exited 0 without a word.
+expect "run --close rest" "$(status "$TW" run --close rest -- echo ran)" -eq 2
+[ ! -s "$TMP/out" ] || fail "run --close rest ran the program: $(cat "$TMP/out")"
+expect "its lines" "$(wc -l < "$TMP/err")" -eq 1
+grep -q "run: --close rest: TWSHIM_CLOSE='rest' is not a close mode" "$TMP/err" ||
+	fail "run --close rest: $(cat "$TMP/err")"
+expect "run --retry-ms abc" "$(status "$TW" run --retry-ms abc -- true)" -eq 2
+grep -q "run: --retry-ms abc: TWSHIM_RETRY_MS='abc'" "$TMP/err" || fail "run --retry-ms abc: $(cat "$TMP/err")"
+# A bad value from the environment is the service's own: the program runs,
+# and the shim in it fails open (tests/e2e/failopen.sh), as without run.
+expect "run with a bad TWSHIM_ONLY in the environment" \
+	"$(TWSHIM_ONLY=10.0.0.0/33 status "$TW" run -- echo ran)" -eq 0
+grep -qx ran "$TMP/out" || fail "TWSHIM_ONLY from the environment: $(cat "$TMP/out" "$TMP/err")"
+expect "run --except ," "$(status "$TW" run --except , -- true)" -eq 2
+grep -q "run: --except ,: TWSHIM_EXCEPT" "$TMP/err" || fail "run --except ,: $(cat "$TMP/err")"
+expect "run with good values" "$(status "$TW" run --close fin-reset --retry-ms 100 -- echo ran)" -eq 0
+grep -qx ran "$TMP/out" || fail "run with good values: $(cat "$TMP/out")"
 expect "run with no command" "$(status "$TW" run)" -eq 2
 expect "run of a missing command" "$(status "$TW" run -- /nonexistent/cmd)" -eq 127
 expect "run passes the exit status" "$(status "$TW" run -- bash -c 'exit 7')" -eq 7
@@ -85,7 +105,8 @@ grep -q "'12x' is not a process id" "$TMP/err" || fail "bad pid message: $(cat "
 nm -D --defined-only "$B/libtwshim.so" | awk '$2 == "T" || $2 == "D" || $2 == "B" { print $3 }' |
 	grep -v '^_' | sort > "$TMP/exports"
 printf '%s\n' accept accept4 bind close close_range closefrom connect dup dup2 dup3 fclose fcntl \
-	fcntl64 freopen freopen64 getsockopt sendmmsg sendmsg setsockopt shutdown socket syscall vfork wait wait3 wait4 waitid waitpid |
+	fcntl64 freopen freopen64 getsockopt sendmmsg sendmsg setsockopt shutdown socket syscall \
+	twshim_check_environment vfork wait wait3 wait4 waitid waitpid |
 	sort > "$TMP/wanted"
 diff "$TMP/wanted" "$TMP/exports" > "$TMP/diff" || fail "exported symbols differ: $(cat "$TMP/diff")"
 echo "ok: exports are the $(wc -l < "$TMP/wanted") wrapped calls"
