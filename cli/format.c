@@ -101,7 +101,9 @@ void tw_fmt_hint(char *buf, size_t len, const struct tw_snap_hint *h)
 	append(buf, len, &n,
 	       "hint %s: %u closed here in a minute, median life <=%u ms, %u TIME_WAIT of %u ports",
 	       t, h->per_min, h->lifetime_p50_ms, h->time_wait, h->ports);
-	if (h->eta_s)
+	if (h->flags & TW_HINT_OUT_NOW)
+		append(buf, len, &n, ", out of ports now (EADDRNOTAVAIL)");
+	else if (h->eta_s)
 		append(buf, len, &n, ", ports run out in ~%u s at this rate", h->eta_s);
 	append(buf, len, &n, ", connect p50 <=%uus", h->connect_p50_us);
 	if (h->connect_p50_us_before && h->connect_p50_us != h->connect_p50_us_before)

@@ -151,6 +151,9 @@ static void snap_proc(struct tw_snap_proc *p, const struct tw_slot *s, uint32_t 
 			gone(&o->c, p->vanished);
 		o->hint.at_ms = atomic_load(&d->hint.at_ms);
 		o->hint.advice = atomic_load(&d->hint.advice);
+		o->hint.flags = o->hint.advice & ~TW_ADVICE_MASK &
+		                (TW_HINT_OUT_NOW | TW_HINT_CLOSE_ON | TW_HINT_SOURCES_ON);
+		o->hint.advice &= TW_ADVICE_MASK;
 		if (o->hint.at_ms > 0 && o->hint.advice <= TW_ADVICE_URGENT) {
 			o->hint.per_min = atomic_load(&d->hint.per_min);
 			o->hint.time_wait = atomic_load(&d->hint.time_wait);

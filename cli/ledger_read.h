@@ -29,7 +29,9 @@ struct tw_snap_counters {
 
 struct tw_snap_hint {
 	int64_t at_ms;       /* 0: none */
-	uint32_t advice, per_min, time_wait, ports, eta_s, lifetime_p50_ms;
+	uint32_t advice;     /* enum tw_advice */
+	uint32_t flags;      /* TW_HINT_* */
+	uint32_t per_min, time_wait, ports, eta_s, lifetime_p50_ms;
 	uint32_t connect_p50_us, connect_p50_us_before;
 };
 

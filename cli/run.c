@@ -490,6 +490,10 @@ int tw_cmd_run(int argc, char **argv)
 		             "try 'twshim run --help'");
 		return TW_EXIT_USAGE;
 	}
+	/* Someone at a terminal ran this: show the pooling hints there, which
+	 * a service's stderr gets only when it asks (TWSHIM_HINTS=log). */
+	if (isatty(STDERR_FILENO) && !getenv("TWSHIM_HINTS"))
+		setenv("TWSHIM_HINTS", "log", 1);
 	if (find_lib(lib, libpath, sizeof(libpath)) < 0)
 		return TW_EXIT_FAIL;
 	if (check_settings(libpath, given) < 0)

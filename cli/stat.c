@@ -171,6 +171,9 @@ void tw_stat_json_hint(struct tw_json *j, const struct tw_snap_hint *h)
 	tw_fmt_time(t, sizeof(t), h->at_ms);
 	tw_json_str(j, "at", t);
 	tw_json_str(j, "advice", h->advice == TW_ADVICE_URGENT ? "urgent" : "pool");
+	tw_json_bool(j, "out_of_ports_now", (h->flags & TW_HINT_OUT_NOW) != 0);
+	tw_json_bool(j, "close_policy_on", (h->flags & TW_HINT_CLOSE_ON) != 0);
+	tw_json_bool(j, "source_addrs_on", (h->flags & TW_HINT_SOURCES_ON) != 0);
 	tw_json_u64(j, "closed_here_per_min", h->per_min);
 	tw_json_u64(j, "time_wait", h->time_wait);
 	tw_json_u64(j, "ports", h->ports);
@@ -191,10 +194,21 @@ static void print_hint(const struct tw_snap_hint *h)
 	tw_fmt_hint(figures, sizeof(figures), h);
 	printf("             %s\n", figures);
 	printf("             -> keep connections alive or pool them in the program; without "
-	       "changing it:\n                --close fin-reset (no TIME_WAIT on either side; the peer "
-	       "reads all, then EOF),\n                --close peer-first (servers that close after "
-	       "each response),\n                "
-	       "--source-addrs (more addresses, more ports). `man 7 twshim`, POLICIES.\n");
+	       "changing it:\n");
+	/* Never what was on already in the process (the hint says). */
+	if (!(h->flags & TW_HINT_CLOSE_ON))
+		printf("                --close fin-reset (no TIME_WAIT on either side; the peer "
+		       "reads all, then EOF),\n                --close peer-first (servers that close "
+		       "after each response),\n");
+	else
+		printf("                (a close policy is on: these closes came too late for it, "
+		       "the peer's FIN first)\n");
+	if (!(h->flags & TW_HINT_SOURCES_ON))
+		printf("                --source-addrs (more addresses, more ports).");
+	else
+		printf("                (--source-addrs is on: add addresses, or widen "
+		       "ip_local_port_range).");
+	printf(" `man 7 twshim`, POLICIES.\n");
 }
 
 static void print_json(const struct tw_snapshot *s, const struct stat_opts *o)

@@ -41,6 +41,11 @@ enum mode { M_KERNEL = 0, M_RESET, M_PEER_FIRST, M_FIN_RESET };
 
 static enum mode mode_out, mode_in;
 
+int tw_close_outgoing_on(void)
+{
+	return tw_policy_on(&tw_policy_close) && mode_out != M_KERNEL;
+}
+
 static int parse_mode(const char *name, const char *v, enum mode *m, char *err, size_t errlen)
 {
 	if (!v || !*v || strcmp(v, "kernel") == 0)

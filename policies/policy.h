@@ -111,6 +111,12 @@ int tw_sources_next(struct tw_connect_ctx *c);
 /* Whether a policy that is on has an at_close hook: when none has, close()
  * skips preparing its context. */
 int tw_policies_at_close_wanted(void);
+/* Whether p is on in this process. */
+int tw_policy_on(const struct tw_policy *p);
+/* close.c: whether the connections the program opens get a close mode. */
+int tw_close_outgoing_on(void);
+/* sources.c: whether TWSHIM_SOURCE_ADDRS spreads over addresses. */
+int tw_sources_addrs_on(void);
 /* Whether a policy that is on has a before_connect hook: only then does
  * connect() read the destination before the call. */
 int tw_policies_before_connect_wanted(void);

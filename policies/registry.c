@@ -171,6 +171,14 @@ int tw_policies_at_close_wanted(void)
 	return any_at_close;
 }
 
+int tw_policy_on(const struct tw_policy *p)
+{
+	for (size_t i = 0; i < NPOLICIES; i++)
+		if (all[i] == p)
+			return on[i];
+	return 0;
+}
+
 int tw_policies_before_connect_wanted(void)
 {
 	return any_before_connect;

@@ -204,6 +204,11 @@ static int reserved(unsigned lo, unsigned hi)
 	return next > hi;
 }
 
+int tw_sources_addrs_on(void)
+{
+	return tw_policy_on(&tw_policy_sources) && nsrcs > 0;
+}
+
 static int configure(tw_getenv_fn get, char *err, size_t errlen)
 {
 	const char *sp = get("TWSHIM_SPREAD");

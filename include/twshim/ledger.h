@@ -119,10 +119,17 @@ enum tw_advice {
 	TW_ADVICE_POOL = 1,      /* churning, ports to spare: pool, or a policy */
 	TW_ADVICE_URGENT = 2,    /* at this rate the ports run out: pool now, or a policy now */
 };
+/* Bits above the advice in tw_hint.advice (readers mask TW_ADVICE_MASK):
+ * what was so in the process when the hint was written, so that its words
+ * never advise what is on already, and say when the ports are out now. */
+#define TW_ADVICE_MASK      0xffu
+#define TW_HINT_OUT_NOW     (1u << 8)  /* EADDRNOTAVAIL counted since the look before */
+#define TW_HINT_CLOSE_ON    (1u << 9)  /* a close policy (TWSHIM_CLOSE) was on */
+#define TW_HINT_SOURCES_ON  (1u << 10) /* TWSHIM_SOURCE_ADDRS was on */
 
 struct tw_hint {
 	_Atomic int64_t at_ms;          /* CLOCK_REALTIME of the hint; 0: none yet */
-	_Atomic uint32_t advice;        /* enum tw_advice */
+	_Atomic uint32_t advice;        /* enum tw_advice, and TW_HINT_* bits */
 	_Atomic uint32_t per_min;       /* active closes in the last 60 s */
 	_Atomic uint32_t time_wait;     /* TIME_WAIT held then */
 	_Atomic uint32_t ports;         /* ephemeral ports for this destination */
