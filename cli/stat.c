@@ -158,6 +158,16 @@ void tw_stat_json_counters(struct tw_json *j, const struct tw_snap_counters *c)
 	tw_json_end(j, '}');
 }
 
+void tw_stat_json_head(struct tw_json *j, const struct tw_snapshot *s)
+{
+	tw_json_init(j, stdout);
+	tw_json_begin(j, '{');
+	tw_json_str(j, "ledger", s->name);
+	tw_json_u64(j, "layout_version", TW_LEDGER_VERSION);
+	tw_json_u64(j, "time_wait_seconds", TW_TIME_WAIT_MS / 1000);
+	tw_json_u64(j, "slots_folded", s->slots_folded);
+}
+
 void tw_stat_json_hint(struct tw_json *j, const struct tw_snap_hint *h)
 {
 	char t[32];
@@ -217,12 +227,7 @@ static void print_json(const struct tw_snapshot *s, const struct stat_opts *o)
 	struct tw_json j;
 	char t[32];
 
-	tw_json_init(&j, stdout);
-	tw_json_begin(&j, '{');
-	tw_json_str(&j, "ledger", s->name);
-	tw_json_u64(&j, "layout_version", TW_LEDGER_VERSION);
-	tw_json_u64(&j, "time_wait_seconds", TW_TIME_WAIT_MS / 1000);
-	tw_json_u64(&j, "slots_folded", s->slots_folded);
+	tw_stat_json_head(&j, s);
 	tw_json_key(&j, "processes");
 	tw_json_begin(&j, '[');
 	for (int i = 0; i < s->nprocs; i++) {

@@ -29,6 +29,9 @@ void tw_stat_row(const char *first, const char *name, const char *state,
 /* A row's counters as JSON members: connects, connect_errors, ... */
 void tw_stat_json_counters(struct tw_json *j, const struct tw_snap_counters *c);
 
+/* The report's first members on stdout: ledger, layout_version,
+ * time_wait_seconds, slots_folded (the object left open). */
+void tw_stat_json_head(struct tw_json *j, const struct tw_snapshot *s);
 /* A destination's pooling hint as the member "hint" (null when none). */
 void tw_stat_json_hint(struct tw_json *j, const struct tw_snap_hint *h);
 

@@ -77,12 +77,7 @@ void tw_stat_by_command_json(const struct tw_snapshot *s)
 
 	if (!pc)
 		return;
-	tw_json_init(&j, stdout);
-	tw_json_begin(&j, '{');
-	tw_json_str(&j, "ledger", s->name);
-	tw_json_u64(&j, "layout_version", TW_LEDGER_VERSION);
-	tw_json_u64(&j, "time_wait_seconds", TW_TIME_WAIT_MS / 1000);
-	tw_json_u64(&j, "slots_folded", s->slots_folded);
+	tw_stat_json_head(&j, s);
 	tw_json_key(&j, "commands");
 	tw_json_begin(&j, '[');
 	for (size_t i = 0; i < pc->ncmds; i++) {

@@ -418,11 +418,52 @@ static void close_count(struct closing *c)
  * stream's buffered data goes out inside fclose, after any look the policy
  * could take (a reset would lose it, a hold would race fclose's own close).
  */
+/*
+ * The close pipeline around the call that lets fd go (close, fclose): the
+ * kernel asked while fd is still open, a policy's say (how), the call,
+ * then the count. The peek and TCP_INFO set errno: a close that succeeds
+ * keeps the caller's. The guard comes down for the call: with SO_LINGER
+ * {1,N} it blocks, and a siglongjmp out of it must not leave the guard up
+ * for good.
+ */
+static int close_around(int fd, struct tw_fd *e, enum decide how, int (*let_go)(void *),
+                        void *what)
+{
+	struct closing c;
+	int rc, err, saved = errno;
+
+	tw_guard++;
+	if (!close_prepare(fd, e, &c, LOOK_TAKING)) {
+		tw_guard--;
+		errno = saved;
+		return let_go(what);
+	}
+	close_decide(fd, &c, how);
+	errno = saved;
+	tw_guard--;
+	rc = let_go(what);
+	err = errno;
+	tw_guard++;
+	close_finish(&c);
+	tw_guard--;
+	errno = err;
+	return rc;
+}
+
+static int real_fclose(void *stream)
+{
+	return tw_real.fclose(stream);
+}
+
+static int real_close(void *fd)
+{
+	return tw_real.close(*(int *)fd);
+}
+
 int tw_fclose(FILE *stream)
 {
+	int fd, saved = errno;
 	struct tw_fd *e;
-	struct closing c;
-	int fd, rc, err, saved = errno;
 
 	if (!tw_real.fclose)
 		tw_real_bind();
@@ -432,29 +473,12 @@ int tw_fclose(FILE *stream)
 	errno = saved;
 	if (fd < 0 || tw_fd_kind(e = tw_fd_get(fd)) != TW_FD_TCP)
 		return tw_real.fclose(stream);
-	tw_guard++;
-	if (!close_prepare(fd, e, &c, LOOK_TAKING)) {
-		tw_guard--;
-		errno = saved;
-		return tw_real.fclose(stream);
-	}
-	close_decide(fd, &c, DECIDE_OBSERVE);
-	errno = saved;
-	tw_guard--;
-	rc = tw_real.fclose(stream);
-	err = errno;
-	tw_guard++;
-	close_finish(&c);
-	tw_guard--;
-	errno = err;
-	return rc;
+	return close_around(fd, e, DECIDE_OBSERVE, real_fclose, stream);
 }
 
 int tw_close(int fd)
 {
 	struct tw_fd *e;
-	struct closing c;
-	int rc, err, saved;
 
 	/* The pass-through path: two loads. Files, pipes, UNIX sockets. */
 	e = tw_fd_get(fd);
@@ -468,26 +492,7 @@ int tw_close(int fd)
 		errno = EBADF;
 		return -1;
 	}
-	saved = errno;
-	tw_guard++;
-	if (!close_prepare(fd, e, &c, LOOK_TAKING)) {
-		tw_guard--;
-		errno = saved;
-		return tw_real.close(fd);
-	}
-	close_decide(fd, &c, DECIDE_POLICY);
-	/* The peek and TCP_INFO set errno: a close that succeeds keeps the caller's.
-	 * The guard comes down for the call: with SO_LINGER {1,N} it blocks, and
-	 * a siglongjmp out of it must not leave the guard up for good. */
-	errno = saved;
-	tw_guard--;
-	rc = tw_real.close(fd);
-	err = errno;
-	tw_guard++;
-	close_finish(&c);
-	tw_guard--;
-	errno = err;
-	return rc;
+	return close_around(fd, e, DECIDE_POLICY, real_close, &fd);
 }
 
 /*
