@@ -267,7 +267,8 @@ bench-change: all
 # otherwise, and a whole-tree run would bury a change under re-wrapping.
 format:
 	git clang-format --force $(BASE) -- $(SHIM_SRC) $(CLI_SRC) $(TEST_SRC) $(EXAMPLE_SRC) $(BENCH_SRC) \
-		include/twshim/*.h shim/*.h cli/*.h policies/*.h $(PROG_SRC) tests/progs/*.h
+		include/twshim/*.h shim/*.h cli/*.h policies/*.h $(PROG_SRC) tests/progs/*.h \
+		$(FUZZ_SRC) fuzz/*.h
 
 # What `make install` puts where; uninstall takes the same away. The
 # library has a directory of its own: it is preloaded by path, never linked

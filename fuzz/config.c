@@ -26,8 +26,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fz_check_err(err, sizeof(err));
 	FZ_CHECK(memchr(c.shm_name, '\0', sizeof(c.shm_name)) != NULL);
 	/* A name is "" (off) or what shm_open(3) takes: one leading slash. */
-	FZ_CHECK(c.shm_name[0] == '\0' || (c.shm_name[0] == '/' && c.shm_name[1] != '\0' &&
-	                                   !strchr(c.shm_name + 1, '/')));
+	FZ_CHECK(c.shm_name[0] == '\0' ||
+	         (c.shm_name[0] == '/' && c.shm_name[1] != '\0' && !strchr(c.shm_name + 1, '/')));
 	FZ_CHECK(c.log.sink <= TW_SINK_OFF && c.log.level <= TW_LOG_DEBUG);
 	if (c.log.sink == TW_SINK_FILE)
 		FZ_CHECK(c.log.path[0] == '/' && memchr(c.log.path, '\0', sizeof(c.log.path)));

@@ -74,7 +74,7 @@ static void write_segment(const uint8_t *data, size_t size, unsigned flags)
 	}
 	if (pwrite(fd, &h, hn, 0) != (ssize_t)hn ||
 	    (size > sizeof(h) && pwrite(fd, data + sizeof(h), size - sizeof(h), sizeof(h)) !=
-	                                 (ssize_t)(size - sizeof(h))) ||
+	                             (ssize_t)(size - sizeof(h))) ||
 	    (!(flags & 0x02) && size < sizeof(struct tw_ledger) &&
 	     ftruncate(fd, sizeof(struct tw_ledger)) < 0))
 		abort();

@@ -17,7 +17,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	reserved = fz_getenv("reserved");
 	if (tw_ports_parse(&p, range ? range : "", reserved, err, sizeof(err)) == 0) {
 		FZ_CHECK(p.lo >= 1 && p.lo <= p.hi && p.hi <= 65535);
-		FZ_CHECK(p.nreserved >= 0 && p.usable >= 0 && p.usable == p.hi - p.lo + 1 - p.nreserved);
+		FZ_CHECK(p.nreserved >= 0 && p.usable >= 0 &&
+		         p.usable == p.hi - p.lo + 1 - p.nreserved);
 	} else {
 		fz_check_err(err, sizeof(err));
 	}

@@ -21,8 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		{ .family = 4, .port = 65535, .addr = { 255, 255, 255, 255 } },
 		{ .family = 6, .port = 443, .addr = { [15] = 1 } },
 		{ .family = 6, .port = 1, .addr = { 0xfd, 0, [15] = 0xff } },
-		{ .family = 6, .port = 8080, .addr = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-		                                       0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } },
+		{ .family = 6, .port = 8080, .addr = { [0 ... 15] = 0xff } },
 	};
 	char err[512] = "";
 
