@@ -14,6 +14,9 @@
  *   0x18  the output: 0 text, 0x08 text (doctor: --limit 1), 0x10 --json,
  *         0x18 --prometheus
  *   0x20  stat --all; doctor --pid of the first process read
+ * Whatever the segment holds, what stat and doctor print holds no control
+ * character but the newline: a name from the segment must not reach the
+ * terminal raw (an escape sequence), nor split a line of the output.
  * doctor's kernel view is made from the ledger's own destinations (each a
  * TIME_WAIT group of its count), so that the join has something to match;
  * the host settings are this machine's, read once.
@@ -34,15 +37,36 @@ static struct tw_host host;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	int out = memfd_create("fuzz-ledger-stdout", MFD_CLOEXEC);
+
 	(void)argc;
 	(void)argv;
 	/* Not a twshim* name: doctor, in a test beside this, would read it. */
 	snprintf(name, sizeof(name), "/fuzz-ledger.%d", (int)getpid());
-	/* What stat and doctor print is formatted in full and dropped. */
-	if (!freopen("/dev/null", "w", stdout))
+	/* What stat and doctor print goes to a file in memory, read back after
+	 * each input (output_checked) and emptied. */
+	if (out < 0 || dup2(out, STDOUT_FILENO) < 0)
 		abort();
+	close(out);
 	tw_host_read(&host);
 	return 0;
+}
+
+/* What was printed: only text, one line per newline. */
+static void output_checked(void)
+{
+	static char buf[1 << 16];
+	off_t at = 0;
+	ssize_t n;
+
+	fflush(stdout);
+	while ((n = pread(STDOUT_FILENO, buf, sizeof(buf), at)) > 0) {
+		for (ssize_t i = 0; i < n; i++)
+			FZ_CHECK(buf[i] == '\n' || ((unsigned char)buf[i] >= 0x20 && buf[i] != 0x7f));
+		at += n;
+	}
+	if (ftruncate(STDOUT_FILENO, 0) < 0 || lseek(STDOUT_FILENO, 0, SEEK_SET) < 0)
+		abort();
 }
 
 static void write_segment(const uint8_t *data, size_t size, unsigned flags)
@@ -185,6 +209,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		run_doctor(flags);
 	else
 		run_stat(flags);
+	output_checked();
 	shm_unlink(name);
 	return 0;
 }
