@@ -62,7 +62,8 @@ static void output_checked(void)
 	fflush(stdout);
 	while ((n = pread(STDOUT_FILENO, buf, sizeof(buf), at)) > 0) {
 		for (ssize_t i = 0; i < n; i++)
-			FZ_CHECK(buf[i] == '\n' || ((unsigned char)buf[i] >= 0x20 && buf[i] != 0x7f));
+			FZ_CHECK(buf[i] == '\n' ||
+			         ((unsigned char)buf[i] >= 0x20 && buf[i] != 0x7f));
 		at += n;
 	}
 	if (ftruncate(STDOUT_FILENO, 0) < 0 || lseek(STDOUT_FILENO, 0, SEEK_SET) < 0)
