@@ -13,11 +13,12 @@ build=$1 seconds=$2
 shift 2
 
 # A larger input than the default 4096 bytes for the lists (4095 characters
-# at most, then refused) and the ledger (a header and a few slots).
+# at most, then refused), a program's ELF headers and the ledger (a header
+# and a few slots).
 max_len() {
 	case $1 in
 	ledger) echo 131072 ;;
-	scope | sources | policies) echo 8192 ;;
+	scope | sources | policies | elf) echo 8192 ;;
 	*) echo 4096 ;;
 	esac
 }
