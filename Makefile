@@ -221,6 +221,7 @@ FUZZ_TARGETS  = $(patsubst fuzz/%.c,$(FUZZ_BUILD)/%,$(FUZZ_SRC))
 FUZZ_LIB_OBJ  = $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(SHIM_CORE) $(CLI_CORE))
 
 $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(SHIM_CORE)): COMPAT = -include shim/compat.h
+$(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(CLI_CORE)): COMPAT = -include cli/compat.h
 $(FUZZ_BUILD)/obj/%.o: %.c Makefile
 	$(call msg,CC,$@)
 	@mkdir -p $(dir $@)

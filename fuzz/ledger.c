@@ -11,9 +11,11 @@
  *         ledger's size (a real segment is mostly zeros)
  *   0x04  doctor reads it; else stat (each read costs a copy of the whole
  *         segment: one reader per input keeps the runs fast)
- *   0x18  the output: 0 text, 0x08 text (doctor: --limit 1), 0x10 --json,
- *         0x18 --prometheus
+ *   0x18  the output: 0 text, 0x08 stat --by-command or doctor --check,
+ *         0x10 --json, 0x18 --prometheus
  *   0x20  stat --all; doctor --pid of the first process read
+ *   0x40  --comm, the command name slot 0 holds
+ *   0x80  stat --no-header; doctor --limit 1
  * Whatever the segment holds, what stat and doctor print holds no control
  * character but the newline: a name from the segment must not reach the
  * terminal raw (an escape sequence), nor split a line of the output.
@@ -106,16 +108,34 @@ static void write_segment(const uint8_t *data, size_t size, unsigned flags)
 	close(fd);
 }
 
-static void run_stat(unsigned flags)
+/* The command name in slot 0 of the input, cut at its size: what --comm
+ * names, as a user would who read it in stat's output. */
+static const char *slot0_comm(const uint8_t *seg, size_t size, char *buf)
 {
-	static const char *const formats[] = { NULL, NULL, "--json", "--prometheus" };
-	char *argv[6] = { "stat", "--shm", name };
+	const size_t at = offsetof(struct tw_ledger, slots) + offsetof(struct tw_slot, comm);
+
+	memset(buf, 0, TW_COMM_LEN);
+	if (size > at)
+		memcpy(buf, seg + at, size - at < TW_COMM_LEN - 1 ? size - at : TW_COMM_LEN - 1);
+	return buf[0] ? buf : "x";
+}
+
+static void run_stat(unsigned flags, const char *comm)
+{
+	static const char *const formats[] = { NULL, "--by-command", "--json", "--prometheus" };
+	char *argv[10] = { "stat", "--shm", name };
 	int argc = 3;
 
 	if (formats[(flags >> 3) & 3])
 		argv[argc++] = (char *)formats[(flags >> 3) & 3];
 	if (flags & 0x20)
 		argv[argc++] = "--all";
+	if (flags & 0x40) {
+		argv[argc++] = "--comm";
+		argv[argc++] = (char *)comm;
+	}
+	if (flags & 0x80)
+		argv[argc++] = "--no-header";
 	argv[argc] = NULL;
 	FZ_CHECK(tw_cmd_stat(argc, argv) != TW_EXIT_USAGE);
 }
@@ -166,13 +186,14 @@ static void kernel_view(struct doctor *d)
 	d->kv.tw_max_ms = n ? 59000 : 0;
 }
 
-static void run_doctor(unsigned flags)
+static void run_doctor(unsigned flags, const char *comm)
 {
 	struct doctor *d = calloc(1, sizeof(*d));
 
 	if (!d)
 		abort();
-	d->limit = (flags & 0x18) == 0x08 ? 1 : 10;
+	d->limit = flags & 0x80 ? 1 : 10;
+	d->check = (flags & 0x18) == 0x08;
 	d->json = (flags & 0x18) == 0x10;
 	d->prometheus = (flags & 0x18) == 0x18;
 	d->nshm = 1;
@@ -183,10 +204,14 @@ static void run_doctor(unsigned flags)
 	dr_read_ledgers(d);
 	if ((flags & 0x20) && d->nsnaps && d->snaps[0]->nprocs && d->snaps[0]->procs[0].pid > 0)
 		d->pid = d->snaps[0]->procs[0].pid;
+	if (flags & 0x40)
+		d->comm = comm;
 	kernel_view(d);
 	dr_join(d);
 	dr_find(d);
-	if (d->prometheus)
+	if (d->check)
+		dr_report_check(d);
+	else if (d->prometheus)
 		dr_report_prometheus(d);
 	else if (d->json)
 		dr_report_json(d);
@@ -200,6 +225,7 @@ static void run_doctor(unsigned flags)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	char comm[TW_COMM_LEN];
 	unsigned flags;
 
 	if (size < 1 || size - 1 > sizeof(struct tw_ledger))
@@ -207,9 +233,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	flags = data[0];
 	write_segment(data + 1, size - 1, flags);
 	if (flags & 0x04)
-		run_doctor(flags);
+		run_doctor(flags, slot0_comm(data + 1, size - 1, comm));
 	else
-		run_stat(flags);
+		run_stat(flags, slot0_comm(data + 1, size - 1, comm));
 	output_checked();
 	shm_unlink(name);
 	return 0;

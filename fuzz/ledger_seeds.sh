@@ -45,14 +45,17 @@ def seed(name, flags, body):
     with open(os.path.join(out, name), 'wb') as f:
         f.write((bytes([flags]) + seg[:HEADER] + body).rstrip(b'\0'))
 
-# The flags byte (fuzz/ledger.c): each reader and output in turn.
-FLAGS = [0x20, 0x04, 0x30, 0x14, 0x38, 0x1c, 0x24, 0x0c]
+# The flags byte (fuzz/ledger.c): each reader and option in turn, two per
+# slot.
+FLAGS = [0x20, 0x04, 0x30, 0x14, 0x38, 0x1c, 0x0c, 0x68, 0xe4, 0xa0]
 
 # Each slot alone, without its catch-all entry (the last destination, at the
 # end of the slot): a few KB where the mutations land on what is read.
 rest_at = DESTS_AT + (NDESTS - 1) * DEST_SIZE
 for i, s in enumerate(used):
-    seed('slot%d' % i, FLAGS[i % len(FLAGS)], s[:rest_at])
+    for j in (2 * i, 2 * i + 1):
+        f = FLAGS[j % len(FLAGS)]
+        seed('slot%d_%02x' % (i, f), f, s[:rest_at])
 # The first two whole, the catch-all entry and a second slot included, for
 # both readers.
 seed('two_slots_stat', 0x20, used[0] + used[1])
