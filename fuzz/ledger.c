@@ -13,7 +13,8 @@
  *         segment: one reader per input keeps the runs fast)
  *   0x18  the output: 0 text, 0x08 stat --by-command or doctor --check,
  *         0x10 --json, 0x18 --prometheus
- *   0x20  stat --all; doctor --pid of the first process read
+ *   0x20  stat --all (but with --by-command, which refuses it); doctor
+ *         --pid of the first process read
  *   0x40  --comm, the command name slot 0 holds
  *   0x80  stat --no-header; doctor --limit 1
  * Whatever the segment holds, what stat and doctor print holds no control
@@ -128,7 +129,7 @@ static void run_stat(unsigned flags, const char *comm)
 
 	if (formats[(flags >> 3) & 3])
 		argv[argc++] = (char *)formats[(flags >> 3) & 3];
-	if (flags & 0x20)
+	if ((flags & 0x20) && ((flags >> 3) & 3) != 1)
 		argv[argc++] = "--all";
 	if (flags & 0x40) {
 		argv[argc++] = "--comm";
