@@ -32,8 +32,12 @@ for t in "$@"; do
 	# the tracked seeds change only by hand.
 	"$build/$t" -max_total_time="$seconds" -max_len="$(max_len "$t")" -timeout=10 \
 		-rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$crashes/" \
-		"$work" "fuzz/corpus/$t" >"$log" 2>&1
+		"$work" "fuzz/corpus/$t" >"$log" 2>&1 &
+	pid=$!
+	wait "$pid"
 	rc=$?
+	# The ledger target's segment, left behind by an input that crashed it.
+	rm -f "/dev/shm/fuzz-ledger.$pid"
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 	secs=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)
 	if [ "$rc" -eq 0 ]; then
