@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: MIT
 # twshim: plain GNU make. `make` builds, `make test` runs every test,
-# `make demo` shows port exhaustion and who caused it, `make bench` measures.
+# `make demo` shows port exhaustion and who caused it, `make bench` measures,
+# `make fuzz` runs the libFuzzer targets (fuzz/, docs/fuzzing.md) for
+# FUZZ_SECONDS each.
 # V=1 shows full commands. SAN=asan|ubsan|tsan builds a sanitizer variant
 # into build/SAN/. Local overrides go in config.mak.
 # CFLAGS, CPPFLAGS and LDFLAGS are the builder's (a distribution's hardening
@@ -112,7 +114,7 @@ FLOOR    = $(BUILD)/bench/floor_peek.so
 # What a user would preload instead of a close policy (make bench-policies).
 NAIVE    = $(BUILD)/bench/naive_linger0.so
 
-.PHONY: all test check-san demo bench bench-doctor bench-policies bench-change install uninstall \
+.PHONY: all test check-san fuzz demo bench bench-doctor bench-policies bench-change install uninstall \
 	deb clean format deps test-deps FORCE
 
 # The git revision bench-change measures against and format formats since.
@@ -200,6 +202,39 @@ check-san:
 	$(MAKE) SAN=ubsan test
 	$(MAKE) SAN=tsan test
 
+# libFuzzer targets, one per parser of an untrusted input (fuzz/*.c,
+# docs/fuzzing.md): built with clang, instrumented with ASan and UBSan, into
+# build/fuzz/ whatever SAN says; each links the shim's and the CLI's code as
+# the test runner does. `make fuzz` runs each for FUZZ_SECONDS from its seed
+# corpus (fuzz/corpus/TARGET/) and fails naming any crash it finds.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD    = build/fuzz
+FUZZ_SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+# clang's own warning about a GNU extension gcc takes as it is: shim/diag.c's
+# netlink request (a header with a flexible array member, then its payload).
+FUZZ_CFLAGS   = -std=gnu11 $(WARN) -Wno-gnu-variable-sized-type-not-at-end -O1 -g \
+	$(FUZZ_SANFLAGS)
+FUZZ_SRC     := $(sort $(wildcard fuzz/*.c))
+FUZZ_TARGETS  = $(patsubst fuzz/%.c,$(FUZZ_BUILD)/%,$(FUZZ_SRC))
+FUZZ_LIB_OBJ  = $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(SHIM_CORE) $(CLI_CORE))
+
+$(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(SHIM_CORE)): COMPAT = -include shim/compat.h
+$(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(CLI_CORE)): COMPAT = -include cli/compat.h
+$(FUZZ_BUILD)/obj/%.o: %.c Makefile
+	$(call msg,CC,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) $(ALLCPPFLAGS) -Ishim -Ipolicies -Icli $(COMPAT) $(FUZZ_CFLAGS) \
+		-fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+$(FUZZ_BUILD)/%: $(FUZZ_BUILD)/obj/fuzz/%.o $(FUZZ_LIB_OBJ)
+	$(call msg,LD,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $^ -ldl -lpthread -lrt
+
+fuzz: $(FUZZ_TARGETS)
+	fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(notdir $(FUZZ_TARGETS))
+
 demo: all
 	examples/demo.sh $(BUILD)
 
@@ -233,7 +268,8 @@ bench-change: all
 # otherwise, and a whole-tree run would bury a change under re-wrapping.
 format:
 	git clang-format --force $(BASE) -- $(SHIM_SRC) $(CLI_SRC) $(TEST_SRC) $(EXAMPLE_SRC) $(BENCH_SRC) \
-		include/twshim/*.h shim/*.h cli/*.h policies/*.h $(PROG_SRC) tests/progs/*.h
+		include/twshim/*.h shim/*.h cli/*.h policies/*.h $(PROG_SRC) tests/progs/*.h \
+		$(FUZZ_SRC) fuzz/*.h
 
 # What `make install` puts where; uninstall takes the same away. The
 # library has a directory of its own: it is preloaded by path, never linked
@@ -311,11 +347,13 @@ DEPS = build-essential libncurses-dev curl python3 iproute2 util-linux procps
 # (make deb, then tests/deb/installed.sh): dpkg-dev (dpkg-buildpackage),
 # debhelper (dh, debian/rules), lintian and blhc (its checks: the package
 # and the hardening flags in the build log); no fakeroot, since
-# debian/control says Rules-Requires-Root: no.
+# debian/control says Rules-Requires-Root: no. clang, libclang-rt-dev:
+# `make fuzz` (libFuzzer, its ASan and UBSan runtimes: libclang-rt-14-dev
+# holds them, only recommended by clang's packages).
 TEST_DEPS = libcriterion-dev coreutils tmux prometheus prometheus-node-exporter libcap2-bin git \
 	debootstrap golang-go apache2-utils man-db groff-base \
 	wget python3-requests nodejs default-jdk-headless openssl socat nginx \
-	dpkg-dev debhelper lintian blhc
+	dpkg-dev debhelper lintian blhc clang libclang-rt-dev
 # As root directly (a container has no sudo), else through sudo.
 SUDO = $(if $(filter 0,$(shell id -u)),,sudo)
 APT  = $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
@@ -338,5 +376,5 @@ test-deps:
 
 # Only where the objects are: $(BUILD)/rootfs (tests/e2e/rootfs_bullseye.sh)
 # holds a Debian system, with directories such as etc/rc2.d.
--include $(shell find $(BUILD)/pic $(BUILD)/obj $(BUILD)/tobj -type f -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/pic $(BUILD)/obj $(BUILD)/tobj $(FUZZ_BUILD)/obj -type f -name '*.d' 2>/dev/null)
 .SECONDARY:

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: MIT
+/* Every policy variable at once, through tw_policies_configure() as the
+ * shim's activation calls it: TWSHIM_STRICT, the scope, and each policy's
+ * configure() (the switches, TWSHIM_RETRY_MS and the rest), one after the
+ * other over the same environment, as a program's would be. */
+#include "closer.h"
+#include "fuzz.h"
+#include "policy.h"
+
+static const char *const names[] = {
+	"TWSHIM_STRICT",         "TWSHIM_ONLY",          "TWSHIM_EXCEPT",
+	"TWSHIM_REUSEADDR",      "TWSHIM_REUSEPORT",     "TWSHIM_CLOSE",
+	"TWSHIM_CLOSE_ACCEPTED", "TWSHIM_CLOSE_WAIT_MS", "TWSHIM_CLOSE_FALLBACK",
+	"TWSHIM_CLOSE_HOLD_MAX", "TWSHIM_SOURCE_ADDRS",  "TWSHIM_SOURCE_PORTS",
+	"TWSHIM_SPREAD",         "TWSHIM_RETRY_MS",      "TWSHIM_HINTS",
+};
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fz_log_quiet();
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const struct tw_closer_config was = tw_closer_cfg;
+	int rc;
+
+	_Static_assert(sizeof(names) / sizeof(names[0]) <= FZ_MAX_VARS, "FZ_MAX_VARS");
+	fz_env_set(names, sizeof(names) / sizeof(names[0]), data, size);
+	rc = tw_policies_configure(fz_getenv);
+	FZ_CHECK(rc == 0 || rc == -1);
+	tw_closer_cfg = was;
+	fz_env_free();
+	return 0;
+}
