@@ -213,7 +213,7 @@ static void run_doctor(unsigned flags, const char *comm)
 	if (d->check)
 		dr_report_check(d);
 	else if (d->prometheus)
-		dr_report_prometheus(d);
+		dr_report_prometheus(d, stdout);
 	else if (d->json)
 		dr_report_json(d);
 	else

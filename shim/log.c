@@ -173,8 +173,9 @@ static size_t escape(char *dst, size_t dstlen, const char *src)
 }
 
 /* One line, tagged, escaped, ending in its only newline. Returns its length. */
-static size_t vformat(char *buf, size_t len, enum tw_log_level level, const char *func,
-                      const char *fmt, va_list ap)
+static size_t __attribute__((format(printf, 5, 0)))
+vformat(char *buf, size_t len, enum tw_log_level level, const char *func, const char *fmt,
+        va_list ap)
 {
 	char raw[1024];
 	size_t n;
