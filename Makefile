@@ -82,6 +82,9 @@ CLI_SRC      := $(sort $(wildcard cli/*.c))
 # the command's start (cli/start_compat.c).
 CLI_TTY      := cli/top.c cli/top_screen.c cli/curses_dl.c
 CLI_CORE     := $(filter-out cli/main.c cli/start_compat.c $(CLI_TTY),$(CLI_SRC))
+# The shim's pure parsers (numbers, CIDR[:PORT] patterns) the command uses
+# too: built again for the command (the test runner has them from the shim).
+CLI_SHARED   := shim/parse.c
 TEST_SRC     := $(sort $(wildcard tests/unit/*.c) $(wildcard tests/e2e/*.c))
 EXAMPLE_SRC  := $(sort $(wildcard examples/*.c))
 BENCH_SRC    := $(sort $(wildcard bench/*.c))
@@ -100,7 +103,7 @@ SHIM_LIBS = -Wl,--push-state,--no-as-needed -l:libdl.so.2 -l:libpthread.so.0 -l:
 # The command keeps to the same baseline (cli/compat.h), in every source of
 # it, in the command and in the test runner; it links the same libraries,
 # and calls its start through cli/start_compat.c.
-$(call obj,$(CLI_SRC)) $(patsubst %.c,$(BUILD)/tobj/%.o,$(CLI_CORE)): COMPAT = -include cli/compat.h
+$(call obj,$(CLI_SRC) $(CLI_SHARED)) $(patsubst %.c,$(BUILD)/tobj/%.o,$(CLI_CORE)): COMPAT = -include cli/compat.h
 CLI_LIBS = -Wl,--wrap=__libc_start_main $(SHIM_LIBS)
 
 LIB      = $(BUILD)/libtwshim.so
@@ -156,7 +159,7 @@ $(BUILD)/libdir: FORCE
 	@echo '$(TWLIBDIR)' | cmp -s - $@ || echo '$(TWLIBDIR)' > $@
 FORCE:
 
-$(CLI): $(call obj,$(CLI_SRC))
+$(CLI): $(call obj,$(CLI_SRC) $(CLI_SHARED))
 	$(call msg,LD,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $^ $(CLI_LIBS)

@@ -27,7 +27,8 @@
 
 static const char doctor_usage[] =
 	"Usage: twshim doctor [--json|--prometheus|--check] [--pid PID] [--comm NAME]\n"
-	"                     [--netns NAME|PATH] [--shm NAME]... [--limit N]\n"
+	"                     [--dest CIDR[:PORT]] [--netns NAME|PATH] [--shm NAME]...\n"
+	"                     [--limit N]\n"
 	"\n"
 	"Diagnoses port exhaustion: reads the kernel's TCP sockets (NETLINK_SOCK_DIAG,\n"
 	"IPv4 and IPv6) and the host's settings, joins TIME_WAIT toward each\n"
@@ -58,6 +59,8 @@ static const char doctor_usage[] =
 	"                     a usage error)\n"
 	"  --pid PID          only PID's destinations, in PID's network namespace\n"
 	"                     (an exited PID: its ledger rows, in this namespace)\n"
+	"  --dest CIDR[:PORT] only these destinations (10.0.0.0/8, *:5432, [::1]:80):\n"
+	"                     the kernel's entries toward them and the ledgers' rows\n"
 	"  --comm NAME        only the destinations of this command's processes (its\n"
 	"                     name as ps -o comm shows it), as --pid does for one\n"
 	"  --netns NAME|PATH  look into another network namespace: a name from\n"
@@ -98,6 +101,7 @@ static int parse_opts(struct doctor *d, int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },      { "prometheus", no_argument, NULL, 'P' },
 		{ "check", no_argument, NULL, 'c' },
 		{ "comm", required_argument, NULL, 'C' },
+		{ "dest", required_argument, NULL, 'D' },
 		{ "pid", required_argument, NULL, 'p' }, { "netns", required_argument, NULL, 'n' },
 		{ "shm", required_argument, NULL, 's' }, { "limit", required_argument, NULL, 'l' },
 		{ "owner", required_argument, NULL, 'o' }, { "help", no_argument, NULL, 'h' },
@@ -118,6 +122,10 @@ static int parse_opts(struct doctor *d, int argc, char **argv)
 			if (tw_filter_set_comm(&filter, "doctor", optarg) < 0)
 				return -1;
 			d->comm = filter.comm;
+			break;
+		case 'D':
+			if (tw_filter_set_dest(&d->dest, "doctor", optarg) < 0)
+				return -1;
 			break;
 		case 'p':
 			if (parse_int("--pid", optarg, 1, 1 << 30, &d->pid) < 0)
@@ -304,6 +312,10 @@ int tw_cmd_doctor(int argc, char **argv)
 	}
 	kernel_ok = collect(d);
 	dr_read_ledgers(d);
+	/* --dest: what is left of the kernel's groups and the ledgers' rows. */
+	tw_filter_kview(&d->kv, &d->dest);
+	for (int i = 0; i < d->nsnaps; i++)
+		tw_filter_snapshot(d->snaps[i], &d->dest);
 	if (d->pid && !pid_in_ledgers(d)) {
 		/* Nothing of it to report: say so, rather than a report about
 		 * everything else that reads as if it were about PID. */

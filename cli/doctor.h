@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "filter.h"
 #include "kview.h"
 #include "ledger_read.h"
 
@@ -90,6 +91,7 @@ struct doctor {
 	/* options */
 	int json, prometheus, check, pid, limit;
 	const char *comm;         /* --comm: only its destinations, like --pid */
+	struct tw_filter dest;    /* --dest: only these destinations, kernel's and ledgers' */
 	const char *netns;
 	int nshm;
 	const char *shm[DR_MAX_LEDGERS];

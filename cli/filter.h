@@ -7,7 +7,9 @@
 #ifndef TW_FILTER_H
 #define TW_FILTER_H
 
+#include "kview.h"
 #include "ledger_read.h"
+#include "parse.h"
 
 #define TW_FILTER_MAX_PIDS 64
 
@@ -15,10 +17,19 @@ struct tw_filter {
 	int npids;
 	int pids[TW_FILTER_MAX_PIDS];
 	const char *comm; /* the command's name as the kernel has it (15 bytes); NULL: any */
+	int has_dest;     /* --dest CIDR[:PORT] */
+	struct tw_dest_pattern dest;
 };
 
 /* Adds PID arg to f; -1 with one line naming verb and arg if it is no pid. */
 int tw_filter_add_pid(struct tw_filter *f, const char *verb, const char *arg);
+/* --dest CIDR[:PORT]: only those destinations (a process's other rows
+ * are dropped, its totals made of what is kept). -1 with one line if arg
+ * is no pattern. */
+int tw_filter_set_dest(struct tw_filter *f, const char *verb, const char *arg);
+/* Drops from the kernel's view every group toward (or, incoming, at) a
+ * destination f does not keep. */
+void tw_filter_kview(struct tw_kview *kv, const struct tw_filter *f);
 /* Sets the command; -1 with one line if it cannot be a command's name. */
 int tw_filter_set_comm(struct tw_filter *f, const char *verb, const char *arg);
 int tw_filter_active(const struct tw_filter *f);

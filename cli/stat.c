@@ -19,7 +19,7 @@
 
 static const char stat_usage[] =
 	"Usage: twshim stat [--json | --prometheus] [--all | --by-command] [--no-header]\n"
-	"                   [--comm NAME] [--shm NAME] [PID...]\n"
+	"                   [--comm NAME] [--dest CIDR[:PORT]] [--shm NAME] [PID...]\n"
 	"\n"
 	"Shows what programs running under twshim did with TCP, read from the\n"
 	"ledger in shared memory: per process, and per destination (ip:port) within\n"
@@ -60,6 +60,8 @@ static const char stat_usage[] =
 	"  --by-command  one row per command (every process of it summed: a shell\n"
 	"                loop of 250 curl runs is one row), then per destination\n"
 	"  --no-header   the table without its title line (for scripts: awk, sort)\n"
+	"  --dest CIDR[:PORT]  only these destinations (10.0.0.0/8, *:5432,\n"
+	"                [::1]:80); each process's totals are then theirs\n"
 	"  --comm NAME   only the processes of this command (its name as ps -o comm\n"
 	"                shows it)\n"
 	"  --shm NAME    read the ledger NAME (default: $TWSHIM_SHM, else /twshim.UID)\n"
@@ -463,6 +465,7 @@ int tw_cmd_stat(int argc, char **argv)
 		{ "all", no_argument, NULL, 'a' },
 		{ "by-command", no_argument, NULL, 'c' },
 		{ "comm", required_argument, NULL, 'C' },
+		{ "dest", required_argument, NULL, 'D' },
 		{ "no-header", no_argument, NULL, 'H' },
 		{ "shm", required_argument, NULL, 's' },
 		{ "owner", required_argument, NULL, 'o' },
@@ -485,6 +488,10 @@ int tw_cmd_stat(int argc, char **argv)
 		case 'H': tw_stat_no_header = 1; break;
 		case 'C':
 			if (tw_filter_set_comm(&o.filter, "stat", optarg) < 0)
+				return TW_EXIT_USAGE;
+			break;
+		case 'D':
+			if (tw_filter_set_dest(&o.filter, "stat", optarg) < 0)
 				return TW_EXIT_USAGE;
 			break;
 		case 's':

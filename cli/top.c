@@ -17,7 +17,8 @@
 
 static const char top_usage[] =
     "Usage: twshim top [-d SECS] [-n N] [--once] [-s ORDER] [-b] [--json | --no-header]\n"
-    "                  [--by-command] [-p PID]... [--comm NAME] [--shm NAME]\n"
+    "                  [--by-command] [-p PID]... [--comm NAME] [--dest CIDR[:PORT]]\n"
+    "                  [--shm NAME]\n"
     "\n"
     "The ledger, refreshed like top(1): per process, and per destination\n"
     "(ip:port) under it, how fast it connects, the TIME_WAIT it holds now, its\n"
@@ -73,6 +74,7 @@ static const char top_usage[] =
     "                       Lines); a rate not known yet is null\n"
     "  -p, --pid PID        only this process (repeatable)\n"
     "      --comm NAME      only the processes of this command (as ps -o comm)\n"
+    "      --dest CIDR[:PORT]  only these destinations (10.0.0.0/8, *:5432)\n"
     "      --by-command     one row per command, every process of it summed (a\n"
     "                       shell loop of one-shot clients is one row with its\n"
     "                       connects/s), then per destination\n"
@@ -224,6 +226,7 @@ int tw_cmd_top(int argc, char **argv)
 	    {"by-command", no_argument, NULL, 'c'},  {"help", no_argument, NULL, 'h'},
 	    {"json", no_argument, NULL, 'j'},	     {"pid", required_argument, NULL, 'p'},
 	    {"comm", required_argument, NULL, 'C'},  {"no-header", no_argument, NULL, 'H'},
+	    {"dest", required_argument, NULL, 'D'},
 	    {"owner", required_argument, NULL, 'o'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -263,6 +266,10 @@ int tw_cmd_top(int argc, char **argv)
 			break;
 		case 'C':
 			if (tw_filter_set_comm(&o.filter, "top", optarg) < 0)
+				return TW_EXIT_USAGE;
+			break;
+		case 'D':
+			if (tw_filter_set_dest(&o.filter, "top", optarg) < 0)
 				return TW_EXIT_USAGE;
 			break;
 		case 'S': o.shm = optarg; break;

@@ -12,7 +12,6 @@
  * the IPv4 entries they stand for. A value of separators only ("," or " ")
  * is an error, not "unset".
  */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,88 +19,12 @@
 
 #define SCOPE_MAX 64
 
-struct scope_entry {
-	uint8_t family;  /* 0: any address */
-	uint8_t prefix;
-	uint16_t port;   /* 0: any port */
-	uint8_t addr[16];
-};
-
 struct scope_list {
 	int n;
-	struct scope_entry e[SCOPE_MAX];
+	struct tw_dest_pattern e[SCOPE_MAX];
 };
 
 static struct scope_list only, except;
-
-static const uint8_t v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-static int parse_port(const char *p, uint16_t *port)
-{
-	unsigned long v;
-	const char *end;
-
-	if (tw_parse_uint(p, &end, 65535, &v) < 0 || *end != '\0' || v < 1)
-		return -1;
-	*port = (uint16_t)v;
-	return 0;
-}
-
-/* One entry, in place. Returns 0 or -1. */
-static int parse_entry(char *s, struct scope_entry *e)
-{
-	char *addr = s, *port = NULL, *slash;
-	unsigned max;
-
-	memset(e, 0, sizeof(*e));
-	if (*s == '[') {                      /* [v6[/len]][:port] */
-		char *close = strchr(s, ']');
-		if (!close)
-			return -1;
-		*close = '\0';
-		addr = s + 1;
-		if (close[1] == ':')
-			port = close + 2;
-		else if (close[1] != '\0')
-			return -1;
-	} else if (strchr(s, ':') == strrchr(s, ':') && strchr(s, ':')) {
-		port = strchr(s, ':');            /* v4[/len]:port or *:port */
-		*port++ = '\0';
-	}
-	if (port && parse_port(port, &e->port) < 0)
-		return -1;
-	if (strcmp(addr, "*") == 0)
-		return port ? 0 : -1;
-	if ((slash = strchr(addr, '/')))
-		*slash++ = '\0';
-	if (inet_pton(AF_INET, addr, e->addr) == 1) {
-		e->family = 4;
-		max = 32;
-	} else if (inet_pton(AF_INET6, addr, e->addr) == 1) {
-		e->family = 6;
-		max = 128;
-	} else {
-		return -1;
-	}
-	e->prefix = (uint8_t)max;
-	if (slash) {
-		const char *end;
-		unsigned long len;
-		if (tw_parse_uint(slash, &end, max, &len) < 0 || *end != '\0')
-			return -1;
-		e->prefix = (uint8_t)len;
-	}
-	/* ::ffff:10.0.0.1, ::ffff:10.0.0.0/104: the IPv4 entry they stand
-	 * for. Destinations are keyed that way (tw_dest_key): an IPv6 entry
-	 * in the mapped range would never meet one. */
-	if (e->family == 6 && e->prefix >= 96 && memcmp(e->addr, v4_mapped, 12) == 0) {
-		memmove(e->addr, e->addr + 12, 4);
-		memset(e->addr + 4, 0, 12);
-		e->family = 4;
-		e->prefix = (uint8_t)(e->prefix - 96);
-	}
-	return 0;
-}
 
 static int parse_list(const char *name, const char *v, struct scope_list *l, char *err,
                       size_t errlen)
@@ -129,7 +52,7 @@ static int parse_list(const char *name, const char *v, struct scope_list *l, cha
 			snprintf(err, errlen, "%s has more than %d entries", name, SCOPE_MAX);
 			return -1;
 		}
-		if (parse_entry(tok, &l->e[l->n]) < 0) {
+		if (tw_dest_pattern_parse(tok, &l->e[l->n]) < 0) {
 			snprintf(err, errlen,
 			         "%s: '%s' is not a destination: expected CIDR[:PORT] such as "
 			         "10.0.0.0/8, 10.1.2.3:5432, *:8080, fd00::/8 or [::1]:80", name, copy);
@@ -151,24 +74,11 @@ int tw_scope_configure(tw_getenv_fn get, char *err, size_t errlen)
 	return 0;
 }
 
-static int prefix_match(const uint8_t *a, const uint8_t *b, unsigned bits)
-{
-	unsigned whole = bits / 8, rest = bits % 8;
-
-	if (memcmp(a, b, whole) != 0)
-		return 0;
-	return rest == 0 || ((a[whole] ^ b[whole]) & (0xff << (8 - rest))) == 0;
-}
-
 static int matches(const struct scope_list *l, const struct tw_addr *d)
 {
-	for (int i = 0; i < l->n; i++) {
-		const struct scope_entry *e = &l->e[i];
-		if (e->port && e->port != d->port)
-			continue;
-		if (e->family == 0 || (e->family == d->family && prefix_match(e->addr, d->addr, e->prefix)))
+	for (int i = 0; i < l->n; i++)
+		if (tw_dest_pattern_match(&l->e[i], d->family, d->addr, d->port))
 			return 1;
-	}
 	return 0;
 }
 

@@ -9,29 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-int tw_parse_uint(const char *s, const char **end, unsigned long max, unsigned long *out)
-{
-	unsigned long v = 0;
-	const char *p = s;
-
-	if (!(*p >= '0' && *p <= '9'))
-		return -1;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		unsigned d = (unsigned)(*p - '0');
-		if (d > max || v > (max - d) / 10)
-			return -1;
-		v = v * 10 + d;
-	}
-	*out = v;
-	*end = p;
-	return 0;
-}
-
-int tw_list_blank(const char *v)
-{
-	return v[strspn(v, ", \t")] == '\0';
-}
-
 void tw_config_scrub_env(void)
 {
 	char **src, **dst;

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "log.h"
+#include "parse.h"
 
 struct tw_config {
 	char shm_name[256];        /* "" when TWSHIM_SHM=off */
@@ -18,15 +19,7 @@ typedef const char *(*tw_getenv_fn)(const char *name);
  * names the variable, its value and what is valid. */
 int tw_config_load(struct tw_config *c, tw_getenv_fn get, char *err, size_t errlen);
 
-/* A decimal number at s, for every numeric TWSHIM_* value: digits only (no
- * sign, no space, no base prefix; strtoul() takes "+5", " 5" and "-1", the
- * last as ULONG_MAX), at most max. Returns 0 and sets *out and *end (the
- * first character after the digits), or -1: no digit at s, or above max. */
-int tw_parse_uint(const char *s, const char **end, unsigned long max, unsigned long *out);
-
-/* Whether v holds anything but separators (commas, spaces, tabs): a list
- * variable set to "," or " " is a mistake to name, not "unset". */
-int tw_list_blank(const char *v);
+/* tw_parse_uint, tw_list_blank: parse.h. */
 
 /* Called in the constructor of a process under secure execution
  * (AT_SECURE): removes every TWSHIM_* entry from its environment, as

@@ -56,7 +56,7 @@ _twshim()
 		return ;;
 	--pid | -p) mapfile -t COMPREPLY < <(compgen -W "$(ps -e -o pid= 2> /dev/null)" -- "$cur"); return ;;
 	--comm) mapfile -t COMPREPLY < <(compgen -W "$(ps -e -o comm= 2> /dev/null | sort -u)" -- "$cur"); return ;;
-	--listen) return ;; # ADDR:PORT
+	--listen | --dest) return ;; # ADDR:PORT, CIDR[:PORT]
 	--close-wait-ms | --close-hold-max | --source-addrs | --source-ports | --retry-ms | --only | \
 		--except | --limit | -d | --delay | -n | --iterations)
 		return ;; # a number, an address or a list: nothing to offer
@@ -84,12 +84,12 @@ _twshim()
 			mapfile -t COMPREPLY < <(compgen -c -- "$cur" | sort -u)
 			return
 		fi ;;
-	stat) opts='--json --prometheus --all --by-command --no-header --comm --shm --owner -h
+	stat) opts='--json --prometheus --all --by-command --no-header --comm --dest --shm --owner -h
 		--help' ;;
 	top) opts='-d --delay -n --iterations --once -s --sort -b --batch --json --no-header
-		--by-command -p --pid --comm --shm --owner -h --help' ;;
+		--by-command -p --pid --comm --dest --shm --owner -h --help' ;;
 	export) opts='--listen --shm --owner -h --help' ;;
-	doctor) opts='--json --prometheus --check --pid --comm --netns --shm --owner --limit -h
+	doctor) opts='--json --prometheus --check --pid --comm --dest --netns --shm --owner --limit -h
 		--help' ;;
 	help) [ "$COMP_CWORD" -eq 2 ] && mapfile -t COMPREPLY < <(compgen -W 'run stat top doctor export' -- "$cur")
 		return ;;

@@ -5,6 +5,7 @@
 # usage error, and doctor says when no ledger has the command. top --json
 # writes one JSON object per snapshot, one per line, with rates (null only
 # where the table shows '-'). --no-header: rows only, for scripts.
+# --dest CIDR[:PORT] keeps some destinations, in stat, top and doctor.
 . "$(dirname "$0")/lib.sh"
 
 loopback_ns 40000 40999 0
@@ -76,3 +77,25 @@ expect "stat --no-header lines (process, destination)" "$(wc -l < "$TMP/rows.txt
 ! grep -qE '^(twshim top|PID) ' "$TMP/rows.txt" || fail "top --no-header: $(cat "$TMP/rows.txt")"
 grep -q "^$pid  *legacy_client " "$TMP/rows.txt" || fail "top --no-header: $(cat "$TMP/rows.txt")"
 echo "ok: --no-header: rows only, in stat and top"
+
+# --dest: one destination's rows; the process's totals are theirs.
+"$TW" stat --json --dest 127.0.0.1:8081 > "$TMP/stat.json"
+"$PY" - "$TMP/stat.json" <<'PY' || fail "stat --dest: $(cat "$TMP/stat.json")"
+import json, sys
+ps = json.load(open(sys.argv[1]))["processes"]
+assert ps and all(d["addr"] == "127.0.0.1:8081" for p in ps for d in p["destinations"]), ps
+assert {p["comm"] for p in ps if p["connects"]} == {"python3"}, ps
+assert all(p["connects"] == sum(d["connects"] for d in p["destinations"]) for p in ps)
+PY
+echo "ok: stat --dest 127.0.0.1:8081: its rows only, each total theirs"
+"$TW" doctor --json --dest '*:8080' > "$TMP/doctor.json" || true
+"$PY" - "$TMP/doctor.json" <<'PY' || fail "doctor --dest: $(cat "$TMP/doctor.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+eps = {x["endpoint"] for x in d["destinations"]}
+assert eps and all(e.endswith(":8080") for e in eps), eps
+assert all(g["destination"].endswith(":8080") for g in d["time_wait_groups"]), d["time_wait_groups"]
+PY
+echo "ok: doctor --dest *:8080: the kernel's groups and the ledgers' rows toward :8080 only"
+expect "stat --dest nonsense" "$(status "$TW" stat --dest 10.0.0.0/33)" -eq 2
+grep -q "'10.0.0.0/33' is not a destination" "$TMP/err" || fail "stat --dest: $(cat "$TMP/err")"
