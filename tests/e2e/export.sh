@@ -51,33 +51,40 @@ grep -q '^twshim_kernel_time_wait{' "$TMP/m.prom" || fail "doctor's part missing
 grep -q "$LEDGER-gone" "$TMP/export.err" || fail "the missing ledger not said on stderr"
 
 note "a real Prometheus scrapes it"
-cat > "$TMP/prometheus.yml" <<YML
-global: {scrape_interval: 1s, evaluation_interval: 1s}
-scrape_configs:
-  - job_name: twshim
-    static_configs: [{targets: ["127.0.0.1:$PORT"]}]
-YML
-"$PROMETHEUS" --config.file="$TMP/prometheus.yml" --storage.tsdb.path="$TMP/tsdb" \
-	--web.listen-address=127.0.0.1:19090 > "$TMP/prometheus.log" 2>&1 & PROM=$!
-q() { curl -sf --get --data-urlencode "query=$1" http://127.0.0.1:19090/api/v1/query; }
-for _ in $(seq 300); do
-	q 'count(twshim_ledger_up)' 2> /dev/null | grep -q '"4"' && break
-	kill -0 "$PROM" 2> /dev/null || fail "prometheus exited: $(tail "$TMP/prometheus.log")"
-	sleep 0.1
-done
-q 'twshim_ledger_up' > "$TMP/q.json" || fail "no answer from prometheus"
-"$PY" - "$TMP/q.json" "$LEDGER" <<'PY' || fail "prometheus' answer: $(cat "$TMP/q.json")"
-import json, sys
-r = json.load(open(sys.argv[1]))["data"]["result"]
-up = {x["metric"]["ledger"]: x["value"][1] for x in r}
-base = sys.argv[2]
-assert up == {base + "-a": "1", base + "-b": "1", base + "-c": "1", base + "-gone": "0"}, up
-assert all(x["metric"]["instance"] == "127.0.0.1:19477" for x in r)
-PY
-q 'sum(twshim_connects_total)' | grep -q '"12"' || fail "sum of connects: $(q 'sum(twshim_connects_total)')"
-echo "ok: prometheus' /api/v1/query: twshim_ledger_up 1, 1, 1, 0 from $URL; 12 connects"
-kill "$PROM"
-wait "$PROM" || true
+if [ -n "${SAN:-}" ]; then
+	# A sanitized exporter can take longer to answer than the 1 s scrape
+	# interval (and timeout) this scrape uses: the plain build checks it.
+	note "SAN=$SAN: the real Prometheus scrape is checked on the plain build"
+else
+	cat > "$TMP/prometheus.yml" <<-YML
+	global: {scrape_interval: 1s, evaluation_interval: 1s}
+	scrape_configs:
+	  - job_name: twshim
+	    static_configs: [{targets: ["127.0.0.1:$PORT"]}]
+	YML
+	"$PROMETHEUS" --config.file="$TMP/prometheus.yml" --storage.tsdb.path="$TMP/tsdb" \
+		--web.listen-address=127.0.0.1:19090 > "$TMP/prometheus.log" 2>&1 & PROM=$!
+	q() { curl -sf --get --data-urlencode "query=$1" http://127.0.0.1:19090/api/v1/query; }
+	for _ in $(seq 300); do
+		q 'count(twshim_ledger_up)' 2> /dev/null | grep -q '"4"' && break
+		kill -0 "$PROM" 2> /dev/null || fail "prometheus exited: $(tail "$TMP/prometheus.log")"
+		sleep 0.1
+	done
+	q 'twshim_ledger_up' > "$TMP/q.json" || fail "no answer from prometheus"
+	"$PY" - "$TMP/q.json" "$LEDGER" <<-'PY' || fail "prometheus' answer: $(cat "$TMP/q.json")"
+	import json, sys
+	r = json.load(open(sys.argv[1]))["data"]["result"]
+	up = {x["metric"]["ledger"]: x["value"][1] for x in r}
+	base = sys.argv[2]
+	assert up == {base + "-a": "1", base + "-b": "1", base + "-c": "1", base + "-gone": "0"}, up
+	assert all(x["metric"]["instance"] == "127.0.0.1:19477" for x in r)
+	PY
+	q 'sum(twshim_connects_total)' | grep -q '"12"' || fail "sum of connects: $(q 'sum(twshim_connects_total)')"
+	echo "ok: prometheus' /api/v1/query: twshim_ledger_up 1, 1, 1, 0 from $URL; 12 connects"
+	kill "$PROM"
+	wait "$PROM" || true
+
+fi
 
 note "one client cannot keep the others out"
 # Half a request, held open; then forty connections that say nothing,
