@@ -14,7 +14,7 @@
  *
  * Why the reading user or root: the shim writes a ledger as the user it
  * runs as and never counts into one that is not its own
- * (shim/ledger_write.c), so a segment of this user's is this user's
+ * (shim/segment.c), so a segment of this user's is this user's
  * programs' word, and a root-owned one was made by root, who can change
  * anything this reader sees anyway. Another user's segment says only what
  * that user chose: it is refused, with a note that names it and its owner,

@@ -7,7 +7,7 @@
 
 #include "closer.h"
 #include "fuzz.h"
-#include "policy.h"
+#include "registry.h"
 
 static const char *const names[] = {
 	"TWSHIM_STRICT",         "TWSHIM_ONLY",          "TWSHIM_EXCEPT",

@@ -3,6 +3,7 @@
  * then each list matched against destinations of both families. */
 #include "fuzz.h"
 #include "policy.h"
+#include "scope.h"
 
 static const char *const names[] = { "TWSHIM_ONLY", "TWSHIM_EXCEPT" };
 

@@ -26,7 +26,8 @@
  * the TIME_WAIT exists already: counted as `late`, nothing changed. At
  * exit, what is still open closes by the kernel at once: every mode but
  * kernel becomes a reset or fin-reset there, which need no waiting.
- * The program's close() returns at once in every case (closer.c waits).
+ * The program's close() returns at once in every case (the closer waits:
+ * closer.c).
  */
 #include <stdio.h>
 #include <netinet/in.h>
@@ -34,17 +35,11 @@
 #include <string.h>
 
 #include "closer.h"
-#include "policy.h"
-#include "real.h"
+#include "scope.h"
 
 enum mode { M_KERNEL = 0, M_RESET, M_PEER_FIRST, M_FIN_RESET };
 
 static enum mode mode_out, mode_in;
-
-int tw_close_outgoing_on(void)
-{
-	return tw_policy_on(&tw_policy_close) && mode_out != M_KERNEL;
-}
 
 static int parse_mode(const char *name, const char *v, enum mode *m, char *err, size_t errlen)
 {
@@ -131,12 +126,6 @@ static int rst_now(struct tw_close_ctx *c)
 	return 1;
 }
 
-static void count(struct tw_close_ctx *c, enum tw_act act)
-{
-	if (c->slot)
-		tw_count_action(c->slot, c->dest, act);
-}
-
 /* FIN now, RST once the peer has acknowledged it: TCP_LINGER2 -1 ends the
  * orphaned socket in FIN_WAIT1 at that acknowledgement (or at once in
  * FIN_WAIT2), before it can reach TIME_WAIT. No data can be lost: the
@@ -192,18 +181,33 @@ static enum tw_close_verdict at_close(struct tw_close_ctx *c)
 		if (rst_now(c))
 			return TW_CLOSE_CHANGED;
 		/* Data still in flight: the closer resets once it is acknowledged. */
-		if (tw_closer_take(c->fd, TW_HOLD_DRAIN_RESET, c->v) == 0)
+		if (tw_closer_take(c, TW_HOLD_DRAIN_RESET) == 0)
 			return TW_CLOSE_TAKEN;
 		/* No room, or the closer still starting (the first closes of a
 		 * threaded program): the kernel does the waiting instead. */
-		count(c, TW_ACT_HOLD_FULL);
+		tw_count_action(c->slot, c->dest, TW_ACT_HOLD_FULL);
 		return fin_reset(c) ? TW_CLOSE_CHANGED : TW_CLOSE_AS_IS;
 	}
-	if (tw_closer_take(c->fd, TW_HOLD_PEER_FIRST, c->v) == 0)
+	if (tw_closer_take(c, TW_HOLD_PEER_FIRST) == 0)
 		return TW_CLOSE_TAKEN;
 	/* The same, where a reset used to cut off a peer still reading. */
-	count(c, TW_ACT_HOLD_FULL);
+	tw_count_action(c->slot, c->dest, TW_ACT_HOLD_FULL);
 	return tw_closer_cfg.fallback_reset && fin_reset(c) ? TW_CLOSE_CHANGED : TW_CLOSE_AS_IS;
+}
+
+/* The hints advise a close mode no more: this side's closes get one. */
+static unsigned covers(void)
+{
+	return mode_out != M_KERNEL ? TW_HINT_CLOSE_ON : 0;
+}
+
+/* A connection made: the closer starts now, not at the first close that
+ * needs it (close() may be in a signal handler, where no thread starts). */
+static void opened(int fd)
+{
+	(void)fd;
+	if (tw_closer_wanted)
+		tw_closer_start();
 }
 
 static void after_fork_child(void)
@@ -219,6 +223,8 @@ static void at_exit(void)
 const struct tw_policy tw_policy_close = {
 	.name = "close",
 	.configure = configure,
+	.covers = covers,
+	.opened = opened,
 	.at_close = at_close,
 	.after_fork_child = after_fork_child,
 	.at_exit = at_exit,

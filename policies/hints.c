@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
 #include "policy.h"
 
 #define MIN_TIME_WAIT 100u   /* below this, nothing worth saying */
@@ -73,7 +72,8 @@ static void hist_copy(uint64_t *out, const _Atomic uint64_t *h)
 /* A look at destination d: whether it churns, and if so the hint. Apart
  * from the throttle below, which every connect() passes through, so that
  * its buffers weigh nothing there. */
-static __attribute__((noinline)) void look(struct tw_dest *d, uint64_t now_ms, int out_now)
+static __attribute__((noinline)) void look(struct tw_dest *d, uint64_t now_ms, int out_now,
+                                           unsigned covered)
 {
 	uint64_t tw, recent, per_min;
 	uint64_t hist[TW_HIST_BUCKETS], life, conn, eta = 0;
@@ -103,20 +103,20 @@ static __attribute__((noinline)) void look(struct tw_dest *d, uint64_t now_ms, i
 	else if (recent >= range_ports)
 		eta = (range_ports - tw) * 60 / recent + 1;
 
-	atomic_store(&d->hint.connect_p50_us_before, atomic_load(&d->hint.connect_p50_us));
-	close_on = tw_close_outgoing_on();
-	sources_on = tw_sources_addrs_on();
-	atomic_store(&d->hint.advice, (eta || out_now ? TW_ADVICE_URGENT : TW_ADVICE_POOL) |
-	                                      (out_now ? TW_HINT_OUT_NOW : 0) |
-	                                      (close_on ? TW_HINT_CLOSE_ON : 0) |
-	                                      (sources_on ? TW_HINT_SOURCES_ON : 0));
-	atomic_store(&d->hint.per_min, (uint32_t)per_min);
-	atomic_store(&d->hint.time_wait, (uint32_t)tw);
-	atomic_store(&d->hint.ports, range_ports);
-	atomic_store(&d->hint.eta_s, (uint32_t)eta);
-	atomic_store(&d->hint.lifetime_p50_ms, (uint32_t)life);
-	atomic_store(&d->hint.connect_p50_us, (uint32_t)conn);
-	atomic_store_explicit(&d->hint.at_ms, real_ms, memory_order_release);
+	close_on = (covered & TW_HINT_CLOSE_ON) != 0;
+	sources_on = (covered & TW_HINT_SOURCES_ON) != 0;
+	tw_note_hint(d, &(struct tw_hint_note){
+		.at_ms = real_ms,
+		.advice = (eta || out_now ? TW_ADVICE_URGENT : TW_ADVICE_POOL) |
+		          (out_now ? TW_HINT_OUT_NOW : 0) |
+		          (covered & (TW_HINT_CLOSE_ON | TW_HINT_SOURCES_ON)),
+		.per_min = (uint32_t)per_min,
+		.time_wait = (uint32_t)tw,
+		.ports = range_ports,
+		.eta_s = (uint32_t)eta,
+		.lifetime_p50_ms = (uint32_t)life,
+		.connect_p50_us = (uint32_t)conn,
+	});
 
 	inet_ntop(d->family == 4 ? AF_INET : AF_INET6, d->addr, ip, sizeof(ip));
 	if (out_now)
@@ -151,12 +151,15 @@ static __attribute__((noinline)) void look(struct tw_dest *d, uint64_t now_ms, i
 	       range_ports, (unsigned long long)conn, when, fix);
 }
 
-void tw_hints_after_connect(struct tw_slot *s, int dest, uint64_t now_ns)
+/* After each connect() that took a port or failed for want of one. */
+static void after_connect(struct tw_connect_ctx *c)
 {
-	uint64_t now_ms = now_ns / 1000000u, next, eaddr, seen;
+	struct tw_slot *s = c->slot;
+	int dest = c->dest;
+	uint64_t now_ms = c->done_ns / 1000000u, next, eaddr, seen;
 	uint32_t calls;
 
-	if (!hints_on || !s || dest < 0 || dest >= (int)TW_DESTS - 1)
+	if (!s || dest < 0 || dest >= (int)TW_DESTS - 1)
 		return;
 	/* A load and a store, not a locked add: threads that race here lose
 	 * a count or two, which only puts a look off by as many calls. */
@@ -171,10 +174,11 @@ void tw_hints_after_connect(struct tw_slot *s, int dest, uint64_t now_ns)
 	eaddr = atomic_load_explicit(&s->dests[dest].c.connect_errors[TW_ERR_EADDRNOTAVAIL],
 	                             memory_order_relaxed);
 	seen = atomic_exchange_explicit(&eaddr_seen[dest], eaddr, memory_order_relaxed);
-	look(&s->dests[dest], now_ms, eaddr > seen);
+	look(&s->dests[dest], now_ms, eaddr > seen, c->covered);
 }
 
 const struct tw_policy tw_policy_hints = {
 	.name = "hints",
 	.configure = configure,
+	.after_connect = after_connect,
 };

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
  * The policies: what twshim changes, when told to, about how a program's
- * connections are made and closed. One file each; the shim calls them only
- * through the hooks below (registry.c), and only for tracked TCP sockets.
+ * connections are made and closed. One file each, defining a struct
+ * tw_policy; the shim calls them only through its hooks, walked by the
+ * registry (registry.h), and only for tracked TCP sockets. A policy uses of
+ * the shim only what services.h names, and no other policy's internals:
+ * what one policy offers another goes through the contexts below (as
+ * other_source) or the registry (as covers). HACKING.md says how to add one.
  *
  * With no TWSHIM_* policy variable set, every policy is off and the shim
  * only observes. A policy whose variable is malformed stays off, after one
@@ -15,9 +19,12 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-#include "config.h"
-#include "fdtable.h"
-#include "ledger_write.h"
+#include "services.h"
+
+/* Counts the end of a connection that a policy held past its close():
+ * its class, and what the policy did (an enum tw_act; -1 nothing). Called
+ * once, from any thread. Async-signal-safe. */
+typedef void (*tw_ended_fn)(const struct tw_fd *v, enum tw_close_class cls, int act);
 
 /* What close() is about to do, as the shim saw it just before. */
 struct tw_close_ctx {
@@ -34,9 +41,11 @@ struct tw_close_ctx {
 	                             * only a change that acts when the last lets go is safe */
 	int act;                    /* set by the policy that changed cls: its enum tw_act,
 	                             * counted once the kernel has shown what the close did */
+	tw_ended_fn ended;          /* for a policy that takes the connection (TW_CLOSE_TAKEN):
+	                             * how to count its end, once it comes */
 };
 
-/* A connect() about to be made, and made again after a failure. */
+/* A connect() about to be made, made again after a failure, and made. */
 struct tw_connect_ctx {
 	int fd;
 	struct tw_fd *e;
@@ -46,12 +55,28 @@ struct tw_connect_ctx {
 	struct tw_slot *slot;
 	int dest;
 	int blocking;               /* 1, 0, or -1 not asked yet: tw_connect_blocking() */
-	int err;                    /* the last attempt's errno */
+	int err;                    /* the last attempt's errno (0: it took a port) */
 	uint64_t started_ns;        /* the first attempt */
+	uint64_t done_ns;           /* after_connect: when connect() returned */
+	unsigned covered;           /* after_connect: the hints' advice that policies on
+	                             * have taken already (TW_HINT_CLOSE_ON...; covers) */
+	/* Set by the policy that picks source addresses (sources.c), in
+	 * before_connect: binds the socket to another source address not
+	 * tried yet; 1 if it did. For retry.c, which tries that first. */
+	int (*other_source)(struct tw_connect_ctx *c);
 	uint64_t tried;             /* sources.c: addresses already tried, a bit each */
 	int spread_port;            /* sources.c: the port the spread bound, 0 none */
 	int spread_waits;           /* sources.c: ms waited for that port */
 };
+
+/* Whether c's socket blocks (a policy may sleep in its connect() only
+ * then); asked of the kernel once per connect(). */
+static inline int tw_connect_blocking(struct tw_connect_ctx *c)
+{
+	if (c->blocking < 0)
+		c->blocking = tw_fd_blocking(c->fd);
+	return c->blocking;
+}
 
 enum tw_close_verdict {
 	TW_CLOSE_AS_IS = 0,    /* nothing changed: count as classified */
@@ -66,6 +91,9 @@ struct tw_policy {
 	 * the policies it does not use; -1: a value is bad, err says which and
 	 * what is valid, and the policy stays off. */
 	int (*configure)(tw_getenv_fn get, char *err, size_t errlen);
+	/* The hints' advice this policy, as configured, has taken already
+	 * (TW_HINT_CLOSE_ON, TW_HINT_SOURCES_ON): no hint advises it again. */
+	unsigned (*covers)(void);
 	/* Before bind() of a tracked socket. */
 	void (*before_bind)(int fd, struct tw_fd *e, struct tw_slot *s);
 	/* Before connect() of a tracked socket the program did not bind. */
@@ -73,6 +101,14 @@ struct tw_policy {
 	/* After connect() failed with EADDRNOTAVAIL or EADDRINUSE: 1 to try
 	 * again (the policy has prepared the socket), 0 to give up. */
 	int (*retry_connect)(struct tw_connect_ctx *c);
+	/* After each connect() that took a port (c->err 0) or failed for want
+	 * of one (EADDRNOTAVAIL, EADDRINUSE), whatever the scope: c->done_ns
+	 * is when it returned, so that the hook reads no clock of its own. */
+	void (*after_connect)(struct tw_connect_ctx *c);
+	/* After connect() or accept() made a connection on fd: outside close()
+	 * and, as far as the shim can tell, outside a signal handler's
+	 * interruption of the program's own start. Guard raised. */
+	void (*opened)(int fd);
 	/* A tracked connection ended (cls as counted). Async-signal-safe. */
 	void (*closed)(const struct tw_fd *v, enum tw_close_class cls);
 	/* At close(), before the fd goes. Async-signal-safe, like close(). */
@@ -87,51 +123,5 @@ extern const struct tw_policy tw_policy_close;
 extern const struct tw_policy tw_policy_sources;
 extern const struct tw_policy tw_policy_retry;
 extern const struct tw_policy tw_policy_hints;
-
-/* hints.c: called after each connect() that took a port or failed for want
- * of one (EADDRNOTAVAIL, EADDRINUSE), whatever the scope;
- * now_ns is when connect() returned (tw_now_ns), so that the hook, on every
- * connection, reads no clock of its own. */
-void tw_hints_after_connect(struct tw_slot *s, int dest, uint64_t now_ns);
-
-/* registry.c: the hooks the shim calls. */
-/* -1: TWSHIM_STRICT=1 and a bad value, which err names (nothing logged). */
-int tw_policies_configure(tw_getenv_fn get, char *err, size_t errlen);
-void tw_policies_before_bind(int fd, struct tw_fd *e);
-void tw_policies_before_connect(struct tw_connect_ctx *c);
-int tw_policies_retry_connect(struct tw_connect_ctx *c);
-void tw_policies_closed(const struct tw_fd *v, enum tw_close_class cls);
-
-/* registry.c: whether c's socket blocks (a policy may sleep in its
- * connect() only then); asked of the kernel once per connect(). */
-int tw_connect_blocking(struct tw_connect_ctx *c);
-/* sources.c, for retry.c: bind c's socket to the next-best source address
- * not tried yet. 1 if it did. */
-int tw_sources_next(struct tw_connect_ctx *c);
-/* Whether a policy that is on has an at_close hook: when none has, close()
- * skips preparing its context. */
-int tw_policies_at_close_wanted(void);
-/* Whether p is on in this process. */
-int tw_policy_on(const struct tw_policy *p);
-/* close.c: whether the connections the program opens get a close mode. */
-int tw_close_outgoing_on(void);
-/* sources.c: whether TWSHIM_SOURCE_ADDRS spreads over addresses. */
-int tw_sources_addrs_on(void);
-/* Whether a policy that is on has a before_connect hook: only then does
- * connect() read the destination before the call. */
-int tw_policies_before_connect_wanted(void);
-enum tw_close_verdict tw_policies_at_close(struct tw_close_ctx *c);
-void tw_policies_after_fork_child(void);
-void tw_policies_at_exit(void);
-
-/* registry.c, for the policies' parsers: a 0/1 variable (unset: dflt),
- * and the first line of a sysctl of this network namespace ("" if none). */
-int tw_parse_switch(const char *name, const char *v, int dflt, int *out, char *err,
-                    size_t errlen);
-void tw_read_sysctl(const char *path, char *buf, size_t len);
-
-/* Destination scope (scope.c): TWSHIM_ONLY / TWSHIM_EXCEPT. */
-int tw_scope_configure(tw_getenv_fn get, char *err, size_t errlen);
-int tw_scope_applies(const struct tw_addr *dest);
 
 #endif

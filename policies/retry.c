@@ -17,9 +17,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "log.h"
 #include "policy.h"
-#include "real.h"
 
 static uint64_t budget_ns;
 static _Atomic uint64_t logged_ms[TW_DESTS]; /* last log line per destination entry */
@@ -40,27 +38,6 @@ static int configure(tw_getenv_fn get, char *err, size_t errlen)
 	}
 	budget_ns = (uint64_t)ms * 1000000u;
 	return ms > 0;
-}
-
-/* Nanoseconds until the oldest of this process's TIME_WAIT toward the
- * destination ends; 0 when the ledger knows of none. */
-static uint64_t until_next_free(const struct tw_connect_ctx *c, uint64_t now_ns)
-{
-	const _Atomic uint64_t *win;
-	uint32_t now = tw_quantum(now_ns / 1000000u), oldest = UINT32_MAX;
-
-	if (!c->slot || c->dest < 0)
-		return 0;
-	win = c->slot->dests[c->dest].c.tw_window;
-	for (unsigned i = 0; i < TW_WIN_BUCKETS; i++) {
-		uint64_t v = atomic_load(&win[i]);
-		uint32_t bq = (uint32_t)(v >> 32);
-		if ((uint32_t)v && bq <= now && now - bq < TW_WIN_SPAN && bq < oldest)
-			oldest = bq;
-	}
-	if (oldest == UINT32_MAX)
-		return 0;
-	return ((uint64_t)(oldest + TW_WIN_SPAN) * TW_WIN_QUANTUM_MS) * 1000000u - now_ns;
 }
 
 static void say_once_a_minute(const struct tw_connect_ctx *c, uint64_t now_ns)
@@ -92,7 +69,7 @@ static int retry_connect(struct tw_connect_ctx *c)
 	/* Said only when it retries: a non-blocking socket with no other
 	 * source to try gets its error at once (regression: "retrying" was
 	 * logged for it all the same). */
-	if (tw_sources_next(c)) {
+	if (c->other_source && c->other_source(c)) {
 		say_once_a_minute(c, now);
 		goto again;
 	}
@@ -105,7 +82,7 @@ static int retry_connect(struct tw_connect_ctx *c)
 		backoff *= 2;
 	if (backoff > backoff_cap)
 		backoff = backoff_cap;
-	wait = until_next_free(c, now);
+	wait = tw_time_wait_next_free_ns(c->slot, c->dest, now);
 	if (wait == 0 || wait > backoff)
 		wait = backoff;
 	if (wait > left)
@@ -117,8 +94,7 @@ static int retry_connect(struct tw_connect_ctx *c)
 	if (nanosleep(&ts, NULL) < 0)
 		return 0;
 again:
-	if (c->slot)
-		tw_count_action(c->slot, c->dest, TW_ACT_RETRY);
+	tw_count_action(c->slot, c->dest, TW_ACT_RETRY);
 	return 1;
 }
 

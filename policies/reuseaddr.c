@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include "policy.h"
-#include "real.h"
 
 static int reuseaddr, reuseport;
 

@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "policy.h"
+#include "scope.h"
 
 #define SCOPE_MAX 64
 

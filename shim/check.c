@@ -12,7 +12,7 @@
 
 #include "config.h"
 #include "log.h"
-#include "policy.h"
+#include "registry.h"
 
 static const char *env(const char *name)
 {

@@ -13,13 +13,11 @@ struct tw_config {
 	struct tw_log_config log;
 };
 
-typedef const char *(*tw_getenv_fn)(const char *name);
-
 /* Fills *c from the environment. Returns 0, or -1 with one line in err that
  * names the variable, its value and what is valid. */
 int tw_config_load(struct tw_config *c, tw_getenv_fn get, char *err, size_t errlen);
 
-/* tw_parse_uint, tw_list_blank: parse.h. */
+/* tw_getenv_fn, tw_parse_uint, tw_parse_switch, tw_list_blank: parse.h. */
 
 /* Called in the constructor of a process under secure execution
  * (AT_SECURE): removes every TWSHIM_* entry from its environment, as

@@ -20,7 +20,7 @@
 #include <sys/socket.h>
 
 #include "real.h"
-#include "track.h"
+#include "diag.h"
 
 int tw_diag_lookup(uint8_t family, const struct tw_addr *local, const struct tw_addr *remote,
                    int *state, uint64_t *inode)

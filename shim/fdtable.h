@@ -18,7 +18,7 @@ enum tw_fd_kind {
 	TW_FD_NONE = 0,  /* unknown to us: files, pipes, sockets made elsewhere */
 	TW_FD_TCP = 1,   /* an IPv4/IPv6 TCP socket */
 	TW_FD_OTHER = 2, /* a socket we saw created that is not TCP */
-	TW_FD_HELD = 3,  /* the shim's own (closer.c): the program never opened it */
+	TW_FD_HELD = 3,  /* the shim's own (ownfd.h): the program never opened it */
 };
 
 enum tw_conn_state {
@@ -102,6 +102,23 @@ static inline struct tw_fd *tw_fd_get(int fd)
 static inline uint32_t tw_fd_kind(const struct tw_fd *e)
 {
 	return e ? atomic_load_explicit(&e->kind, memory_order_acquire) : TW_FD_NONE;
+}
+
+/* Which socket fd holds now, in one word (its number and its entry's
+ * sequence, bumped whenever the entry is replaced or taken), for
+ * tw_fd_token_same() to say later whether fd still holds that socket: a
+ * policy that remembers a socket by its number (sources.c) asks it. */
+static inline uint64_t tw_fd_token(int fd, struct tw_fd *e)
+{
+	return (uint64_t)(fd + 1) << 32 | atomic_load_explicit(&e->seq, memory_order_relaxed);
+}
+
+static inline int tw_fd_token_same(uint64_t token)
+{
+	struct tw_fd *e = token ? tw_fd_get((int)(token >> 32) - 1) : 0;
+
+	return e && tw_fd_kind(e) == TW_FD_TCP &&
+	       atomic_load_explicit(&e->seq, memory_order_relaxed) == (uint32_t)token;
 }
 
 /* The entry of fd, its chunk mapped if needed; NULL only if mmap fails. */

@@ -11,6 +11,8 @@
 #ifndef TW_GUARD_H
 #define TW_GUARD_H
 
+#include <errno.h>
+
 extern __thread int tw_guard __attribute__((tls_model("initial-exec")));
 
 /* Whether this thread is inside the shim's own work, or is a vfork child
@@ -24,14 +26,38 @@ static inline int tw_guarded(void)
 	return tw_guard != 0;
 }
 
-static inline int tw_enter(void)
+/* Around the shim's own work: raised by tw_enter(), lowered by tw_leave(). */
+static inline void tw_enter(void)
 {
-	return tw_guard++ == 0;
+	tw_guard++;
 }
 
 static inline void tw_leave(void)
 {
 	tw_guard--;
+}
+
+/* The same for a wrapper's bookkeeping after the real call: the call's
+ * errno is what the program must see, whatever the bookkeeping's own
+ * calls set. tw_begin() keeps it and raises the guard; tw_end() lowers the
+ * guard and puts the errno back.
+ *
+ *	err = tw_begin();
+ *	...bookkeeping...
+ *	tw_end(err);
+ */
+static inline int tw_begin(void)
+{
+	int err = errno;
+
+	tw_guard++;
+	return err;
+}
+
+static inline void tw_end(int err)
+{
+	tw_guard--;
+	errno = err;
 }
 
 #endif

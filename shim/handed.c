@@ -14,9 +14,9 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#include "ledger_write.h"
-#include "policy.h"
-#include "track.h"
+#include "count.h"
+#include "diag.h"
+#include "ends.h"
 
 #define HANDED_MAX 256
 #define POLL_EVERY_NS (50 * 1000000ull)
@@ -86,10 +86,10 @@ static void settle(struct handed *h)
 
 	if (ended_as(h, &cls) < 0)
 		return;
-	s = tw_entry_slot(&h->v);
+	s = tw_conn_owner(&h->v);
 	/* A holder's own close() may have counted it already. */
 	if (s && tw_cookie_first(h->cookie)) {
-		tw_count_end(s, h->v.dest, &h->v, cls);
+		tw_conn_end(s, h->v.dest, &h->v, cls);
 		if (h->act >= 0)
 			tw_count_action(s, h->v.dest,
 			                (enum tw_act)(cls == TW_CLOSE_ACTIVE ? TW_ACT_LATE : h->act));

@@ -41,11 +41,15 @@ static const char *const level_name[] = { "error", "warning", "info", "debug" };
  * freopen(stderr). A daemon that closes its stderr may find the number
  * reused by its next open() or socket(): a line written to "stderr" then
  * lands in its data. Lines go to fd 2 only while it is that file.
- * state: 0 not noted yet, 1 noted, 2 none (closed, or a socket the program
- * put there: inetd-style, its connection). Relaxed atomics: a torn read
- * drops a line at worst. */
+ * Relaxed atomics: a torn read drops a line at worst. */
+enum err_state {
+	ERR_UNNOTED = 0, /* not noted yet: a line before our constructor ran */
+	ERR_NOTED,       /* dev and ino are the file's */
+	ERR_NONE,        /* closed, or a socket the program put there (inetd-style:
+	                  * its connection) */
+};
 static struct {
-	_Atomic int state;
+	_Atomic int state; /* enum err_state */
 	_Atomic dev_t dev;
 	_Atomic ino_t ino;
 } err_file;
@@ -59,7 +63,7 @@ static void note(int accept_socket)
 		atomic_store_explicit(&err_file.dev, st.st_dev, memory_order_relaxed);
 		atomic_store_explicit(&err_file.ino, st.st_ino, memory_order_relaxed);
 	}
-	atomic_store_explicit(&err_file.state, ok ? 1 : 2, memory_order_release);
+	atomic_store_explicit(&err_file.state, ok ? ERR_NOTED : ERR_NONE, memory_order_release);
 }
 
 /* At start a socket is the program's stderr as given (journald's stream). */
@@ -81,11 +85,11 @@ static int stderr_is_ours(void)
 	struct stat st;
 	int state = atomic_load_explicit(&err_file.state, memory_order_acquire);
 
-	if (state == 0) { /* a line before our constructor ran */
+	if (state == ERR_UNNOTED) {
 		tw_log_note_stderr();
 		state = atomic_load_explicit(&err_file.state, memory_order_acquire);
 	}
-	return state == 1 && tw_fstat(STDERR_FILENO, &st) == 0 &&
+	return state == ERR_NOTED && tw_fstat(STDERR_FILENO, &st) == 0 &&
 	       st.st_dev == atomic_load_explicit(&err_file.dev, memory_order_relaxed) &&
 	       st.st_ino == atomic_load_explicit(&err_file.ino, memory_order_relaxed);
 }
@@ -269,16 +273,15 @@ static __attribute__((noinline, cold)) void refuse_file(const char *why)
 
 void tw_log_at(enum tw_log_level level, const char *func, const char *fmt, ...)
 {
-	int saved = errno;
 	enum tw_log_sink sink = tw_log_cfg.sink;
 	char buf[1024], why[128];
 	size_t n;
 	va_list ap;
-	int fd;
+	int fd, saved;
 
 	if (sink == TW_SINK_OFF)
 		return;
-	tw_enter();
+	saved = tw_begin();
 	va_start(ap, fmt);
 	n = vformat(buf, sizeof(buf), level, func, fmt, ap);
 	va_end(ap);
@@ -307,6 +310,5 @@ void tw_log_at(enum tw_log_level level, const char *func, const char *fmt, ...)
 		to_stderr(buf, n);
 		break;
 	}
-	tw_leave();
-	errno = saved;
+	tw_end(saved);
 }

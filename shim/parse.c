@@ -3,6 +3,7 @@
 #include "parse.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 
 int tw_parse_uint(const char *s, const char **end, unsigned long max, unsigned long *out)
@@ -111,4 +112,20 @@ int tw_dest_pattern_match(const struct tw_dest_pattern *p, uint8_t family, const
 	if (p->port && p->port != port)
 		return 0;
 	return p->family == 0 || (p->family == family && prefix_match(p->addr, addr, p->prefix));
+}
+
+int tw_parse_switch(const char *name, const char *v, int dflt, int *out, char *err,
+                    size_t errlen)
+{
+	if (v == NULL || *v == '\0') {
+		*out = dflt;
+		return 0;
+	}
+	if (strcmp(v, "0") == 0 || strcmp(v, "1") == 0) {
+		*out = v[0] == '1';
+		return 0;
+	}
+	snprintf(err, errlen, "%s='%s' is not a switch: expected '1' (on) or '0' (off; "
+	         "unset, it is %s)", name, v, dflt ? "on" : "off");
+	return -1;
 }

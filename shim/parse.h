@@ -11,11 +11,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* How a TWSHIM_* variable is read: getenv, or a test's fake environment. */
+typedef const char *(*tw_getenv_fn)(const char *name);
+
 /* A decimal number at s, for every numeric TWSHIM_* value: digits only (no
  * sign, no space, no base prefix; strtoul() takes "+5", " 5" and "-1", the
  * last as ULONG_MAX), at most max. Returns 0 and sets *out and *end (the
  * first character after the digits), or -1: no digit at s, or above max. */
 int tw_parse_uint(const char *s, const char **end, unsigned long max, unsigned long *out);
+
+/* A 0/1 switch, the value v of variable name: unset or empty, dflt.
+ * Returns 0 and sets *out, or -1 with one line in err naming the variable,
+ * its value and what is valid. */
+int tw_parse_switch(const char *name, const char *v, int dflt, int *out, char *err,
+                    size_t errlen);
 
 /* Whether v holds anything but separators (commas, spaces, tabs): a list
  * variable set to "," or " " is a mistake to name, not "unset". */

@@ -60,20 +60,33 @@ static pid_t sys_waitpid(pid_t p, int *st, int o) { return sys_wait4(p, st, o, N
 static pid_t sys_wait3(int *st, int o, struct rusage *ru) { return sys_wait4(-1, st, o, ru); }
 static int sys_waitid(idtype_t t, id_t id, siginfo_t *si, int o) { return (int)tw_syscall(SYS_waitid, t, id, si, o, NULL); }
 
-#define BIND(name, ours)                                               \
+static void bind_all(void);
+
+/* Whether p is a function of this library: RTLD_NEXT found no other
+ * definition (a libc without it), and came back to our own wrapper. Asked
+ * of the loader, so that this file needs none of the wrappers' symbols. */
+static int ours(void *p)
+{
+	Dl_info mine, its;
+
+	return dladdr((void *)bind_all, &mine) != 0 && dladdr(p, &its) != 0 &&
+	       mine.dli_fbase == its.dli_fbase;
+}
+
+#define BIND(name)                                                     \
 	do {                                                           \
 		void *p = dlsym(RTLD_NEXT, #name);                     \
-		if (p == NULL || p == (void *)(ours))                  \
+		if (p == NULL || ours(p))                              \
 			p = (void *)sys_##name;                        \
 		*(void **)&tw_real.name = p;                           \
 	} while (0)
 
 /* freopen and fclose have no system call to fall back on: glibc's own, by
  * name. */
-#define BIND_LIBC(name, ours)                                          \
+#define BIND_LIBC(name)                                                \
 	do {                                                           \
 		void *p = dlsym(RTLD_NEXT, #name), *libc;              \
-		if (p == NULL || p == (void *)(ours)) {                \
+		if (p == NULL || ours(p)) {                            \
 			libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD); \
 			p = libc ? dlsym(libc, #name) : NULL;          \
 		}                                                      \
@@ -82,31 +95,31 @@ static int sys_waitid(idtype_t t, id_t id, siginfo_t *si, int o) { return (int)t
 
 static void bind_all(void)
 {
-	BIND(socket, socket);
-	BIND(connect, connect);
-	BIND(bind, bind);
-	BIND(setsockopt, setsockopt);
-	BIND(getsockopt, getsockopt);
-	BIND(accept, accept);
-	BIND(accept4, accept4);
-	BIND(close, close);
-	BIND(shutdown, shutdown);
-	BIND(dup, dup);
-	BIND(dup2, dup2);
-	BIND(dup3, dup3);
-	BIND(fcntl, fcntl);
-	BIND(close_range, close_range);
-	BIND(closefrom, closefrom);
-	BIND(sendmsg, sendmsg);
-	BIND(sendmmsg, sendmmsg);
-	BIND(wait, wait);
-	BIND(waitpid, waitpid);
-	BIND(wait3, wait3);
-	BIND(wait4, wait4);
-	BIND(waitid, waitid);
-	BIND_LIBC(freopen, freopen);
-	BIND_LIBC(fclose, fclose);
-	BIND_LIBC(freopen64, freopen64);
+	BIND(socket);
+	BIND(connect);
+	BIND(bind);
+	BIND(setsockopt);
+	BIND(getsockopt);
+	BIND(accept);
+	BIND(accept4);
+	BIND(close);
+	BIND(shutdown);
+	BIND(dup);
+	BIND(dup2);
+	BIND(dup3);
+	BIND(fcntl);
+	BIND(close_range);
+	BIND(closefrom);
+	BIND(sendmsg);
+	BIND(sendmmsg);
+	BIND(wait);
+	BIND(waitpid);
+	BIND(wait3);
+	BIND(wait4);
+	BIND(waitid);
+	BIND_LIBC(freopen);
+	BIND_LIBC(fclose);
+	BIND_LIBC(freopen64);
 	atomic_store_explicit(&tw_real_bound, 1, memory_order_release);
 }
 

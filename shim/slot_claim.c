@@ -19,8 +19,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "ledger_write.h"
+#include "count.h"
 #include "real.h"
+#include "slot.h"
 #include "twshim/proc.h"
 
 #define PLAIN_SLOTS (TW_SLOTS - TW_AGG_SLOTS)

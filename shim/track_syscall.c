@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
+#include "fdtable.h"
 #include "guard.h"
 #include "sys.h"
 #include "track.h"

@@ -11,8 +11,8 @@
 
 #include "guard.h"
 #include "handed.h"
-#include "init.h"
-#include "ledger_write.h"
+#include "activate.h"
+#include "clock.h"
 #include "real.h"
 #include "track.h"
 
@@ -23,11 +23,9 @@ static void reaped(pid_t pid)
 
 	if (pid <= 0 || tw_guarded() || tw_inert())
 		return;
-	saved = errno;
-	tw_guard++;
+	saved = tw_begin();
 	tw_handed_poll(tw_now_ns(), 1);
-	tw_guard--;
-	errno = saved;
+	tw_end(saved);
 }
 
 pid_t tw_wait(int *status)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * The exported symbols: the only code the host program calls into. Each is
- * one line; what they do is in track_open.c, track_close.c and log.c.
+ * one line; what they do is in the track_*.c files (track.h) and log.c.
  *
  * glibc (with _GNU_SOURCE) declares the sockaddr arguments as transparent
  * unions: __SOCKADDR_ARG and __CONST_SOCKADDR_ARG.

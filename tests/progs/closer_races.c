@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * closer_races CASE HOST PORT: a program thread racing the closer
- * (shim/closer.c, TWSHIM_CLOSE=peer-first) over the fd numbers where it
+ * (policies/closer.c, TWSHIM_CLOSE=peer-first) over the fd numbers where it
  * keeps its own fds, while it starts and while it holds connections. Run
  * by tests/e2e/fdcases.sh; cases.h says how a case reports.
  */
@@ -16,7 +16,7 @@
 
 #include "cases.h"
 
-/* Where the closer puts its fd in the program's table (closer.c). */
+/* Where the closer puts its fd in the program's table (shim/ownfd.c). */
 static int closer_floor(void)
 {
 	struct rlimit rl;

@@ -6,7 +6,7 @@
 #include <criterion/criterion.h>
 #include <netinet/tcp.h>
 
-#include "track.h"
+#include "classify.h"
 
 Test(classify, established_is_active_close)
 {

@@ -46,9 +46,13 @@ static int64_t hinted(void)
 	return atomic_load(&slot->dests[0].hint.at_ms);
 }
 
+/* A connect() to destination 0 that took a port, as the registry calls
+ * the hook. */
 static void call_at(uint64_t ms)
 {
-	tw_hints_after_connect(slot, 0, ms * 1000000u);
+	struct tw_connect_ctx c = { .slot = slot, .dest = 0, .done_ns = ms * 1000000u };
+
+	tw_policy_hints.after_connect(&c);
 }
 
 Test(hints_look, after_64_calls_within_100_ms, .init = setup, .fini = teardown)

@@ -14,7 +14,10 @@
 #include <unistd.h>
 
 #include "ledger_read.h"
-#include "ledger_write.h"
+#include "clock.h"
+#include "count.h"
+#include "segment.h"
+#include "slot.h"
 
 static char name[64];
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "closer.h"
+#include "scope.h"
 #include "policy.h"
 
 #include "fake_env.h"

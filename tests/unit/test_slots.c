@@ -10,7 +10,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ledger_write.h"
+#include "clock.h"
+#include "count.h"
+#include "segment.h"
+#include "slot.h"
 #include "twshim/proc.h"
 
 #define PLAIN (TW_SLOTS - TW_AGG_SLOTS)
@@ -94,7 +97,7 @@ Test(slots, full_ledger_folds_exited_time_wait_into_aggregate, .init = setup,
 		struct tw_slot *s = &l->slots[tw_slot_claim(l, pid, 1, 1000 + i, "curl", 0, Q)];
 		int d = tw_dest_find(s, TW_DEST_OUT, &key);
 		tw_count_connect(s, d, 0, 30);
-		tw_count_close(s, d, TW_CLOSE_ACTIVE, 1, (uint64_t)Q * TW_WIN_QUANTUM_MS);
+		tw_count_close_class(s, d, TW_CLOSE_ACTIVE, 1, (uint64_t)Q * TW_WIN_QUANTUM_MS);
 	}
 	int n = tw_slot_claim(l, 4242, 1, 7, "curl", 0, Q + 1);
 	cr_assert_geq(n, 0);

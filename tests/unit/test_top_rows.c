@@ -12,7 +12,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "ledger_write.h"
+#include "clock.h"
+#include "count.h"
+#include "segment.h"
+#include "slot.h"
 #include "top.h"
 #include "twshim/proc.h"
 
@@ -87,7 +90,7 @@ static void connects_us(int slot, int d, int n, uint64_t us)
 static void active_closes(int slot, int d, int n)
 {
 	for (int i = 0; i < n; i++)
-		tw_count_close(&tw_ledger->slots[slot], d, TW_CLOSE_ACTIVE, 1,
+		tw_count_close_class(&tw_ledger->slots[slot], d, TW_CLOSE_ACTIVE, 1,
 			       tw_now_ns() / 1000000);
 }
 

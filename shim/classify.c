@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: MIT
+/*
+ * What close() will do, from the kernel's state just before it: who sends
+ * the first FIN, and so where the TIME_WAIT lands (DOMAIN facts 2, 8, 16).
+ */
+#include "classify.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+enum tw_close_class tw_classify(int st, unsigned flags, int unread)
+{
+	int live = st == TCP_ESTABLISHED || st == TCP_FIN_WAIT1 || st == TCP_FIN_WAIT2 ||
+	           st == TCP_CLOSING || st == TCP_CLOSE_WAIT || st == TCP_LAST_ACK;
+
+	/* SO_LINGER {1,0}, or data the application never read: the kernel
+	 * answers close() with RST, and no one keeps TIME_WAIT. */
+	if (live && ((flags & TW_F_LINGER0) || unread > 0))
+		return TW_CLOSE_RESET;
+	/* After shutdown(SHUT_WR) who sent the first FIN is known already; the
+	 * exchange may have finished before close(): the socket then reads
+	 * CLOSE, its TIME_WAIT living on apart. */
+	if (live || st == TCP_CLOSE || st == TCP_TIME_WAIT) {
+		if (flags & TW_F_SHUT_ACTIVE)
+			return TW_CLOSE_ACTIVE;
+		if (flags & TW_F_SHUT_PASSIVE)
+			return TW_CLOSE_PASSIVE;
+	}
+	switch (st) {
+	case TCP_ESTABLISHED:
+	case TCP_FIN_WAIT1:
+	case TCP_FIN_WAIT2:
+	case TCP_CLOSING:
+		return TW_CLOSE_ACTIVE;
+	case TCP_CLOSE_WAIT:
+	case TCP_LAST_ACK:
+		return TW_CLOSE_PASSIVE;
+	default: /* SYN_SENT, LISTEN, CLOSE after a reset, not a socket any more */
+		return TW_CLOSE_OTHER;
+	}
+}
+
+/*
+ * What close() will do, asked with one system call: a 1-byte peek that
+ * never waits. Data pending: close() sends RST. End of file: the peer's FIN
+ * came first (CLOSE_WAIT). Nothing yet (EAGAIN): the connection is open and
+ * this close sends the first FIN. An error: it was reset or timed out.
+ * Returns the TCP state that stands for the answer, unread set, *errored
+ * set for an error.
+ *
+ * One call instead of TCP_INFO plus SIOCINQ: the close path of every
+ * connection pays for it. TCP_INFO stays for the cases a peek cannot tell
+ * (the read side shut down, a connect still in flight, a half-close).
+ */
+int tw_peek_state(int fd, int *unread, int *errored)
+{
+	char b;
+	ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	*unread = n > 0;
+	*errored = 0;
+	if (n > 0)
+		return TCP_ESTABLISHED;
+	if (n == 0)
+		return TCP_CLOSE_WAIT;
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return TCP_ESTABLISHED;
+	*errored = 1;
+	return TCP_CLOSE;
+}

@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: MIT
+/* What close() will do, from the kernel's state just before (classify.c). */
+#ifndef TW_CLASSIFY_H
+#define TW_CLASSIFY_H
+
+#include "count.h"
+
+/* The class of a close from the socket's TCP state, its enum tw_fd_flag
+ * flags and the bytes it has not read. */
+enum tw_close_class tw_classify(int tcp_state, unsigned flags, int unread);
+
+/* The socket's state, asked with one 1-byte peek that never waits (see
+ * classify.c): the TCP state that stands for the answer, *unread set when
+ * data is pending, *errored for a reset. The peek takes a pending error. */
+int tw_peek_state(int fd, int *unread, int *errored);
+
+#endif

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The shim's own fds in the program's fd table (ownfd.h).
+ *
+ * HAZARD: what no mark can cover is the instant between a system call that
+ * makes one of our fds and the mark: a program thread's dup2() or close()
+ * on that very number then goes straight through. Hence each fd is checked
+ * after it is marked (the caller's ours() for the pending ones, the inode
+ * for the channel), and one that is not ours any more is left alone.
+ * A dup2() onto a pending fd waits until the start lets it go; onto the
+ * channel, it moves the channel to another number first. Closing one of
+ * ours closes, then unmarks: a dup2() onto the number, which waits while
+ * it is marked, can never replace our fd and then have its own closed by us.
+ */
+#include "ownfd.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#include "fdtable.h"
+#include "real.h"
+#include "sys.h"
+
+static _Atomic int pending[TW_OWNFD_PENDING] = { -1, -1 };
+static _Atomic int channel = -1;
+static _Atomic int users;       /* threads about to use the channel's number */
+static ino_t channel_ino;
+static int fd_floor = 3;        /* where the channel's copies go: high */
+
+/* Marks fd as the shim's in the fd table (the program never opened it). */
+static void mark(int fd)
+{
+	struct tw_fd *e = tw_fd_get_alloc(fd);
+
+	if (e)
+		atomic_store_explicit(&e->kind, TW_FD_HELD, memory_order_release);
+}
+
+/* Clears fd's TW_FD_HELD mark, unless the number is another's already. */
+static void unmark(int fd)
+{
+	struct tw_fd *e = tw_fd_get(fd);
+	uint32_t held_kind = TW_FD_HELD;
+
+	if (e)
+		atomic_compare_exchange_strong(&e->kind, &held_kind, TW_FD_NONE);
+}
+
+static void close_marked(int fd)
+{
+	tw_real.close(fd);
+	unmark(fd);
+}
+
+/* One round of waiting for another thread of ours that is at work (a
+ * start, a send): the first 100 give way, the rest sleep 1 ms each. */
+static void backoff(int round)
+{
+	struct timespec pause = { 0, 1000000 };
+
+	if (round < 100)
+		sched_yield();
+	else
+		nanosleep(&pause, NULL);
+}
+
+int tw_ownfd_pend(const int fds[TW_OWNFD_PENDING], int (*ours)(int fd))
+{
+	int all = 1;
+
+	for (int i = 0; i < TW_OWNFD_PENDING; i++) {
+		mark(fds[i]);
+		atomic_store(&pending[i], fds[i]);
+	}
+	for (int i = 0; i < TW_OWNFD_PENDING; i++) {
+		if (!ours(fds[i])) {
+			unmark(fds[i]);
+			atomic_store(&pending[i], -1);
+			all = 0;
+		}
+	}
+	return all ? 0 : -1;
+}
+
+void tw_ownfd_unpend(int i)
+{
+	int fd = atomic_load(&pending[i]);
+
+	if (fd < 0)
+		return;
+	close_marked(fd);
+	atomic_store(&pending[i], -1);
+}
+
+/* Waits (bounded) while fd is one of the pending fds. */
+static void pending_wait(int fd)
+{
+	for (int n = 0; n < 3000; n++) {
+		int hit = 0;
+
+		for (int i = 0; i < TW_OWNFD_PENDING; i++)
+			hit |= atomic_load(&pending[i]) == fd;
+		if (!hit)
+			return;
+		backoff(n);
+	}
+}
+
+int tw_ownfd_keep(int fd)
+{
+	struct rlimit rl;
+	struct stat st;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		fd_floor = rl.rlim_cur > 2048 ? (int)rl.rlim_cur - 1024 : (int)rl.rlim_cur / 2;
+	if (fd_floor < 3)
+		fd_floor = 3;
+	if (tw_syscall(SYS_fstat, fd, &st) != 0)
+		return -1;
+	channel_ino = st.st_ino;
+	/* Once marked and published, a dup2() onto the copy moves it
+	 * (tw_ownfd_evict). Until marked, the same instant as above: checked,
+	 * and another number taken if need be. */
+	for (int tries = 0; tries < 8; tries++) {
+		int t = tw_real.fcntl(fd, F_DUPFD_CLOEXEC, (void *)(intptr_t)fd_floor), cur;
+
+		if (t < 0)
+			break;
+		mark(t);
+		atomic_store(&channel, t);
+		if (tw_syscall(SYS_fstat, t, &st) == 0 && st.st_ino == channel_ino)
+			break;
+		cur = t;
+		if (!atomic_compare_exchange_strong(&channel, &cur, -1))
+			break; /* tw_ownfd_evict moved it meanwhile, and checked it */
+		unmark(t);
+	}
+	return atomic_load(&channel);
+}
+
+int tw_ownfd_use(void)
+{
+	atomic_fetch_add(&users, 1);
+	return atomic_load(&channel);
+}
+
+void tw_ownfd_unuse(void)
+{
+	atomic_fetch_sub(&users, 1);
+}
+
+void tw_ownfd_close_all(void)
+{
+	int t = atomic_exchange(&channel, -1);
+
+	for (int i = 0; i < TW_OWNFD_PENDING; i++)
+		tw_ownfd_unpend(i);
+	if (t >= 0)
+		close_marked(t);
+}
+
+int tw_ownfd_evict(int fd)
+{
+	struct stat st;
+	int nfd, cur = fd;
+
+	pending_wait(fd);
+	if (fd != atomic_load(&channel))
+		return 0;
+	if (tw_syscall(SYS_fstat, fd, &st) != 0 || st.st_ino != channel_ino) {
+		/* Not our socket any more: replaced where nothing could see it
+		 * (a raw system call). No channel any more, and nothing to move. */
+		nfd = -1;
+	} else {
+		nfd = tw_real.fcntl(fd, F_DUPFD_CLOEXEC, (void *)(intptr_t)fd_floor);
+	}
+	if (nfd >= 0)
+		mark(nfd);
+	if (!atomic_compare_exchange_strong(&channel, &cur, nfd)) {
+		/* Another thread's dup2() onto the same number moved it first. */
+		if (nfd >= 0)
+			close_marked(nfd);
+		nfd = 0;
+	}
+	/* nfd < 0: no number left to move to, no channel any more. Whoever
+	 * uses it sees -1 and falls back (the closer: to the kernel's close). */
+	unmark(fd);
+	/* A close() in another thread may be sending on the old number. Its
+	 * send takes microseconds; bounded all the same, for a thread that
+	 * left a signal handler by longjmp from the middle of one. */
+	for (int n = 0; n < 1100 && atomic_load(&users) > 0; n++)
+		backoff(n);
+	return nfd < 0 ? -1 : 0;
+}
+
+void tw_ownfd_after_fork_child(void)
+{
+	atomic_store(&users, 0);
+	tw_ownfd_close_all();
+}
