@@ -258,6 +258,7 @@ static int collect(struct doctor *d)
 static void release(struct doctor *d)
 {
 	tw_kview_free(&d->kv);
+	free(d->caps);
 	for (int i = 0; i < d->nsnaps; i++)
 		free(d->snaps[i]);
 	free(d);
@@ -278,6 +279,11 @@ int tw_doctor_export(FILE *out)
 	collect(d);
 	dr_read_ledgers(d);
 	dr_join(d);
+	if (dr_assess(d) < 0) {
+		tw_cli_error("export: doctor: out of memory");
+		release(d);
+		return -1;
+	}
 	dr_find(d);
 	rc = dr_report_prometheus(d, out);
 	release(d);
@@ -345,6 +351,11 @@ int tw_cmd_doctor(int argc, char **argv)
 		goto out;
 	}
 	dr_join(d);
+	if (dr_assess(d) < 0) {
+		tw_cli_error("doctor: out of memory");
+		rc = d->check ? dr_report_check_unknown("out of memory") : TW_EXIT_FAIL;
+		goto out;
+	}
 	dr_find(d);
 	if (d->check) {
 		rc = dr_report_check(d);

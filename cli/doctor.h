@@ -87,6 +87,16 @@ struct dr_capacity {
 	double soft_cap_per_s;    /* the cap, when soft */
 };
 
+/* A setting of the host, what it does here, and a verdict. */
+struct dr_setting {
+	const char *name;
+	char value[72];           /* "" when absent */
+	const char *verdict;      /* "ok", "note", "warn", "absent" */
+	char meaning[400];
+};
+
+#define DR_MAX_SETTINGS 12
+
 struct doctor {
 	/* options */
 	int json, prometheus, check, pid, limit;
@@ -112,19 +122,14 @@ struct doctor {
 	/* joined */
 	size_t ndests;
 	struct dr_dest dests[DR_MAX_DESTS];
+	/* assessed once, after the join (dr_assess) */
+	struct dr_capacity *caps;  /* caps[i]: kv.groups[i]'s */
+	int nsettings;
+	struct dr_setting settings[DR_MAX_SETTINGS];
 	int nfindings;
 	struct dr_finding findings[DR_MAX_FINDINGS];
 };
 
-/* A setting of the host, what it does here, and a verdict. */
-struct dr_setting {
-	const char *name;
-	char value[72];           /* "" when absent */
-	const char *verdict;      /* "ok", "note", "warn", "absent" */
-	char meaning[400];
-};
-
-#define DR_MAX_SETTINGS 12
 
 /* doctor_join.c: reads the ledgers (--shm, $TWSHIM_SHM, or /dev/shm/twshim*),
  * then builds d->dests: the most loaded destinations, with their processes. */
@@ -136,7 +141,14 @@ void dr_join(struct doctor *d);
 /* The destination row a group belongs to, or NULL. */
 struct dr_dest *dr_dest_of(const struct doctor *d, const struct tw_tw_group *g);
 int dr_settings(const struct doctor *d, struct dr_setting *out);
+/* doctor_capacity.c: what one group's TIME_WAIT means for its ports. */
 void dr_capacity(const struct doctor *d, const struct tw_tw_group *g, struct dr_capacity *c);
+/* Every group's capacity and the host's settings, once per run, after
+ * dr_join and before dr_find and the reports, which read them. 0, or -1
+ * out of memory. */
+int dr_assess(struct doctor *d);
+/* g's capacity, as dr_assess found it (g: one of d->kv.groups). */
+const struct dr_capacity *dr_capacity_of(const struct doctor *d, const struct tw_tw_group *g);
 void dr_find(struct doctor *d);
 void dr_report_text(const struct doctor *d);
 void dr_report_json(const struct doctor *d);

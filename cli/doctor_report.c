@@ -122,7 +122,7 @@ static void text_groups(const struct doctor *d, int incoming)
 	for (size_t i = 0; i < d->kv.ngroups && shown < (size_t)d->limit; i++) {
 		const struct tw_tw_group *g = &d->kv.groups[i];
 		char a[64], b[64], eta[16], by[96];
-		struct dr_capacity c;
+		const struct dr_capacity *c;
 		if (g->incoming != incoming)
 			continue;
 		shown++;
@@ -132,11 +132,11 @@ static void text_groups(const struct doctor *d, int incoming)
 			       g->max_ms / 1e3);
 			continue;
 		}
-		dr_capacity(d, g, &c);
-		eta_text(eta, sizeof(eta), &c);
+		c = dr_capacity_of(d, g);
+		eta_text(eta, sizeof(eta), c);
 		made_by_short(by, sizeof(by), dr_dest_of(d, g));
-		printf("  %-16s %-24s %6u %4.0f%% %7.1f %8s  %s\n", a, b, g->count, 100.0 * c.used,
-		       c.rate, eta, by);
+		printf("  %-16s %-24s %6u %4.0f%% %7.1f %8s  %s\n", a, b, g->count, 100.0 * c->used,
+		       c->rate, eta, by);
 	}
 	if (shown < total)
 		printf("  ... %zu more (--limit N)\n", total - shown);
@@ -163,8 +163,8 @@ static void text_ledger_only(const struct doctor *d)
 
 void dr_report_text(const struct doctor *d)
 {
-	struct dr_setting set[DR_MAX_SETTINGS];
-	int nset = dr_settings(d, set);
+	const struct dr_setting *set = d->settings;
+	int nset = d->nsettings;
 	char when[32];
 	int first = 1;
 
@@ -224,10 +224,9 @@ void dr_report_text(const struct doctor *d)
 
 static void json_group(struct tw_json *j, const struct doctor *d, const struct tw_tw_group *g)
 {
+	const struct dr_capacity *c = dr_capacity_of(d, g);
 	char a[64], b[64];
-	struct dr_capacity c;
 
-	dr_capacity(d, g, &c);
 	tw_json_key(j, NULL);
 	tw_json_begin(j, '{');
 	tw_json_str(j, "direction", g->incoming ? "incoming" : "outgoing");
@@ -237,20 +236,20 @@ static void json_group(struct tw_json *j, const struct doctor *d, const struct t
 	tw_json_u64(j, "time_wait", g->count);
 	tw_json_u64(j, "timer_min_ms", g->min_ms);
 	tw_json_u64(j, "timer_max_ms", g->max_ms);
-	tw_json_f64(j, "new_per_s", c.rate);
+	tw_json_f64(j, "new_per_s", c->rate);
 	if (!g->incoming) {
 		tw_json_u64(j, "ports_in_time_wait", g->in_range);
-		tw_json_i64(j, "ports_usable", c.usable);
-		tw_json_f64(j, "used_percent", 100.0 * c.used);
-		tw_json_bool(j, "past_half", c.past_half);
-		tw_json_f64(j, "growth_per_s", c.growth);
-		if (c.eta_s >= 0)
-			tw_json_f64(j, "exhausted_in_s", c.eta_s);
+		tw_json_i64(j, "ports_usable", c->usable);
+		tw_json_f64(j, "used_percent", 100.0 * c->used);
+		tw_json_bool(j, "past_half", c->past_half);
+		tw_json_f64(j, "growth_per_s", c->growth);
+		if (c->eta_s >= 0)
+			tw_json_f64(j, "exhausted_in_s", c->eta_s);
 		else
 			tw_json_null(j, "exhausted_in_s");
-		tw_json_bool(j, "tw_reuse_applies", c.soft);
-		if (c.soft)
-			tw_json_f64(j, "tw_reuse_cap_per_s", c.soft_cap_per_s);
+		tw_json_bool(j, "tw_reuse_applies", c->soft);
+		if (c->soft)
+			tw_json_f64(j, "tw_reuse_cap_per_s", c->soft_cap_per_s);
 	}
 	tw_json_end(j, '}');
 }
@@ -299,8 +298,8 @@ static void json_dest(struct tw_json *j, const struct dr_dest *x)
 
 void dr_report_json(const struct doctor *d)
 {
-	struct dr_setting set[DR_MAX_SETTINGS];
-	int nset = dr_settings(d, set);
+	const struct dr_setting *set = d->settings;
+	int nset = d->nsettings;
 	struct tw_json j;
 	char when[32];
 

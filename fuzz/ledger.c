@@ -209,6 +209,8 @@ static void run_doctor(unsigned flags, const char *comm)
 		d->comm = comm;
 	kernel_view(d);
 	dr_join(d);
+	if (dr_assess(d) < 0)
+		abort();
 	dr_find(d);
 	if (d->check)
 		dr_report_check(d);
@@ -221,6 +223,7 @@ static void run_doctor(unsigned flags, const char *comm)
 	FZ_CHECK(d->ndests <= DR_MAX_DESTS && d->nfindings <= DR_MAX_FINDINGS);
 	for (int i = 0; i < d->nsnaps; i++)
 		free(d->snaps[i]);
+	free(d->caps);
 	free(d);
 }
 
