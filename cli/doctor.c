@@ -364,10 +364,7 @@ int tw_cmd_doctor(int argc, char **argv)
 		 * findings are in the metrics, the status says written or not. */
 		rc = dr_report_prometheus(d, stdout) == 0 ? TW_EXIT_OK : TW_EXIT_FAIL;
 	} else {
-		if (d->json)
-			dr_report_json(d);
-		else
-			dr_report_text(d);
+		dr_report(d, d->json ? TW_EMIT_JSON : TW_EMIT_TEXT);
 		for (int i = 0; i < d->nfindings; i++)
 			if (d->findings[i].sev >= DR_WARNING)
 				rc = TW_EXIT_FINDINGS;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "emit.h"
 #include "filter.h"
 #include "kview.h"
 #include "ledger_read.h"
@@ -150,8 +151,15 @@ int dr_assess(struct doctor *d);
 /* g's capacity, as dr_assess found it (g: one of d->kv.groups). */
 const struct dr_capacity *dr_capacity_of(const struct doctor *d, const struct tw_tw_group *g);
 void dr_find(struct doctor *d);
-void dr_report_text(const struct doctor *d);
-void dr_report_json(const struct doctor *d);
+/* doctor_words.c: the text's words. A paragraph: text word-wrapped to 78
+ * columns after lead, indented by ind spaces; in JSON, the member key. */
+void dr_para(struct tw_emit *e, const char *key, const char *lead, int ind, const char *text);
+/* FULL IN: "now", "capped", "<1 s", "12 s", "-" (never), "?" (unknown). */
+void dr_eta_text(char *buf, size_t len, const struct dr_capacity *c);
+/* MADE BY: the first processes or commands and their TIME_WAIT. */
+void dr_made_by_short(char *buf, size_t len, const struct dr_dest *x);
+/* doctor_report.c: the report, as text or JSON, on stdout. */
+void dr_report(const struct doctor *d, enum tw_emit_to to);
 /* Returns 0, or -1 with one line on stderr (nothing fit to collect). */
 int dr_report_prometheus(const struct doctor *d, FILE *out);
 /* doctor --prometheus as twshim export serves it: this namespace, the

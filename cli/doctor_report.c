@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
-/* twshim doctor's output: text for people, JSON with the same content. */
+/* twshim doctor's report: text for people, JSON with the same content,
+ * each section written once for both through one emitter (emit.h). */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "doctor.h"
-#include "json.h"
+#include "emit.h"
 
 static const char *const sev_names[] = { "", "note", "warning", "critical" };
 
@@ -18,94 +19,60 @@ static void iso(char *buf, size_t len, int64_t ms)
 		snprintf(buf, len, "-");
 }
 
-/* Word-wraps text to 78 columns after lead, indented by ind spaces. */
-static void wrap(const char *lead, int ind, const char *text)
+/* A group's row in its direction's table, and its JSON object. c: its
+ * capacity (none for the titles). */
+static void group(struct tw_emit *e, const struct doctor *d, const struct tw_tw_group *g,
+                  const struct dr_capacity *c)
 {
-	int start = ind + (int)strlen(lead), col = printf("%*s%s", ind, "", lead), first = 1;
+	const int in = g->incoming;
+	char a[64], b[64], eta[16], by[96], timers[48];
 
-	for (const char *p = text; *p;) {
-		size_t w;
-		while (*p == ' ')
-			p++;
-		w = strcspn(p, " ");
-		if (!w)
-			break;
-		if (!first && col + 1 + (int)w > 78)
-			col = printf("\n%*s", start, "") - 1;
-		else if (!first)
-			col += printf(" ");
-		col += printf("%.*s", (int)w, p);
-		p += w;
-		first = 0;
-	}
-	putchar('\n');
-}
-
-static void eta_text(char *buf, size_t len, const struct dr_capacity *c)
-{
-	if (!c->usable)
-		snprintf(buf, len, "?");
-	else if (c->eta_s == 0)
-		snprintf(buf, len, c->soft ? "capped" : "now");
-	else if (c->eta_s > 0 && c->eta_s < 1)
-		snprintf(buf, len, "<1 s");
-	else if (c->eta_s > 0)
-		snprintf(buf, len, "%.0f s", c->eta_s);
-	else
-		snprintf(buf, len, "-");
-}
-
-static void made_by_short(char *buf, size_t len, const struct dr_dest *x)
-{
-	size_t used = 0;
-
-	buf[0] = '\0';
-	if (!x || !x->nprocs) {
-		snprintf(buf, len, "(not under twshim)");
-		return;
-	}
-	/* More processes than fit, of fewer commands (a shell loop of one-shot
-	 * clients): per command, with its failures, which hold no TIME_WAIT
-	 * and would otherwise sink into "+N" ("curl(250) 200, 50 failed"). */
-	if (x->nprocs + (int)x->more_procs > 2 && x->ncmds < x->nprocs + (int)x->more_procs) {
-		for (int i = 0; i < x->ncmds && i < 2 && used < len; i++) {
-			const struct dr_cmd *c = &x->cmds[i];
-			used += (size_t)snprintf(buf + used, len - used, "%s%s(%llu) %llu", i ? ", " : "",
-			                         c->comm, (unsigned long long)c->procs,
-			                         (unsigned long long)c->time_wait);
-			if (c->eaddrnotavail && used < len)
-				used += (size_t)snprintf(buf + used, len - used, ", %llu failed",
-				                         (unsigned long long)c->eaddrnotavail);
-		}
-		if (used < len && x->ncmds > 2)
-			snprintf(buf + used, len - used, ", +%d commands", x->ncmds - 2);
-		return;
-	}
-	for (int i = 0; i < x->nprocs && i < 2 && used < len; i++) {
-		const struct dr_proc *p = &x->procs[i];
-		char open[32] = ""; /* a vanished process's: ",12 open" */
-
-		if (p->open_at_exit > 0)
-			snprintf(open, sizeof(open), ",%lld open", (long long)p->open_at_exit);
-		if (p->merged_procs)
-			used += (size_t)snprintf(buf + used, len - used, "%s%s*(%llu) %llu", i ? ", " : "",
-			                         p->comm, (unsigned long long)p->merged_procs,
-			                         (unsigned long long)p->time_wait);
+	tw_group_ends(g, a, sizeof(a), b, sizeof(b));
+	tw_emit_open(e, NULL, '{');
+	tw_emit_row(e, "  ");
+	tw_emit_str(e, TW_KEY("direction"), in ? "incoming" : "outgoing");
+	tw_emit_str(e, TW_F(in ? "service" : "source", in ? "SERVICE" : "SOURCE", in ? -24 : -16),
+	            a);
+	tw_emit_str(e, TW_F(in ? "client" : "destination", in ? "CLIENT" : "DESTINATION",
+	                    in ? -22 : -24),
+	            b);
+	tw_emit_u64(e, TW_F("time_wait", "TW", in ? 7 : 6), g->count);
+	tw_emit_u64(e, TW_KEY("timer_min_ms"), g->min_ms);
+	tw_emit_u64(e, TW_KEY("timer_max_ms"), g->max_ms);
+	tw_emit_f64(e, TW_FIELD(.title = in ? NULL : "USED", .width = 5, .unit = "%"), 100.0 * c->used);
+	tw_emit_f64(e, TW_FIELD(.key = "new_per_s", .title = in ? NULL : "RATE/s", .width = 7,
+	                        .prec = 1),
+	            c->rate);
+	if (in) {
+		snprintf(timers, sizeof(timers), "%.1f-%.1f s left", g->min_ms / 1e3, g->max_ms / 1e3);
+		tw_emit_str(e, TW_FIELD(.title = "TIMERS", .gap = 2), timers);
+	} else {
+		dr_eta_text(eta, sizeof(eta), c);
+		tw_emit_str(e, TW_COL("FULL IN", 8), eta);
+		dr_made_by_short(by, sizeof(by), e->titles ? NULL : dr_dest_of(d, g));
+		tw_emit_str(e, TW_FIELD(.title = "MADE BY (ledger)", .gap = 2), by);
+		tw_emit_u64(e, TW_KEY("ports_in_time_wait"), g->in_range);
+		tw_emit_i64(e, TW_KEY("ports_usable"), c->usable);
+		tw_emit_f64(e, TW_KEY("used_percent"), 100.0 * c->used);
+		tw_emit_bool(e, TW_KEY("past_half"), c->past_half);
+		tw_emit_f64(e, TW_KEY("growth_per_s"), c->growth);
+		if (c->eta_s >= 0)
+			tw_emit_f64(e, TW_KEY("exhausted_in_s"), c->eta_s);
 		else
-			used += (size_t)snprintf(buf + used, len - used, "%s%s[%d%s%s%s] %llu",
-			                         i ? ", " : "", p->comm, p->pid,
-			                         strcmp(p->state, "alive") ? "," : "",
-			                         strcmp(p->state, "alive") ? p->state : "",
-			                         open,
-			                         (unsigned long long)p->time_wait);
+			tw_emit_null(e, TW_KEY("exhausted_in_s"));
+		tw_emit_bool(e, TW_KEY("tw_reuse_applies"), c->soft);
+		if (c->soft)
+			tw_emit_f64(e, TW_KEY("tw_reuse_cap_per_s"), c->soft_cap_per_s);
 	}
-	if (used < len && x->nprocs + (int)x->more_procs > 2)
-		snprintf(buf + used, len - used, ", +%llu",
-		         (unsigned long long)(x->nprocs - 2 + x->more_procs));
+	tw_emit_row_end(e);
+	tw_emit_close(e, '}');
 }
 
-static void text_groups(const struct doctor *d, int incoming)
+/* Text: a table per direction, --limit rows each. */
+static void group_table(struct tw_emit *e, const struct doctor *d, int incoming)
 {
+	const struct tw_tw_group titles = { .incoming = (uint8_t)incoming };
+	const struct dr_capacity none = { 0 };
 	size_t shown = 0, total = 0;
 
 	for (size_t i = 0; i < d->kv.ngroups; i++)
@@ -113,284 +80,255 @@ static void text_groups(const struct doctor *d, int incoming)
 	if (!total)
 		return;
 	if (incoming)
-		printf("\nIncoming TIME_WAIT: this host's services closed first (%zu groups)\n"
-		       "  %-24s %-22s %7s  %s\n", total, "SERVICE", "CLIENT", "TW", "TIMERS");
+		tw_emit_text(e, "\nIncoming TIME_WAIT: this host's services closed first (%zu "
+		                "groups)\n", total);
 	else
-		printf("\nOutgoing TIME_WAIT by source -> destination (%zu groups)\n"
-		       "  %-16s %-24s %6s %5s %7s %8s  %s\n", total, "SOURCE", "DESTINATION", "TW",
-		       "USED", "RATE/s", "FULL IN", "MADE BY (ledger)");
+		tw_emit_text(e, "\nOutgoing TIME_WAIT by source -> destination (%zu groups)\n",
+		             total);
+	tw_emit_titles(e, 1);
+	group(e, d, &titles, &none);
+	tw_emit_titles(e, 0);
 	for (size_t i = 0; i < d->kv.ngroups && shown < (size_t)d->limit; i++) {
 		const struct tw_tw_group *g = &d->kv.groups[i];
-		char a[64], b[64], eta[16], by[96];
-		const struct dr_capacity *c;
 		if (g->incoming != incoming)
 			continue;
 		shown++;
-		tw_group_ends(g, a, sizeof(a), b, sizeof(b));
-		if (incoming) {
-			printf("  %-24s %-22s %7u  %.1f-%.1f s left\n", a, b, g->count, g->min_ms / 1e3,
-			       g->max_ms / 1e3);
-			continue;
-		}
-		c = dr_capacity_of(d, g);
-		eta_text(eta, sizeof(eta), c);
-		made_by_short(by, sizeof(by), dr_dest_of(d, g));
-		printf("  %-16s %-24s %6u %4.0f%% %7.1f %8s  %s\n", a, b, g->count, 100.0 * c->used,
-		       c->rate, eta, by);
+		group(e, d, g, dr_capacity_of(d, g));
 	}
 	if (shown < total)
-		printf("  ... %zu more (--limit N)\n", total - shown);
+		tw_emit_text(e, "  ... %zu more (--limit N)\n", total - shown);
 }
 
-static void text_ledger_only(const struct doctor *d)
+/* The kernel's TIME_WAIT by group: in text, outgoing then incoming; in
+ * JSON, the first --limit of them. */
+static void groups(struct tw_emit *e, const struct doctor *d)
 {
-	int header = 0;
-
-	for (size_t i = 0; i < d->ndests; i++) {
-		const struct dr_dest *x = &d->dests[i];
-		char by[96];
-		if (x->kernel_tw)
-			continue;
-		if (!header++)
-			printf("\nIn the ledger, with no TIME_WAIT in this namespace now\n"
-			       "  %-26s %8s %13s  %s\n", "DESTINATION", "TW(est)", "EADDRNOTAVAIL",
-			       "MADE BY");
-		made_by_short(by, sizeof(by), x);
-		printf("  %-26s %8llu %13llu  %s\n", x->endpoint, (unsigned long long)x->ledger_tw,
-		       (unsigned long long)x->eaddrnotavail, by);
+	if (e->to == TW_EMIT_TEXT) {
+		group_table(e, d, 0);
+		group_table(e, d, 1);
+		return;
 	}
+	tw_emit_u64(e, TW_KEY("time_wait_groups_total"), d->kv.ngroups);
+	tw_emit_open(e, "time_wait_groups", '[');
+	for (size_t i = 0; i < d->kv.ngroups && i < (size_t)d->limit; i++)
+		group(e, d, &d->kv.groups[i], dr_capacity_of(d, &d->kv.groups[i]));
+	tw_emit_close(e, ']');
 }
 
-void dr_report_text(const struct doctor *d)
+static void proc(struct tw_emit *e, const struct dr_proc *p)
 {
-	const struct dr_setting *set = d->settings;
-	int nset = d->nsettings;
-	char when[32];
-	int first = 1;
-
-	iso(when, sizeof(when), d->now_ms);
-	printf("twshim doctor: network namespace %s, %s\n", d->netns_id, when);
-	if (d->pid_note[0])
-		printf("Note: %s\n", d->pid_note);
-	putchar('\n');
-	if (d->kv_err[0]) {
-		printf("Kernel: %s\n", d->kv_err);
-	} else {
-		printf("TCP sockets: %llu", (unsigned long long)d->kv.total);
-		for (int s = 1; s < TW_TCP_STATES; s++)
-			if (d->kv.states[s]) {
-				printf("%s%s %llu", first ? " (" : ", ", tw_tcp_state_names[s],
-				       (unsigned long long)d->kv.states[s]);
-				first = 0;
-			}
-		printf("%s\nTIME_WAIT: %llu", first ? "" : ")", (unsigned long long)d->kv.time_wait);
-		if (d->kv.time_wait)
-			printf(", expiring in %.1f to %.1f s", d->kv.tw_min_ms / 1e3, d->kv.tw_max_ms / 1e3);
-		if (d->host.max_tw_buckets.present)
-			printf("; tcp_max_tw_buckets %lld", d->host.max_tw_buckets.v);
-		if (!d->host.range_err[0])
-			printf("\nUsable ephemeral ports: %d (%d-%d, %d reserved)", d->host.ports.usable,
-			       d->host.ports.lo, d->host.ports.hi, d->host.ports.nreserved);
-		putchar('\n');
-	}
-	text_groups(d, 0);
-	text_groups(d, 1);
-	text_ledger_only(d);
-
-	printf("\nFindings, most severe first: %d\n", d->nfindings);
-	for (int i = 0; i < d->nfindings; i++) {
-		const struct dr_finding *f = &d->findings[i];
-		char lead[32];
-		snprintf(lead, sizeof(lead), "%d. %s: ", i + 1, sev_names[f->sev]);
-		wrap(lead, 2, f->title);
-		wrap("Evidence: ", 5, f->evidence);
-		wrap("Fix: ", 5, f->fix);
-	}
-	if (!d->nfindings)
-		printf("  none: no destination is short of ports.\n");
-
-	printf("\nHost settings (this network namespace)\n");
-	for (int i = 0; i < nset; i++) {
-		char lead[64];
-		snprintf(lead, sizeof(lead), "%-24s %-14s ", set[i].name,
-		         set[i].value[0] ? set[i].value : "-");
-		wrap(lead, 2, set[i].meaning);
-	}
-	printf("\nLedgers read:");
-	for (int i = 0; i < d->nsnaps; i++)
-		printf("%s %s (%d processes)", i ? "," : "", d->snaps[i]->name, d->snaps[i]->nprocs);
-	printf("%s\n", d->nsnaps ? "" : " none");
+	tw_emit_open(e, NULL, '{');
+	tw_emit_i64(e, TW_KEY("pid"), p->pid);
+	tw_emit_str(e, TW_KEY("comm"), p->comm);
+	tw_emit_str(e, TW_KEY("state"), p->state);
+	tw_emit_u64(e, TW_KEY("merged_processes"), p->merged_procs);
+	tw_emit_u64(e, TW_KEY("time_wait"), p->time_wait);
+	tw_emit_i64(e, TW_KEY("open_at_exit"), p->open_at_exit);
+	tw_emit_u64(e, TW_KEY("connects"), p->connects);
+	tw_emit_u64(e, TW_KEY("eaddrnotavail"), p->eaddrnotavail);
+	tw_emit_u64(e, TW_KEY("connect_errors"), p->errors);
+	tw_emit_u64(e, TW_KEY("connect_p50_us_le"), p->connect_p50_us);
+	tw_emit_u64(e, TW_KEY("policy_actions"), p->actions_total);
+	tw_emit_str(e, TW_KEY("ledger"), p->ledger);
+	tw_emit_close(e, '}');
 }
 
-static void json_group(struct tw_json *j, const struct doctor *d, const struct tw_tw_group *g)
+/* A destination of the ledgers: its row in the text's table of those
+ * with no TIME_WAIT in the kernel now, and its JSON object. */
+static void dest(struct tw_emit *e, const struct dr_dest *x)
 {
-	const struct dr_capacity *c = dr_capacity_of(d, g);
-	char a[64], b[64];
+	char by[96];
 
-	tw_json_key(j, NULL);
-	tw_json_begin(j, '{');
-	tw_json_str(j, "direction", g->incoming ? "incoming" : "outgoing");
-	tw_group_ends(g, a, sizeof(a), b, sizeof(b));
-	tw_json_str(j, g->incoming ? "service" : "source", a);
-	tw_json_str(j, g->incoming ? "client" : "destination", b);
-	tw_json_u64(j, "time_wait", g->count);
-	tw_json_u64(j, "timer_min_ms", g->min_ms);
-	tw_json_u64(j, "timer_max_ms", g->max_ms);
-	tw_json_f64(j, "new_per_s", c->rate);
-	if (!g->incoming) {
-		tw_json_u64(j, "ports_in_time_wait", g->in_range);
-		tw_json_i64(j, "ports_usable", c->usable);
-		tw_json_f64(j, "used_percent", 100.0 * c->used);
-		tw_json_bool(j, "past_half", c->past_half);
-		tw_json_f64(j, "growth_per_s", c->growth);
-		if (c->eta_s >= 0)
-			tw_json_f64(j, "exhausted_in_s", c->eta_s);
-		else
-			tw_json_null(j, "exhausted_in_s");
-		tw_json_bool(j, "tw_reuse_applies", c->soft);
-		if (c->soft)
-			tw_json_f64(j, "tw_reuse_cap_per_s", c->soft_cap_per_s);
-	}
-	tw_json_end(j, '}');
-}
-
-static void json_dest(struct tw_json *j, const struct dr_dest *x)
-{
-	tw_json_key(j, NULL);
-	tw_json_begin(j, '{');
-	tw_json_str(j, "endpoint", x->endpoint);
-	tw_json_str(j, "direction", x->incoming ? "incoming" : "outgoing");
-	tw_json_u64(j, "kernel_time_wait", x->kernel_tw);
-	tw_json_u64(j, "ledger_time_wait", x->ledger_tw);
-	tw_json_i64(j, "open_at_exit", x->open_at_exit);
-	tw_json_f64(j, "explained_percent",
+	tw_emit_open(e, NULL, '{');
+	tw_emit_row(e, "  ");
+	tw_emit_str(e, TW_F("endpoint", "DESTINATION", -26), x->endpoint);
+	tw_emit_str(e, TW_KEY("direction"), x->incoming ? "incoming" : "outgoing");
+	tw_emit_u64(e, TW_KEY("kernel_time_wait"), x->kernel_tw);
+	tw_emit_u64(e, TW_F("ledger_time_wait", "TW(est)", 8), x->ledger_tw);
+	tw_emit_i64(e, TW_KEY("open_at_exit"), x->open_at_exit);
+	tw_emit_f64(e, TW_KEY("explained_percent"),
 	            x->kernel_tw ? 100.0 * (double)(x->ledger_tw < x->kernel_tw ? x->ledger_tw
 	                                                                       : x->kernel_tw) /
 	                                   (double)x->kernel_tw
 	                         : 0.0 / 0.0);
-	tw_json_u64(j, "eaddrnotavail", x->eaddrnotavail);
-	tw_json_u64(j, "connects", x->connects);
-	tw_json_u64(j, "late", x->late);
-	tw_json_key(j, "processes");
-	tw_json_begin(j, '[');
-	for (int i = 0; i < x->nprocs; i++) {
-		const struct dr_proc *p = &x->procs[i];
-		tw_json_key(j, NULL);
-		tw_json_begin(j, '{');
-		tw_json_i64(j, "pid", p->pid);
-		tw_json_str(j, "comm", p->comm);
-		tw_json_str(j, "state", p->state);
-		tw_json_u64(j, "merged_processes", p->merged_procs);
-		tw_json_u64(j, "time_wait", p->time_wait);
-		tw_json_i64(j, "open_at_exit", p->open_at_exit);
-		tw_json_u64(j, "connects", p->connects);
-		tw_json_u64(j, "eaddrnotavail", p->eaddrnotavail);
-		tw_json_u64(j, "connect_errors", p->errors);
-		tw_json_u64(j, "connect_p50_us_le", p->connect_p50_us);
-		tw_json_u64(j, "policy_actions", p->actions_total);
-		tw_json_str(j, "ledger", p->ledger);
-		tw_json_end(j, '}');
-	}
-	tw_json_end(j, ']');
-	tw_json_u64(j, "more_processes", x->more_procs);
-	tw_json_end(j, '}');
+	tw_emit_u64(e, TW_F("eaddrnotavail", "EADDRNOTAVAIL", 13), x->eaddrnotavail);
+	dr_made_by_short(by, sizeof(by), e->titles ? NULL : x);
+	tw_emit_str(e, TW_FIELD(.title = "MADE BY", .gap = 2), by);
+	tw_emit_row_end(e);
+	tw_emit_u64(e, TW_KEY("connects"), x->connects);
+	tw_emit_u64(e, TW_KEY("late"), x->late);
+	tw_emit_open(e, "processes", '[');
+	for (int i = 0; i < x->nprocs; i++)
+		proc(e, &x->procs[i]);
+	tw_emit_close(e, ']');
+	tw_emit_u64(e, TW_KEY("more_processes"), x->more_procs);
+	tw_emit_close(e, '}');
 }
 
-void dr_report_json(const struct doctor *d)
+/* The ledgers' destinations: in JSON all, in text those the kernel's
+ * tables did not show (no TIME_WAIT in this namespace now). */
+static void dests(struct tw_emit *e, const struct doctor *d)
 {
-	const struct dr_setting *set = d->settings;
-	int nset = d->nsettings;
-	struct tw_json j;
-	char when[32];
+	static const struct dr_dest titles;
+	int header = 0;
 
-	iso(when, sizeof(when), d->now_ms);
-	tw_json_init(&j, stdout);
-	tw_json_begin(&j, '{');
-	tw_json_str(&j, "netns", d->netns_id);
-	tw_json_str(&j, "time", when);
-	if (d->pid)
-		tw_json_i64(&j, "pid", d->pid);
-	if (d->pid_note[0])
-		tw_json_str(&j, "note", d->pid_note);
-	tw_json_key(&j, "kernel");
-	tw_json_begin(&j, '{');
-	if (d->kv_err[0])
-		tw_json_str(&j, "error", d->kv_err);
-	else
-		tw_json_null(&j, "error");
-	tw_json_u64(&j, "sockets", d->kv.total);
-	tw_json_key(&j, "states");
-	tw_json_begin(&j, '{');
-	for (int s = 1; s < TW_TCP_STATES; s++)
-		tw_json_u64(&j, tw_tcp_state_names[s], d->kv.states[s]);
-	tw_json_end(&j, '}');
-	tw_json_u64(&j, "time_wait", d->kv.time_wait);
-	tw_json_u64(&j, "timer_min_ms", d->kv.tw_min_ms);
-	tw_json_u64(&j, "timer_max_ms", d->kv.tw_max_ms);
-	tw_json_end(&j, '}');
-	tw_json_key(&j, "ports");
-	tw_json_begin(&j, '{');
-	tw_json_i64(&j, "low", d->host.ports.lo);
-	tw_json_i64(&j, "high", d->host.ports.hi);
-	tw_json_i64(&j, "reserved", d->host.ports.nreserved);
-	tw_json_i64(&j, "usable", d->host.ports.usable);
-	tw_json_end(&j, '}');
-	tw_json_u64(&j, "time_wait_groups_total", d->kv.ngroups);
-	tw_json_key(&j, "time_wait_groups");
-	tw_json_begin(&j, '[');
-	for (size_t i = 0; i < d->kv.ngroups && i < (size_t)d->limit; i++)
-		json_group(&j, d, &d->kv.groups[i]);
-	tw_json_end(&j, ']');
-	tw_json_key(&j, "destinations");
-	tw_json_begin(&j, '[');
-	for (size_t i = 0; i < d->ndests; i++)
-		json_dest(&j, &d->dests[i]);
-	tw_json_end(&j, ']');
-	tw_json_key(&j, "findings");
-	tw_json_begin(&j, '[');
+	tw_emit_open(e, "destinations", '[');
+	for (size_t i = 0; i < d->ndests; i++) {
+		const struct dr_dest *x = &d->dests[i];
+		if (x->kernel_tw && e->to == TW_EMIT_TEXT)
+			continue;
+		if (!header++ && e->to == TW_EMIT_TEXT) {
+			tw_emit_text(e, "\nIn the ledger, with no TIME_WAIT in this namespace now\n");
+			tw_emit_titles(e, 1);
+			dest(e, &titles);
+			tw_emit_titles(e, 0);
+		}
+		dest(e, x);
+	}
+	tw_emit_close(e, ']');
+}
+
+static void findings(struct tw_emit *e, const struct doctor *d)
+{
+	tw_emit_text(e, "\nFindings, most severe first: %d\n", d->nfindings);
+	tw_emit_open(e, "findings", '[');
 	for (int i = 0; i < d->nfindings; i++) {
 		const struct dr_finding *f = &d->findings[i];
-		tw_json_key(&j, NULL);
-		tw_json_begin(&j, '{');
-		tw_json_str(&j, "severity", sev_names[f->sev]);
-		tw_json_str(&j, "id", f->id);
-		tw_json_str(&j, "title", f->title);
-		tw_json_str(&j, "evidence", f->evidence);
-		tw_json_str(&j, "fix", f->fix);
-		tw_json_end(&j, '}');
+		char lead[32];
+
+		snprintf(lead, sizeof(lead), "%d. %s: ", i + 1, sev_names[f->sev]);
+		tw_emit_open(e, NULL, '{');
+		tw_emit_str(e, TW_KEY("severity"), sev_names[f->sev]);
+		tw_emit_str(e, TW_KEY("id"), f->id);
+		dr_para(e, "title", lead, 2, f->title);
+		dr_para(e, "evidence", "Evidence: ", 5, f->evidence);
+		dr_para(e, "fix", "Fix: ", 5, f->fix);
+		tw_emit_close(e, '}');
 	}
-	tw_json_end(&j, ']');
-	tw_json_key(&j, "settings");
-	tw_json_begin(&j, '[');
-	for (int i = 0; i < nset; i++) {
-		tw_json_key(&j, NULL);
-		tw_json_begin(&j, '{');
-		tw_json_str(&j, "name", set[i].name);
-		if (set[i].value[0])
-			tw_json_str(&j, "value", set[i].value);
+	tw_emit_close(e, ']');
+	if (!d->nfindings)
+		tw_emit_text(e, "  none: no destination is short of ports.\n");
+}
+
+static void settings(struct tw_emit *e, const struct doctor *d)
+{
+	tw_emit_text(e, "\nHost settings (this network namespace)\n");
+	tw_emit_open(e, "settings", '[');
+	for (int i = 0; i < d->nsettings; i++) {
+		const struct dr_setting *s = &d->settings[i];
+		char lead[64];
+
+		snprintf(lead, sizeof(lead), "%-24s %-14s ", s->name, s->value[0] ? s->value : "-");
+		tw_emit_open(e, NULL, '{');
+		tw_emit_str(e, TW_KEY("name"), s->name);
+		if (s->value[0])
+			tw_emit_str(e, TW_KEY("value"), s->value);
 		else
-			tw_json_null(&j, "value");
-		tw_json_str(&j, "verdict", set[i].verdict);
-		tw_json_str(&j, "meaning", set[i].meaning);
-		tw_json_end(&j, '}');
+			tw_emit_null(e, TW_KEY("value"));
+		tw_emit_str(e, TW_KEY("verdict"), s->verdict);
+		dr_para(e, "meaning", lead, 2, s->meaning);
+		tw_emit_close(e, '}');
 	}
-	tw_json_end(&j, ']');
-	tw_json_key(&j, "ledgers");
-	tw_json_begin(&j, '[');
+	tw_emit_close(e, ']');
+}
+
+static void ledgers(struct tw_emit *e, const struct doctor *d)
+{
+	tw_emit_text(e, "\nLedgers read:");
+	tw_emit_open(e, "ledgers", '[');
 	for (int i = 0; i < d->nsnaps; i++) {
-		tw_json_key(&j, NULL);
-		tw_json_begin(&j, '{');
-		tw_json_str(&j, "name", d->snaps[i]->name);
-		tw_json_i64(&j, "processes", d->snaps[i]->nprocs);
-		tw_json_end(&j, '}');
+		tw_emit_text(e, "%s %s (%d processes)", i ? "," : "", d->snaps[i]->name,
+		             d->snaps[i]->nprocs);
+		tw_emit_open(e, NULL, '{');
+		tw_emit_str(e, TW_KEY("name"), d->snaps[i]->name);
+		tw_emit_i64(e, TW_KEY("processes"), d->snaps[i]->nprocs);
+		tw_emit_close(e, '}');
 	}
-	tw_json_end(&j, ']');
-	tw_json_key(&j, "ledger_errors");
-	tw_json_begin(&j, '[');
+	tw_emit_close(e, ']');
+	tw_emit_text(e, "%s\n", d->nsnaps ? "" : " none");
+	tw_emit_open(e, "ledger_errors", '[');
 	for (int i = 0; i < d->nledger_errs; i++)
-		tw_json_str(&j, NULL, d->ledger_errs[i]);
-	tw_json_end(&j, ']');
+		tw_emit_str(e, TW_ITEM, d->ledger_errs[i]);
+	tw_emit_close(e, ']');
 	/* More than ledger_errors holds: the rest were only counted. */
-	tw_json_i64(&j, "ledger_errors_total", d->ledger_errs_total);
-	tw_json_end(&j, '}');
+	tw_emit_i64(e, TW_KEY("ledger_errors_total"), d->ledger_errs_total);
+}
+
+/* The namespace and the time; the kernel's sockets; the port range. */
+static void kernel(struct tw_emit *e, const struct doctor *d)
+{
+	const struct tw_kview *kv = &d->kv;
+	const struct tw_host *h = &d->host;
+	const int ok = !d->kv_err[0];
+	char when[32];
+	int first = 1;
+
+	iso(when, sizeof(when), d->now_ms);
+	tw_emit_text(e, "twshim doctor: network namespace %s, %s\n", d->netns_id, when);
+	tw_emit_str(e, TW_KEY("netns"), d->netns_id);
+	tw_emit_str(e, TW_KEY("time"), when);
+	if (d->pid)
+		tw_emit_i64(e, TW_KEY("pid"), d->pid);
+	if (d->pid_note[0]) {
+		tw_emit_text(e, "Note: %s\n", d->pid_note);
+		tw_emit_str(e, TW_KEY("note"), d->pid_note);
+	}
+	tw_emit_text(e, "\n");
+	tw_emit_open(e, "kernel", '{');
+	if (ok) {
+		tw_emit_null(e, TW_KEY("error"));
+		tw_emit_text(e, "TCP sockets: %llu", (unsigned long long)kv->total);
+	} else {
+		tw_emit_str(e, TW_KEY("error"), d->kv_err);
+		tw_emit_text(e, "Kernel: %s\n", d->kv_err);
+	}
+	tw_emit_u64(e, TW_KEY("sockets"), kv->total);
+	tw_emit_open(e, "states", '{');
+	for (int s = 1; s < TW_TCP_STATES; s++) {
+		tw_emit_u64(e, TW_KEY(tw_tcp_state_names[s]), kv->states[s]);
+		if (ok && kv->states[s]) {
+			tw_emit_text(e, "%s%s %llu", first ? " (" : ", ", tw_tcp_state_names[s],
+			             (unsigned long long)kv->states[s]);
+			first = 0;
+		}
+	}
+	tw_emit_close(e, '}');
+	tw_emit_u64(e, TW_KEY("time_wait"), kv->time_wait);
+	tw_emit_u64(e, TW_KEY("timer_min_ms"), kv->tw_min_ms);
+	tw_emit_u64(e, TW_KEY("timer_max_ms"), kv->tw_max_ms);
+	tw_emit_close(e, '}');
+	if (ok) {
+		tw_emit_text(e, "%s\nTIME_WAIT: %llu", first ? "" : ")",
+		             (unsigned long long)kv->time_wait);
+		if (kv->time_wait)
+			tw_emit_text(e, ", expiring in %.1f to %.1f s", kv->tw_min_ms / 1e3,
+			             kv->tw_max_ms / 1e3);
+		if (h->max_tw_buckets.present)
+			tw_emit_text(e, "; tcp_max_tw_buckets %lld", h->max_tw_buckets.v);
+		if (!h->range_err[0])
+			tw_emit_text(e, "\nUsable ephemeral ports: %d (%d-%d, %d reserved)",
+			             h->ports.usable, h->ports.lo, h->ports.hi, h->ports.nreserved);
+		tw_emit_text(e, "\n");
+	}
+	tw_emit_open(e, "ports", '{');
+	tw_emit_i64(e, TW_KEY("low"), h->ports.lo);
+	tw_emit_i64(e, TW_KEY("high"), h->ports.hi);
+	tw_emit_i64(e, TW_KEY("reserved"), h->ports.nreserved);
+	tw_emit_i64(e, TW_KEY("usable"), h->ports.usable);
+	tw_emit_close(e, '}');
+}
+
+void dr_report(const struct doctor *d, enum tw_emit_to to)
+{
+	struct tw_emit e;
+
+	tw_emit_init(&e, to, stdout);
+	tw_emit_open(&e, NULL, '{');
+	kernel(&e, d);
+	groups(&e, d);
+	dests(&e, d);
+	findings(&e, d);
+	settings(&e, d);
+	ledgers(&e, d);
+	tw_emit_close(&e, '}');
 }

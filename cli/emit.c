@@ -46,15 +46,17 @@ void tw_emit_row_end(struct tw_emit *e)
 	e->cols = 0;
 }
 
-void tw_emit_text(struct tw_emit *e, const char *fmt, ...)
+int tw_emit_text(struct tw_emit *e, const char *fmt, ...)
 {
 	va_list ap;
+	int n;
 
 	if (e->to != TW_EMIT_TEXT)
-		return;
+		return 0;
 	va_start(ap, fmt);
-	vfprintf(e->out, fmt, ap);
+	n = vfprintf(e->out, fmt, ap);
 	va_end(ap);
+	return n;
 }
 
 void tw_emit_open(struct tw_emit *e, const char *key, char bracket)

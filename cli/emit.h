@@ -68,8 +68,8 @@ void tw_emit_titles(struct tw_emit *e, int on);
 /* Text: a row of columns begins, after indent; ends with a newline. */
 void tw_emit_row(struct tw_emit *e, const char *indent);
 void tw_emit_row_end(struct tw_emit *e);
-/* Text only: free text, as printf. */
-__attribute__((format(printf, 2, 3))) void tw_emit_text(struct tw_emit *e, const char *fmt, ...);
+/* Text only: free text, as printf; what printf returns (JSON: 0). */
+__attribute__((format(printf, 2, 3))) int tw_emit_text(struct tw_emit *e, const char *fmt, ...);
 
 /* JSON: an object ('{') or array ('[') opens as member key (NULL at the
  * top or in an array), and closes; text: nothing. */

@@ -216,10 +216,8 @@ static void run_doctor(unsigned flags, const char *comm)
 		dr_report_check(d);
 	else if (d->prometheus)
 		dr_report_prometheus(d, stdout);
-	else if (d->json)
-		dr_report_json(d);
 	else
-		dr_report_text(d);
+		dr_report(d, d->json ? TW_EMIT_JSON : TW_EMIT_TEXT);
 	FZ_CHECK(d->ndests <= DR_MAX_DESTS && d->nfindings <= DR_MAX_FINDINGS);
 	for (int i = 0; i < d->nsnaps; i++)
 		free(d->snaps[i]);
