@@ -33,7 +33,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "doctor.h"
+#include "doctor/doctor.h"
 #include "ledger_read.h"
 #include "stat.h"
 

@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "doctor.h"
+#include "doctor/diagnosis.h"
 #include "fuzz.h"
 
 #define FZ_GROUPS 64

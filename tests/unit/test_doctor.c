@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "doctor.h"
+#include "doctor/diagnosis.h"
 
 Test(doctor_ports, range_minus_reserved)
 {

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "ledger_write.h"
-#include "top.h"
+#include "top/view.h"
 #include "twshim/proc.h"
 
 #define PLAIN (TW_SLOTS - TW_AGG_SLOTS)

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "doctor.h"
+#include "diagnosis.h"
 #include "prom.h"
 
 struct out {

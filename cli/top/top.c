@@ -14,6 +14,7 @@
 #include "format.h"
 #include "json.h"
 #include "top.h"
+#include "view.h"
 
 static const char top_usage[] =
     "Usage: twshim top [-d SECS] [-n N] [--once] [-s ORDER] [-b] [--json | --no-header]\n"

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "doctor.h"
+#include "diagnosis.h"
 
 /* Text: word-wraps text to 78 columns after lead, indented by ind spaces. */
 static void wrap(struct tw_emit *e, const char *lead, int ind, const char *text)

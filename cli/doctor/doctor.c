@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "diagnosis.h"
 #include "doctor.h"
 #include "escape.h"
 #include "filter.h"

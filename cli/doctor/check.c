@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "doctor.h"
+#include "diagnosis.h"
 
 static const char *const status_names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
 

@@ -9,7 +9,7 @@
  * since the earlier read, and one that cannot be placed has no rate ('-'),
  * never a negative or borrowed one.
  */
-#include "top.h"
+#include "view.h"
 
 #include <limits.h>
 #include <stdio.h>

@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "per_command.h"
-#include "top.h"
+#include "view.h"
 
 static const char REST_ADDR[] = "(other destinations)";
 

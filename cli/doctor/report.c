@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "doctor.h"
+#include "diagnosis.h"
 #include "emit.h"
 
 static const char *const sev_names[] = { "", "note", "warning", "critical" };

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "doctor.h"
+#include "diagnosis.h"
 #include "escape.h"
 
 static struct dr_finding *add(struct doctor *d, enum dr_severity sev, uint64_t weight,

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "doctor.h"
+#include "diagnosis.h"
 
 #define TW_LEN_S 60.0
 
