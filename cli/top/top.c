@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* twshim top: the ledger, refreshed; live on a terminal (top_screen.c),
+/* twshim top: the ledger, refreshed; live on a terminal (screen.c),
  * plain snapshots otherwise. */
 #include <errno.h>
 #include <getopt.h>
