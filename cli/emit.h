@@ -45,9 +45,9 @@ struct tw_field {
  * TW_F("connects", "CONNECTS", 8). */
 #define TW_FIELD(...) (&(const struct tw_field){ __VA_ARGS__ })
 #define TW_F(k, t, w) TW_FIELD(.key = (k), .title = (t), .width = (w))
-#define TW_KEY(k) TW_FIELD(.key = (k))                       /* JSON only */
-#define TW_COL(t, w) TW_FIELD(.title = (t), .width = (w))    /* text only */
-#define TW_ITEM TW_KEY("")                                   /* a JSON array's element */
+#define TW_KEY(k)     TW_FIELD(.key = (k))                 /* JSON only */
+#define TW_COL(t, w)  TW_FIELD(.title = (t), .width = (w)) /* text only */
+#define TW_ITEM       TW_KEY("")                           /* a JSON array's element */
 
 struct tw_emit {
 	enum tw_emit_to to;
@@ -80,7 +80,7 @@ void tw_emit_str(struct tw_emit *e, const struct tw_field *f, const char *v);
 void tw_emit_u64(struct tw_emit *e, const struct tw_field *f, uint64_t v);
 void tw_emit_i64(struct tw_emit *e, const struct tw_field *f, int64_t v);
 void tw_emit_f64(struct tw_emit *e, const struct tw_field *f, double v); /* JSON: NaN null */
-void tw_emit_bool(struct tw_emit *e, const struct tw_field *f, int v);  /* text: yes, no */
-void tw_emit_null(struct tw_emit *e, const struct tw_field *f);         /* text: - */
+void tw_emit_bool(struct tw_emit *e, const struct tw_field *f, int v);   /* text: yes, no */
+void tw_emit_null(struct tw_emit *e, const struct tw_field *f);          /* text: - */
 
 #endif

@@ -165,10 +165,10 @@ static const struct run_opt {
 	{ "strict", NULL, "TWSHIM_STRICT", 1, "refuse to start COMMAND with a bad setting" },
 	{ "help", NULL, NULL, 0, "this text" },
 };
-#define RUN_NOPTS (sizeof(run_opts) / sizeof(run_opts[0]))
-#define RUN_OPT_VAL 256 /* getopt's value for run_opts[i]: RUN_OPT_VAL + i */
-#define RUN_HELP_COL 25  /* where the descriptions start */
-#define RUN_HELP_WIDTH 78
+#define RUN_NOPTS      (sizeof(run_opts) / sizeof(run_opts[0]))
+#define RUN_OPT_VAL    256 /* getopt's value for run_opts[i]: RUN_OPT_VAL + i */
+#define RUN_HELP_COL   25  /* where the descriptions start */
+#define RUN_HELP_WIDTH 78  /* and where they end */
 
 /* One option's lines: "  --close MODE  kernel | ...", its description
  * wrapped as help breaks it, "(TWSHIM_CLOSE)" after the last line, or on a

@@ -39,7 +39,8 @@ static void group(struct tw_emit *e, const struct doctor *d, const struct tw_tw_
 	tw_emit_u64(e, TW_F("time_wait", "TW", in ? 7 : 6), g->count);
 	tw_emit_u64(e, TW_KEY("timer_min_ms"), g->min_ms);
 	tw_emit_u64(e, TW_KEY("timer_max_ms"), g->max_ms);
-	tw_emit_f64(e, TW_FIELD(.title = in ? NULL : "USED", .width = 5, .unit = "%"), 100.0 * c->used);
+	tw_emit_f64(e, TW_FIELD(.title = in ? NULL : "USED", .width = 5, .unit = "%"),
+	            100.0 * c->used);
 	tw_emit_f64(e, TW_FIELD(.key = "new_per_s", .title = in ? NULL : "RATE/s", .width = 7,
 	                        .prec = 1),
 	            c->rate);
