@@ -76,11 +76,11 @@ TW_CPPFLAGS += -DTW_VERSION='"$(VERSION)"'
 SHIM_SRC     := $(sort $(wildcard shim/*.c) $(wildcard policies/*.c))
 SHIM_WRAP    := shim/wrappers.c
 SHIM_CORE    := $(filter-out $(SHIM_WRAP),$(SHIM_SRC))
-CLI_SRC      := $(sort $(wildcard cli/*.c))
+CLI_SRC      := $(sort $(wildcard cli/*.c cli/doctor/*.c cli/top/*.c))
 # Only the command loads ncurses: the test runner takes the rest of cli/
 # (top's rows and rates included), not the verb that opens the screen, nor
 # the command's start (cli/start_compat.c).
-CLI_TTY      := cli/top.c cli/top_screen.c cli/curses_dl.c
+CLI_TTY      := cli/top/top.c cli/top/screen.c cli/curses_dl.c
 CLI_CORE     := $(filter-out cli/main.c cli/start_compat.c $(CLI_TTY),$(CLI_SRC))
 # The shim's pure parsers (numbers, CIDR[:PORT] patterns) the command uses
 # too: built again for the command (the test runner has them from the shim).
@@ -145,7 +145,7 @@ $(LIB): $(SHIM_PIC_OBJ) shim/libtwshim.map
 	$(Q)$(CC) $(ALLCFLAGS) $(LDFLAGS) -shared -Wl,--version-script=shim/libtwshim.map \
 		-Wl,-z,defs -Wl,-z,now -o $@ $(SHIM_PIC_OBJ) $(SHIM_LIBS)
 
-$(BUILD)/obj/cli/top_screen.o $(BUILD)/obj/cli/curses_dl.o: TW_CPPFLAGS += $(NCURSES_CFLAGS)
+$(BUILD)/obj/cli/top/screen.o $(BUILD)/obj/cli/curses_dl.o: TW_CPPFLAGS += $(NCURSES_CFLAGS)
 
 # twshim run looks for the library in $(TWLIBDIR) too, after its own
 # directory and ../lib/twshim/ from it. $(BUILD)/libdir holds the directory
@@ -278,7 +278,7 @@ bench-change: all
 # otherwise, and a whole-tree run would bury a change under re-wrapping.
 format:
 	git clang-format --force $(BASE) -- $(SHIM_SRC) $(CLI_SRC) $(TEST_SRC) $(EXAMPLE_SRC) $(BENCH_SRC) \
-		include/twshim/*.h shim/*.h cli/*.h policies/*.h $(PROG_SRC) tests/progs/*.h \
+		include/twshim/*.h shim/*.h cli/*.h cli/doctor/*.h cli/top/*.h policies/*.h $(PROG_SRC) tests/progs/*.h \
 		$(FUZZ_SRC) fuzz/*.h
 
 # What `make install` puts where; uninstall takes the same away. The

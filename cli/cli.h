@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* The twshim command's verbs. Each returns the process exit status. */
+/* The twshim command's verbs (doctor's and top's: their folders' headers).
+ * Each returns the process exit status. */
 #ifndef TW_CLI_H
 #define TW_CLI_H
 
@@ -13,8 +14,6 @@ enum {
 
 int tw_cmd_run(int argc, char **argv);
 int tw_cmd_stat(int argc, char **argv);
-int tw_cmd_doctor(int argc, char **argv);
-int tw_cmd_top(int argc, char **argv);
 int tw_cmd_export(int argc, char **argv);
 
 /* "twshim: " + message on stderr. */

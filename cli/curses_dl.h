@@ -2,7 +2,7 @@
 /* ncurses for twshim top's live view, loaded when the view starts rather
  * than linked: stat, doctor, run and top's plain snapshots run where no
  * ncurses is installed (a slim container image). The calls are the ones
- * top_screen.c makes, with curses.h's own prototypes; the macros of
+ * top/screen.c makes, with curses.h's own prototypes; the macros of
  * curses.h (erase, mvaddnstr, attron, ...) are not called, only the
  * functions they expand to. */
 #ifndef TW_CURSES_DL_H

@@ -7,7 +7,7 @@
 #ifndef TW_FILTER_H
 #define TW_FILTER_H
 
-#include "kview.h"
+#include "sockdiag.h"
 #include "ledger_read.h"
 #include "parse.h"
 

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "kview.h"
+#include "hostcfg.h"
 
 static int read_text(const char *path, char *buf, size_t len, char *err, size_t errlen)
 {

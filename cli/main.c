@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "doctor/doctor.h"
+#include "top/top.h"
 #include "twshim/ledger.h"
 
 static const char usage[] =

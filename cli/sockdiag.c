@@ -23,7 +23,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "kview.h"
+#include "hostcfg.h"
+#include "sockdiag.h"
 
 const char *const tw_tcp_state_names[TW_TCP_STATES] = {
 	"UNKNOWN",    "ESTABLISHED", "SYN_SENT",   "SYN_RECV",  "FIN_WAIT1",

@@ -14,8 +14,6 @@
 #include "per_command.h"
 #include "stat.h"
 
-static const char *const kinds[] = { "out", "in", "other" };
-
 /* "3 alive", or how the command's processes ended. */
 static void cmd_state(char *buf, size_t len, const struct tw_cmd *c)
 {
@@ -43,70 +41,63 @@ static struct tw_per_command *sum(const struct tw_snapshot *s)
 	return pc;
 }
 
-void tw_stat_by_command_text(const struct tw_snapshot *s)
+/* A command's row, and its JSON object's members up to its destinations. */
+static void cmd_row(struct tw_emit *e, const struct tw_cmd *c)
 {
-	struct tw_per_command *pc = sum(s);
+	char procs[24], state[32];
 
-	if (!pc)
-		return;
-	tw_stat_header("PROCS");
-	for (size_t i = 0; i < pc->ncmds; i++) {
-		const struct tw_cmd *c = &pc->cmds[i];
-		char procs[24], state[32];
-
-		snprintf(procs, sizeof(procs), "%llu", (unsigned long long)cmd_procs(c));
-		cmd_state(state, sizeof(state), c);
-		tw_stat_row(procs, c->comm, state, &c->c);
-		for (size_t d = c->first; d < c->first + c->ndests; d++) {
-			const struct tw_cmd_dest *x = &pc->dests[d];
-			char dn[80];
-			snprintf(dn, sizeof(dn), "%s %s", x->kind == TW_DEST_IN ? "<-" : "->", x->addr);
-			printf("  ");
-			tw_stat_row("", dn, "", &x->c);
-		}
-	}
-	if (!pc->ncmds)
-		printf("(no command in %s)\n", s->name);
-	free(pc);
+	snprintf(procs, sizeof(procs), "%llu", (unsigned long long)cmd_procs(c));
+	cmd_state(state, sizeof(state), c);
+	tw_emit_row(e, "");
+	tw_emit_str(e, TW_STAT_COL_FIRST("PROCS"), procs);
+	tw_emit_str(e, TW_STAT_COL_COMMAND("comm"), c->comm);
+	tw_emit_u64(e, TW_KEY("processes"), cmd_procs(c));
+	tw_emit_u64(e, TW_KEY("alive"), c->alive);
+	tw_emit_u64(e, TW_KEY("exited"), c->exited);
+	tw_emit_u64(e, TW_KEY("vanished"), c->vanished);
+	tw_emit_u64(e, TW_KEY("folded"), c->folded);
+	tw_emit_str(e, TW_STAT_COL_STATE(NULL), state);
+	tw_emit_u64(e, TW_KEY("binds"), c->c.binds);
+	tw_stat_counters(e, &c->c);
+	tw_emit_row_end(e);
 }
 
-void tw_stat_by_command_json(const struct tw_snapshot *s)
+void tw_stat_by_command(struct tw_emit *e, const struct tw_snapshot *s)
 {
+	static const struct tw_cmd none;
 	struct tw_per_command *pc = sum(s);
-	struct tw_json j;
 
 	if (!pc)
 		return;
-	tw_stat_json_head(&j, s);
-	tw_json_key(&j, "commands");
-	tw_json_begin(&j, '[');
+	tw_stat_head(e, s);
+	if (!tw_stat_no_header) {
+		tw_emit_titles(e, 1);
+		cmd_row(e, &none);
+		tw_emit_titles(e, 0);
+	}
+	tw_emit_open(e, "commands", '[');
 	for (size_t i = 0; i < pc->ncmds; i++) {
 		const struct tw_cmd *c = &pc->cmds[i];
-		tw_json_key(&j, NULL);
-		tw_json_begin(&j, '{');
-		tw_json_str(&j, "comm", c->comm);
-		tw_json_u64(&j, "processes", cmd_procs(c));
-		tw_json_u64(&j, "alive", c->alive);
-		tw_json_u64(&j, "exited", c->exited);
-		tw_json_u64(&j, "vanished", c->vanished);
-		tw_json_u64(&j, "folded", c->folded);
-		tw_json_u64(&j, "binds", c->c.binds);
-		tw_stat_json_counters(&j, &c->c);
-		tw_json_key(&j, "destinations");
-		tw_json_begin(&j, '[');
+
+		tw_emit_open(e, NULL, '{');
+		cmd_row(e, c);
+		tw_emit_open(e, "destinations", '[');
 		for (size_t d = c->first; d < c->first + c->ndests; d++) {
 			const struct tw_cmd_dest *x = &pc->dests[d];
-			tw_json_key(&j, NULL);
-			tw_json_begin(&j, '{');
-			tw_json_str(&j, "addr", x->addr);
-			tw_json_str(&j, "direction", kinds[x->kind]);
-			tw_stat_json_counters(&j, &x->c);
-			tw_json_end(&j, '}');
+			char shown[80];
+
+			snprintf(shown, sizeof(shown), "%s %s", x->kind == TW_DEST_IN ? "<-" : "->",
+			         x->addr);
+			tw_emit_open(e, NULL, '{');
+			tw_stat_dest_row(e, "PROCS", shown, x->addr, x->kind, &x->c);
+			tw_emit_close(e, '}');
 		}
-		tw_json_end(&j, ']');
-		tw_json_end(&j, '}');
+		tw_emit_close(e, ']');
+		tw_emit_close(e, '}');
 	}
-	tw_json_end(&j, ']');
-	tw_json_end(&j, '}');
+	tw_emit_close(e, ']');
+	tw_emit_close(e, '}');
+	if (!pc->ncmds)
+		tw_emit_text(e, "(no command in %s)\n", s->name);
 	free(pc);
 }

@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "doctor.h"
+#include "doctor/diagnosis.h"
 #include "fuzz.h"
 
 #define FZ_GROUPS 64
@@ -209,18 +209,19 @@ static void run_doctor(unsigned flags, const char *comm)
 		d->comm = comm;
 	kernel_view(d);
 	dr_join(d);
+	if (dr_assess(d) < 0)
+		abort();
 	dr_find(d);
 	if (d->check)
 		dr_report_check(d);
 	else if (d->prometheus)
 		dr_report_prometheus(d, stdout);
-	else if (d->json)
-		dr_report_json(d);
 	else
-		dr_report_text(d);
+		dr_report(d, d->json ? TW_EMIT_JSON : TW_EMIT_TEXT);
 	FZ_CHECK(d->ndests <= DR_MAX_DESTS && d->nfindings <= DR_MAX_FINDINGS);
 	for (int i = 0; i < d->nsnaps; i++)
 		free(d->snaps[i]);
+	free(d->caps);
 	free(d);
 }
 

@@ -2,7 +2,7 @@
 /* ip_local_port_range and ip_local_reserved_ports as `twshim doctor` reads
  * them (tw_ports_parse, cli/hostcfg.c): the range, a NUL, the list. */
 #include "fuzz.h"
-#include "kview.h"
+#include "hostcfg.h"
 
 static const char *const names[] = { "range", "reserved" };
 

@@ -52,7 +52,7 @@ done
 
 # Every variable the code reads ("TWSHIM_..." in a string) is in twshim.7,
 # and the command's own two in twshim.1's ENVIRONMENT.
-grep -ohE '"TWSHIM_[A-Z_]+' "$SRC"/shim/*.c "$SRC"/policies/*.c "$SRC"/cli/*.c |
+grep -ohE '"TWSHIM_[A-Z_]+' "$SRC"/shim/*.c "$SRC"/policies/*.c "$SRC"/cli/*.c "$SRC"/cli/*/*.c |
 	tr -d '"' | sort -u > "$TMP/vars"
 [ "$(wc -l < "$TMP/vars")" -ge 15 ] || fail "too few TWSHIM_ variables found: $(cat "$TMP/vars")"
 while read -r var; do
@@ -72,7 +72,7 @@ for verb in "" run stat top doctor; do
 done
 # Comments (lines opening with /*, * or //) may name the README: developers
 # have it.
-! grep -nE 'README' "$SRC"/cli/*.c "$SRC"/shim/*.c "$SRC"/policies/*.c |
+! grep -nE 'README' "$SRC"/cli/*.c "$SRC"/cli/*/*.c "$SRC"/shim/*.c "$SRC"/policies/*.c |
 	grep -vE '^[^:]+:[0-9]+:[[:space:]]*(/?\*|//)' ||
 	fail "a text in cli/, shim/ or policies/ points to README (above)"
 echo "ok: help texts point to the man pages"

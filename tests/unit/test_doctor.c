@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "doctor.h"
+#include "doctor/diagnosis.h"
 
 Test(doctor_ports, range_minus_reserved)
 {
@@ -110,6 +110,7 @@ Test(doctor_find, ranked_with_evidence_and_fix)
 	d->kv.ngroups = 2;
 	d->kv.time_wait = 320;
 	d->host.fin_timeout = (struct tw_knob){ .present = 1, .v = 30 };
+	cr_assert_eq(dr_assess(d), 0);
 	dr_find(d);
 	cr_assert_geq(d->nfindings, 3);
 	cr_expect_eq(d->findings[0].sev, DR_CRITICAL);
@@ -131,6 +132,7 @@ Test(doctor_find, ranked_with_evidence_and_fix)
 	cr_expect_gt(fin, 1, "tcp_fin_timeout=30 noted, after the warnings");
 	cr_expect_eq(d->findings[fin].sev, DR_INFO);
 	cr_expect_gt(none, 1, "no ledger noted, after the warnings");
+	free(d->caps);
 	free(d);
 }
 
@@ -151,12 +153,14 @@ Test(doctor_find, earlier_failures_not_hidden_by_a_longer_port)
 	d->dests[0] = (struct dr_dest){ .family = 4, .port = 80, .addr = { 10, 0, 0, 1 },
 		                        .endpoint = "10.0.0.1:80", .eaddrnotavail = 7,
 		                        .eaddrnotavail_recent = 7 };
+	cr_assert_eq(dr_assess(d), 0);
 	dr_find(d);
 	for (int i = 0; i < d->nfindings; i++)
 		if (!strcmp(d->findings[i].id, "ports-exhausted-earlier") &&
 		    strstr(d->findings[i].title, "10.0.0.1:80:"))
 			earlier = 1;
 	cr_expect(earlier, "the 7 failures toward 10.0.0.1:80 are reported");
+	free(d->caps);
 	free(d);
 }
 
@@ -177,11 +181,13 @@ Test(doctor_find, late_closes_point_past_close_policies)
 	x->port = 80;
 	memcpy(x->addr, g.remote, sizeof(x->addr));
 	x->late = 190;
+	cr_assert_eq(dr_assess(d), 0);
 	dr_find(d);
 	cr_assert_geq(d->nfindings, 1);
 	cr_expect_str_eq(d->findings[0].id, "ports-exhausted");
 	cr_expect(strstr(d->findings[0].fix, "190 of its closes here came too late"), "%s",
 	          d->findings[0].fix);
 	cr_expect(strstr(d->findings[0].fix, "--source-addrs"), "%s", d->findings[0].fix);
+	free(d->caps);
 	free(d);
 }

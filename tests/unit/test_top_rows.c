@@ -16,7 +16,7 @@
 #include "count.h"
 #include "segment.h"
 #include "slot.h"
-#include "top.h"
+#include "top/view.h"
 #include "twshim/proc.h"
 
 #define PLAIN (TW_SLOTS - TW_AGG_SLOTS)

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "doctor.h"
+#include "diagnosis.h"
 #include "prom.h"
 
 struct out {
@@ -76,10 +76,7 @@ static double v_count(const struct doctor *d, const struct tw_tw_group *g)
 
 static double v_used(const struct doctor *d, const struct tw_tw_group *g)
 {
-	struct dr_capacity c;
-
-	dr_capacity(d, g, &c);
-	return c.used;
+	return dr_capacity_of(d, g)->used;
 }
 
 static double v_rate(const struct doctor *d, const struct tw_tw_group *g)

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
-/* twshim top: what one refresh shows, for the live view (top_screen.c) and
- * the plain snapshots (top.c) alike. */
-#ifndef TW_TOP_H
-#define TW_TOP_H
+/* twshim top: what one refresh shows, for the live view (screen.c) and the
+ * plain snapshots (top.c) alike; shared by the files of cli/top/ (the rest
+ * of the command calls top.h). */
+#ifndef TW_TOP_VIEW_H
+#define TW_TOP_VIEW_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -95,7 +96,7 @@ int tw_top_read(struct top_feed *f);
 void tw_top_build(struct top_view *v, const struct top_feed *f, enum top_sort sort, int dests,
 		  int by_command);
 
-/* top_fold.c: the reads now and before (NULL: none) folded into one row per
+/* fold.c: the reads now and before (NULL: none) folded into one row per
  * command each, into fnow and fbefore, so that tw_top_compare finds a
  * command in the same slot in both. 0, or -1 out of memory. */
 int tw_top_fold(struct tw_snapshot *fnow, struct tw_snapshot *fbefore,
@@ -118,7 +119,7 @@ void tw_top_totals(char *buf, size_t len, const struct top_view *v);
 void tw_top_titles(char *buf, size_t len);
 void tw_top_line(char *buf, size_t len, const struct top_row *r);
 
-/* top_json.c: the view as one JSON object on one line. */
+/* json.c: the view as one JSON object on one line. */
 void tw_top_json(FILE *out, const struct top_feed *f, const struct top_view *v,
 		 enum top_sort sort, int by_command);
 
@@ -130,7 +131,7 @@ int tw_top_sort_key(enum top_sort s);	   /* the key that selects it */
 int tw_top_sort_by_key(int key);	   /* the order a key selects; -1: none */
 int tw_top_sort_by_name(const char *name); /* -1: none */
 
-/* The live view (top_screen.c): the exit status, or TOP_NO_TERMINAL when
+/* The live view (screen.c): the exit status, or TOP_NO_TERMINAL when
  * nothing was drawn, with why in why: no ncurses to load (curses_dl.h), or
  * a terminal it cannot drive. */
 #define TOP_NO_TERMINAL (-1)

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "diagnosis.h"
 #include "doctor.h"
 #include "escape.h"
 #include "filter.h"
@@ -258,6 +259,7 @@ static int collect(struct doctor *d)
 static void release(struct doctor *d)
 {
 	tw_kview_free(&d->kv);
+	free(d->caps);
 	for (int i = 0; i < d->nsnaps; i++)
 		free(d->snaps[i]);
 	free(d);
@@ -278,6 +280,11 @@ int tw_doctor_export(FILE *out)
 	collect(d);
 	dr_read_ledgers(d);
 	dr_join(d);
+	if (dr_assess(d) < 0) {
+		tw_cli_error("export: doctor: out of memory");
+		release(d);
+		return -1;
+	}
 	dr_find(d);
 	rc = dr_report_prometheus(d, out);
 	release(d);
@@ -345,6 +352,11 @@ int tw_cmd_doctor(int argc, char **argv)
 		goto out;
 	}
 	dr_join(d);
+	if (dr_assess(d) < 0) {
+		tw_cli_error("doctor: out of memory");
+		rc = d->check ? dr_report_check_unknown("out of memory") : TW_EXIT_FAIL;
+		goto out;
+	}
 	dr_find(d);
 	if (d->check) {
 		rc = dr_report_check(d);
@@ -353,10 +365,7 @@ int tw_cmd_doctor(int argc, char **argv)
 		 * findings are in the metrics, the status says written or not. */
 		rc = dr_report_prometheus(d, stdout) == 0 ? TW_EXIT_OK : TW_EXIT_FAIL;
 	} else {
-		if (d->json)
-			dr_report_json(d);
-		else
-			dr_report_text(d);
+		dr_report(d, d->json ? TW_EMIT_JSON : TW_EMIT_TEXT);
 		for (int i = 0; i < d->nfindings; i++)
 			if (d->findings[i].sev >= DR_WARNING)
 				rc = TW_EXIT_FINDINGS;

@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "doctor.h"
+#include "diagnosis.h"
 
 static const char *const status_names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
 
@@ -39,7 +39,8 @@ int dr_report_check(const struct doctor *d)
 {
 	const struct dr_finding *worst = d->nfindings ? &d->findings[0] : NULL;
 	const struct tw_tw_group *top = NULL;
-	struct dr_capacity cap = { 0 };
+	struct dr_capacity none = { 0 };
+	const struct dr_capacity *cap = &none;
 	int n[4] = { 0 }, status;
 
 	if (d->kv_err[0])
@@ -53,7 +54,7 @@ int dr_report_check(const struct doctor *d)
 		if (!d->kv.groups[i].incoming)
 			top = &d->kv.groups[i];
 	if (top)
-		dr_capacity(d, top, &cap);
+		cap = dr_capacity_of(d, top);
 
 	printf("TWSHIM %s - ", status_names[status]);
 	if (worst && worst->sev >= DR_WARNING) {
@@ -66,14 +67,14 @@ int dr_report_check(const struct doctor *d)
 			char a[64], b[64];
 			tw_group_ends(top, a, sizeof(a), b, sizeof(b));
 			printf(", at most %.0f%% of the ports toward one destination (%s -> %s)",
-			       cap.used * 100.0, a, b);
+			       cap->used * 100.0, a, b);
 		}
 		printf(": no port exhaustion");
 	}
 	printf(" | time_wait=%llu;;;0", (unsigned long long)d->kv.time_wait);
 	if (d->host.max_tw_buckets.present)
 		printf(";%lld", d->host.max_tw_buckets.v);
-	printf(" ports_used=%.1f%%;50;100;0;100", cap.used * 100.0);
+	printf(" ports_used=%.1f%%;50;100;0;100", cap->used * 100.0);
 	printf(" time_wait_new_per_s=%.1f;;;0", top ? top->last10s / 10.0 : 0.0);
 	printf(" findings_critical=%d;;;0 findings_warning=%d;;;0 findings_note=%d;;;0\n",
 	       n[DR_CRITICAL], n[DR_WARNING], n[DR_INFO]);

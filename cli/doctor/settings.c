@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "doctor.h"
+#include "diagnosis.h"
 
 static struct dr_setting *row(struct dr_setting *out, int *n, const char *name,
                               const struct tw_knob *k)

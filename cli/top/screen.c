@@ -17,7 +17,7 @@
 
 #include "cli.h"
 #include "curses_dl.h"
-#include "top.h"
+#include "view.h"
 
 static const struct tw_curses *C;
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "doctor.h"
+#include "diagnosis.h"
 #include "escape.h"
 #include "filter.h"
 #include "ledger_list.h"

@@ -11,7 +11,7 @@
 #include "format.h"
 #include "json.h"
 #include "stat.h"
-#include "top.h"
+#include "view.h"
 
 static void rate(struct tw_json *j, const char *key, double r)
 {

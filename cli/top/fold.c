@@ -5,7 +5,7 @@
  * loop of one-shot clients is then one row with its connects per second,
  * where per process each run shows once and is gone by the next read.
  *
- * The folded rows are made to compare as processes do (top_rows.c's
+ * The folded rows are made to compare as processes do (rows.c's
  * same_proc: slot, pid, start time): the two reads are folded together, and
  * a command takes the same slot in both, its place among the commands of
  * either read. The sums only grow while the ledger lives (a process's
@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "per_command.h"
-#include "top.h"
+#include "view.h"
 
 static const char REST_ADDR[] = "(other destinations)";
 

@@ -1,19 +1,24 @@
 // SPDX-License-Identifier: MIT
-/* twshim doctor: the kernel's TIME_WAIT joined with the ledger's names.
- * doctor.c: options, namespace, the run; kview.h (sockdiag.c, hostcfg.c):
- * the kernel; doctor_join.c: the ledgers; doctor_find.c and
- * doctor_settings.c: the judgement; doctor_report.c (text, JSON) and
- * doctor_prom.c (Prometheus): the output. */
-#ifndef TW_DOCTOR_H
-#define TW_DOCTOR_H
+/*
+ * One run of twshim doctor: what it gathered, joined and found, and the
+ * stages that fill it in, shared by the files of cli/doctor/ (the rest of
+ * the command calls doctor.h). doctor.c: options, namespace, the run;
+ * sockdiag.h and hostcfg.h: the kernel; join.c: the ledgers; capacity.c,
+ * find.c and settings.c: the judgement; report.c and words.c (text, JSON),
+ * prom.c (Prometheus) and check.c (--check): the output.
+ */
+#ifndef TW_DOCTOR_DIAGNOSIS_H
+#define TW_DOCTOR_DIAGNOSIS_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
+#include "emit.h"
 #include "filter.h"
-#include "kview.h"
+#include "hostcfg.h"
 #include "ledger_read.h"
+#include "sockdiag.h"
 
 #define DR_MAX_LEDGERS  16
 #define DR_MAX_LEDGER_ERRS 32 /* notes kept; past that only counted */
@@ -87,6 +92,16 @@ struct dr_capacity {
 	double soft_cap_per_s;    /* the cap, when soft */
 };
 
+/* A setting of the host, what it does here, and a verdict. */
+struct dr_setting {
+	const char *name;
+	char value[72];           /* "" when absent */
+	const char *verdict;      /* "ok", "note", "warn", "absent" */
+	char meaning[400];
+};
+
+#define DR_MAX_SETTINGS 12
+
 struct doctor {
 	/* options */
 	int json, prometheus, check, pid, limit;
@@ -112,21 +127,16 @@ struct doctor {
 	/* joined */
 	size_t ndests;
 	struct dr_dest dests[DR_MAX_DESTS];
+	/* assessed once, after the join (dr_assess) */
+	struct dr_capacity *caps;  /* caps[i]: kv.groups[i]'s */
+	int nsettings;
+	struct dr_setting settings[DR_MAX_SETTINGS];
 	int nfindings;
 	struct dr_finding findings[DR_MAX_FINDINGS];
 };
 
-/* A setting of the host, what it does here, and a verdict. */
-struct dr_setting {
-	const char *name;
-	char value[72];           /* "" when absent */
-	const char *verdict;      /* "ok", "note", "warn", "absent" */
-	char meaning[400];
-};
 
-#define DR_MAX_SETTINGS 12
-
-/* doctor_join.c: reads the ledgers (--shm, $TWSHIM_SHM, or /dev/shm/twshim*),
+/* join.c: reads the ledgers (--shm, $TWSHIM_SHM, or /dev/shm/twshim*),
  * then builds d->dests: the most loaded destinations, with their processes. */
 void dr_read_ledgers(struct doctor *d);
 /* Whether the report is narrowed to some processes (--pid, --comm): then
@@ -136,16 +146,27 @@ void dr_join(struct doctor *d);
 /* The destination row a group belongs to, or NULL. */
 struct dr_dest *dr_dest_of(const struct doctor *d, const struct tw_tw_group *g);
 int dr_settings(const struct doctor *d, struct dr_setting *out);
+/* capacity.c: what one group's TIME_WAIT means for its ports. */
 void dr_capacity(const struct doctor *d, const struct tw_tw_group *g, struct dr_capacity *c);
+/* Every group's capacity and the host's settings, once per run, after
+ * dr_join and before dr_find and the reports, which read them. 0, or -1
+ * out of memory. */
+int dr_assess(struct doctor *d);
+/* g's capacity, as dr_assess found it (g: one of d->kv.groups). */
+const struct dr_capacity *dr_capacity_of(const struct doctor *d, const struct tw_tw_group *g);
 void dr_find(struct doctor *d);
-void dr_report_text(const struct doctor *d);
-void dr_report_json(const struct doctor *d);
+/* words.c: the text's words. A paragraph: text word-wrapped to 78
+ * columns after lead, indented by ind spaces; in JSON, the member key. */
+void dr_para(struct tw_emit *e, const char *key, const char *lead, int ind, const char *text);
+/* FULL IN: "now", "capped", "<1 s", "12 s", "-" (never), "?" (unknown). */
+void dr_eta_text(char *buf, size_t len, const struct dr_capacity *c);
+/* MADE BY: the first processes or commands and their TIME_WAIT. */
+void dr_made_by_short(char *buf, size_t len, const struct dr_dest *x);
+/* report.c: the report, as text or JSON, on stdout. */
+void dr_report(const struct doctor *d, enum tw_emit_to to);
 /* Returns 0, or -1 with one line on stderr (nothing fit to collect). */
 int dr_report_prometheus(const struct doctor *d, FILE *out);
-/* doctor --prometheus as twshim export serves it: this namespace, the
- * ledgers doctor would read; to out. 0, or -1 (said on stderr). */
-int tw_doctor_export(FILE *out);
-/* doctor_check.c: --check, one line and a plugin's exit status. */
+/* check.c: --check, one line and a plugin's exit status. */
 enum { DR_CHECK_OK = 0, DR_CHECK_WARNING = 1, DR_CHECK_CRITICAL = 2, DR_CHECK_UNKNOWN = 3 };
 int dr_report_check(const struct doctor *d);
 int dr_report_check_unknown(const char *why);

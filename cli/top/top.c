@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* twshim top: the ledger, refreshed; live on a terminal (top_screen.c),
+/* twshim top: the ledger, refreshed; live on a terminal (screen.c),
  * plain snapshots otherwise. */
 #include <errno.h>
 #include <getopt.h>
@@ -14,6 +14,7 @@
 #include "format.h"
 #include "json.h"
 #include "top.h"
+#include "view.h"
 
 static const char top_usage[] =
     "Usage: twshim top [-d SECS] [-n N] [--once] [-s ORDER] [-b] [--json | --no-header]\n"

@@ -8,58 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "doctor.h"
+#include "diagnosis.h"
 #include "escape.h"
-
-#define TW_LEN_S 60.0
-
-static int reuse_applies(const struct tw_host *h, int loopback)
-{
-	if (!h->tw_reuse.present || !h->timestamps.present || h->timestamps.v == 0)
-		return 0;
-	return h->tw_reuse.v == 1 || (h->tw_reuse.v == 2 && loopback);
-}
-
-static double reuse_delay_s(const struct tw_host *h)
-{
-	/* Before tcp_tw_reuse_delay existed the wait was a fixed second. */
-	return h->tw_reuse_delay.present && h->tw_reuse_delay.v > 0 ? h->tw_reuse_delay.v / 1000.0
-	                                                            : 1.0;
-}
-
-/* The ledger explains every entry and their processes have all exited:
- * a burst that is over, not a rate to project. */
-static int all_exited(const struct doctor *d, const struct tw_tw_group *g)
-{
-	const struct dr_dest *x = dr_dest_of(d, g);
-
-	if (!x || !x->ncmds || x->ledger_tw < x->kernel_tw)
-		return 0;
-	for (int i = 0; i < x->ncmds; i++)
-		if (x->cmds[i].alive)
-			return 0;
-	return 1;
-}
-
-void dr_capacity(const struct doctor *d, const struct tw_tw_group *g, struct dr_capacity *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->usable = d->host.ports.usable;
-	c->rate = g->last10s / 10.0;
-	c->growth = ((double)g->last10s - (double)g->next10s) / 10.0;
-	c->eta_s = -1;
-	if (g->incoming || c->usable <= 0)
-		return;
-	c->used = (double)g->in_range / c->usable;
-	c->past_half = g->in_range * 2u >= (unsigned)c->usable;
-	c->soft = reuse_applies(&d->host, tw_kaddr_loopback(g->family, g->remote));
-	if (c->soft)
-		c->soft_cap_per_s = c->usable / reuse_delay_s(&d->host);
-	if (g->in_range >= (unsigned)c->usable)
-		c->eta_s = 0;
-	else if (c->growth > 0 && c->rate * TW_LEN_S >= c->usable && !all_exited(d, g))
-		c->eta_s = (c->usable - (double)g->in_range) / c->growth;
-}
 
 static struct dr_finding *add(struct doctor *d, enum dr_severity sev, uint64_t weight,
                               const char *id)
@@ -176,41 +126,40 @@ static void client_fix(char *buf, size_t len, const struct doctor *d, const stru
 static void group_findings(struct doctor *d, const struct tw_tw_group *g)
 {
 	struct dr_dest *x = dr_dest_of(d, g);
-	struct dr_capacity c;
+	const struct dr_capacity *c = dr_capacity_of(d, g);
 	struct dr_finding *f;
 	char src[48], dst[64];
 
-	dr_capacity(d, g, &c);
 	tw_group_ends(g, src, sizeof(src), dst, sizeof(dst));
-	if (!c.usable)
+	if (!c->usable)
 		return;
-	if (c.eta_s == 0 || (c.past_half) || (c.eta_s > 0 && c.eta_s < 600)) {
-		enum dr_severity sev = c.eta_s == 0 && !c.soft ? DR_CRITICAL : DR_WARNING;
-		f = add(d, sev, g->in_range, c.eta_s == 0 ? "ports-exhausted" : "ports-filling");
+	if (c->eta_s == 0 || (c->past_half) || (c->eta_s > 0 && c->eta_s < 600)) {
+		enum dr_severity sev = c->eta_s == 0 && !c->soft ? DR_CRITICAL : DR_WARNING;
+		f = add(d, sev, g->in_range, c->eta_s == 0 ? "ports-exhausted" : "ports-filling");
 		if (!f)
 			return;
 		if (x)
 			x->capacity_found = 1;
-		if (c.eta_s == 0 && c.soft)
+		if (c->eta_s == 0 && c->soft)
 			snprintf(f->title, sizeof(f->title),
 			         "%s -> %s: every port in TIME_WAIT; tcp_tw_reuse caps it at ~%.0f "
 			         "new connections/s",
-			         src, dst, c.soft_cap_per_s);
-		else if (c.eta_s == 0)
+			         src, dst, c->soft_cap_per_s);
+		else if (c->eta_s == 0)
 			snprintf(f->title, sizeof(f->title),
 			         "%s -> %s is out of ports: connect() fails with EADDRNOTAVAIL", src, dst);
-		else if (c.eta_s > 0)
+		else if (c->eta_s > 0)
 			snprintf(f->title, sizeof(f->title),
 			         "%s -> %s runs out of ports in %s%.0f s at the current rate", src, dst,
-			         c.eta_s < 1 ? "under " : "~", c.eta_s < 1 ? 1.0 : c.eta_s);
+			         c->eta_s < 1 ? "under " : "~", c->eta_s < 1 ? 1.0 : c->eta_s);
 		else
 			snprintf(f->title, sizeof(f->title),
 			         "%s -> %s is past half its ports: connect() slows", src, dst);
 		put(f->evidence, sizeof(f->evidence),
 		    "%u TIME_WAIT entries hold %u of the %d usable local ports (%.0f%%); %.1f new "
 		    "per second over the last 10 s.",
-		    g->count, g->in_range, c.usable, 100.0 * c.used, c.rate);
-		if (c.past_half && c.eta_s != 0)
+		    g->count, g->in_range, c->usable, 100.0 * c->used, c->rate);
+		if (c->past_half && c->eta_s != 0)
 			put(f->evidence, sizeof(f->evidence),
 			    " Past half the range the kernel's port search gets long (it tries one "
 			    "parity first): connect() takes milliseconds instead of microseconds.");

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: MIT
-/* The kernel's view of TCP in one network namespace, as `twshim doctor`
- * reads it: sockets per state from NETLINK_SOCK_DIAG, TIME_WAIT grouped,
- * and the host settings that decide what TIME_WAIT costs. */
-#ifndef TW_KVIEW_H
-#define TW_KVIEW_H
+/* The kernel's TCP sockets in one network namespace, as `twshim doctor`
+ * reads them (sockdiag.c): sockets per state from NETLINK_SOCK_DIAG, and
+ * TIME_WAIT grouped by what its entries hold. */
+#ifndef TW_SOCKDIAG_H
+#define TW_SOCKDIAG_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #define TW_TCP_STATES 13 /* TCP_ESTABLISHED (1) .. TCP_NEW_SYN_RECV (12) */
+
+struct tw_ports; /* hostcfg.h */
 
 /* TIME_WAIT entries sharing a key. Outgoing: this host connected out, the
  * key is (local address, remote address and port) and every entry holds
@@ -38,49 +40,12 @@ struct tw_kview {
 	size_t ngroups;
 };
 
-/* The default ip_local_port_range, 32768-60999: a narrower one is worth a note. */
-#define TW_DEFAULT_RANGE_PORTS 28232
-
-/* Port ranges, as the kernel reads them. */
-struct tw_ports {
-	int lo, hi;           /* ip_local_port_range */
-	uint8_t reserved[65536 / 8]; /* ip_local_reserved_ports, as a bitmap */
-	int nreserved;        /* reserved ports inside [lo, hi] */
-	int usable;           /* hi - lo + 1 - nreserved */
-};
-
-/* A sysctl or counter: present is 0 when this kernel has none, or it could
- * not be read (err says why). */
-struct tw_knob {
-	int present;
-	long long v;
-	char err[96];
-};
-
-struct tw_host {
-	struct tw_ports ports;
-	char reserved_text[256];  /* as written in the sysctl */
-	struct tw_knob tw_reuse, tw_reuse_delay, timestamps, max_tw_buckets, tw_overflow;
-	struct tw_knob fin_timeout, tw_recycle, ct_count, ct_max;
-	struct tw_knob sockstat_tw, sockstat_inuse, sockstat_orphan, sockstat_mem; /* pages */
-	struct tw_knob tcp_mem_pressure, tcp_mem_max; /* pages: tcp_mem's 2nd and 3rd */
-	char range_err[96];       /* why the port range could not be read, or "" */
-};
-
 /* Dumps every TCP socket of the current network namespace (IPv4 and IPv6,
  * one state-filtered dump for TIME_WAIT and one for the rest). ports, if
  * set, classifies outgoing entries as inside the usable range. Returns 0, or
  * -1 with one line in err. kv->groups is malloc'd: tw_kview_free(). */
 int tw_kview_read(struct tw_kview *kv, const struct tw_ports *ports, char *err, size_t errlen);
 void tw_kview_free(struct tw_kview *kv);
-
-/* Reads the settings; what cannot be read is marked, never fatal. */
-void tw_host_read(struct tw_host *h);
-
-/* Parses "lo hi" and a reserved-ports list ("1,5-9") into p. Returns 0,
- * or -1 with err set. Exposed for the unit tests. */
-int tw_ports_parse(struct tw_ports *p, const char *range, const char *reserved, char *err,
-                   size_t errlen);
 
 /* "10.0.0.1", "::1", and the "10.0.0.1:80" / "[::1]:80" the ledger uses. */
 void tw_kaddr_format(char *out, size_t len, uint8_t family, const uint8_t *addr);
