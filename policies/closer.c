@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -21,7 +20,13 @@
 
 int tw_closer_wanted;
 
-enum run { R_OFF = 0, R_STARTING, R_RUNNING, R_GAVE_UP /* for good: one line said so */ };
+enum run {
+	R_OFF = 0,
+	R_STARTING,
+	R_RUNNING,
+	R_GAVE_UP, /* for good: the start failed (one line said so), or the channel is gone;
+	            * a thread that runs still ends what it holds */
+};
 static _Atomic int running; /* enum run */
 static struct tw_closer_start start;
 
@@ -74,18 +79,6 @@ static int maybe_in_handler(void)
 	return 0;
 }
 
-/* One round of waiting for the thread to start: the first 100 give way,
- * the rest sleep 1 ms each. */
-static void backoff(int round)
-{
-	struct timespec pause = { 0, 1000000 };
-
-	if (round < 100)
-		sched_yield();
-	else
-		nanosleep(&pause, NULL);
-}
-
 void tw_closer_start(void)
 {
 	int expected = R_OFF, sp[2];
@@ -115,12 +108,12 @@ void tw_closer_start(void)
 	tw_syscall(SYS_setsockopt, sp[0], SOL_SOCKET, SO_SNDBUF, &(int){ 1 << 20 }, sizeof(int));
 	/* The sending end goes high, out of the program's way (ownfd.h). */
 	if (tw_ownfd_keep(sp[0]) < 0) {
-		start_failed("no fd number left");
+		start_failed("no fd number left for its channel");
 		return;
 	}
 	tw_ownfd_unpend(0);
 	if (tw_syscall(SYS_fstat, sp[1], &st) != 0) {
-		start_failed("no fd number left");
+		start_failed("its socket pair was taken");
 		return;
 	}
 	start.rx_ino = st.st_ino;
@@ -138,7 +131,7 @@ void tw_closer_start(void)
 	pthread_detach(th);
 	/* It copies our table as it starts; rx is its own once it says so. */
 	for (int i = 0; i < 2100 && atomic_load(&start.ready) == TW_THREAD_WAITING; i++)
-		backoff(i);
+		tw_backoff(i);
 	if (atomic_load(&start.ready) != TW_THREAD_READY) {
 		/* A thread that failed has gone with its table; one that did not
 		 * answer in 2 s finds rx gone or not ours, or reads it never again
@@ -205,6 +198,13 @@ int tw_closer_take(const struct tw_close_ctx *c, enum tw_hold_mode mode)
 	atomic_store(&h->state, TW_H_SENT);
 	/* Full (the thread is behind by thousands), or no channel. */
 	if (send_one((uint32_t)(h - tw_held), c->fd) != sizeof(uint32_t)) {
+		int r = R_RUNNING;
+
+		/* No channel any more (ownfd.h: moved off by a dup2() with no
+		 * number left): no hand-over will go, for good. What the thread
+		 * holds still ends as before. */
+		if (errno == EBADF)
+			atomic_compare_exchange_strong(&running, &r, R_GAVE_UP);
 		atomic_fetch_sub(&tw_nheld, 1);
 		atomic_store(&h->state, TW_H_FREE);
 		errno = saved;

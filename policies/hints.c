@@ -27,7 +27,7 @@
 #define MIN_TIME_WAIT 100u   /* below this, nothing worth saying */
 #define LOOK_EVERY 64u       /* connect() calls that bring a look forward */
 
-static int hints_on = 1, hints_log;
+static int hints_log;
 static unsigned range_ports = 28232; /* the default 32768-60999 */
 static _Atomic uint64_t next_look_ms[TW_DESTS];
 static _Atomic uint32_t calls_since_look[TW_DESTS];
@@ -36,18 +36,16 @@ static _Atomic uint64_t eaddr_seen[TW_DESTS];
 
 static int configure(tw_getenv_fn get, char *err, size_t errlen)
 {
+	const char *v = get("TWSHIM_HINTS");
 	char buf[64], *end, *p;
 	unsigned lo, hi;
+	int hints_on = 1;
 
-	const char *v = get("TWSHIM_HINTS");
-
-	hints_on = 1;
 	hints_log = v && strcmp(v, "log") == 0;
 	if (!hints_log && tw_parse_switch("TWSHIM_HINTS", v, 1, &hints_on, err, errlen) < 0) {
 		snprintf(err, errlen, "TWSHIM_HINTS='%s' is not a choice: expected '1' (hints in the "
 		         "ledger, the log at level info), 'log' (and the log as a warning) or '0' "
 		         "(none)", v);
-		hints_on = 0;
 		return -1;
 	}
 	/* Per network namespace: read where the program runs. */

@@ -105,9 +105,10 @@ struct tw_policy {
 	 * of one (EADDRNOTAVAIL, EADDRINUSE), whatever the scope: c->done_ns
 	 * is when it returned, so that the hook reads no clock of its own. */
 	void (*after_connect)(struct tw_connect_ctx *c);
-	/* After connect() or accept() made a connection on fd: outside close()
-	 * and, as far as the shim can tell, outside a signal handler's
-	 * interruption of the program's own start. Guard raised. */
+	/* After connect() or accept() made a connection on fd: never from
+	 * close(), but maybe in a signal handler (a program may connect there):
+	 * a hook that does what is not async-signal-safe (start a thread) must
+	 * check for itself, as closer.c's maybe_in_handler() does. Guard raised. */
 	void (*opened)(int fd);
 	/* A tracked connection ended (cls as counted). Async-signal-safe. */
 	void (*closed)(const struct tw_fd *v, enum tw_close_class cls);

@@ -9,7 +9,8 @@
  *                         tw_syscall for raw system calls (sys.h)
  *   the guard             tw_enter/tw_leave, for a thread of a policy's own
  *                         (guard.h)
- *   the clock             tw_now_ns, tw_realtime_ms (clock.h)
+ *   the clock             tw_now_ns, tw_realtime_ms; tw_backoff to wait for
+ *                         another thread of the shim's (clock.h)
  *   the log               tw_err, tw_warn, tw_log (log.h)
  *   parsing               tw_parse_uint, tw_parse_switch, tw_list_blank,
  *                         destination patterns, tw_getenv_fn (parse.h)

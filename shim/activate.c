@@ -9,7 +9,7 @@
  * start-up does is async-signal-safe (raw reads of sysctls into stack
  * buffers, shm_open, mmap: no stdio, no malloc, no lock); the one step
  * that is not, starting the closer thread, is left to a connect() outside
- * any handler (policies/closer_start.c). A handler that interrupts the
+ * any handler (policies/closer.c: tw_closer_start, maybe_in_handler). A handler that interrupts the
  * start-up in its own thread passes through untracked rather than wait for
  * itself.
  */

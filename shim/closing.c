@@ -89,7 +89,7 @@ int tw_closing_prepare(int fd, struct tw_fd *e, struct tw_closing *c, enum tw_lo
 	 * kernel says whether it is the same socket (the cookie taken at
 	 * connect or accept). If not, the old connection ended unseen; this
 	 * close is not its, and passes through. A shared socket's cookie
-	 * counts it once (close_finish, count_at_exit). */
+	 * counts it once (tw_closing_finish; count_at_exit in track_exit.c). */
 	if (c->v.cookie || (c->v.flags & TW_F_SHARED))
 		c->cookie = tw_socket_cookie(fd);
 	if (c->v.cookie && c->cookie != c->v.cookie) {
@@ -161,7 +161,7 @@ static void close_place(struct tw_closing *c)
 
 /* A non-blocking connect the program never asked about, at its close:
  * the handshake completed or it did not. Returns 0 when it never did. */
-static int settle_connect(int fd, struct tw_closing *c)
+static int connect_outcome_at_close(int fd, struct tw_closing *c)
 {
 	int err = 0;
 	socklen_t len = sizeof(err);
@@ -191,7 +191,7 @@ void tw_closing_decide(int fd, struct tw_closing *c, enum tw_decide policies)
 	if (c->v.state == TW_CS_NEW || c->v.state == TW_CS_LISTENING)
 		return;
 	if (c->v.state == TW_CS_CONNECTING) {
-		if (!settle_connect(fd, c))
+		if (!connect_outcome_at_close(fd, c))
 			return;
 		c->v.state = TW_CS_CONNECTED; /* seen through now: policies apply */
 	}

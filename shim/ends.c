@@ -52,7 +52,7 @@ void tw_conn_end_unseen(const struct tw_fd *v)
  * there is one whose fd was closed behind our back (fclose's internal
  * close, a raw system call, closefrom before glibc 2.34). How it closed
  * cannot be known now. */
-void tw_fd_drop_stale(struct tw_fd *e)
+void tw_conn_drop_stale(struct tw_fd *e)
 {
 	uint32_t kind;
 

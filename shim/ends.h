@@ -19,7 +19,7 @@ struct tw_slot *tw_conn_owner(const struct tw_fd *v);
 void tw_conn_end(struct tw_slot *s, int dest, const struct tw_fd *v, enum tw_close_class cls);
 
 /* The end of a connection a close policy held past its close() (the
- * closer, policies/closer.c): counted in its owner's slot, with what the
+ * closer, policies/closer_hold.c): counted in its owner's slot, with what the
  * policy did (act, an enum tw_act; -1 nothing). */
 void tw_conn_end_held(const struct tw_fd *v, enum tw_close_class cls, int act);
 
@@ -29,6 +29,6 @@ void tw_conn_end_unseen(const struct tw_fd *v);
 
 /* Empties e, whose number a call has just handed out again: if it still
  * held a TCP connection, that one ended unseen. */
-void tw_fd_drop_stale(struct tw_fd *e);
+void tw_conn_drop_stale(struct tw_fd *e);
 
 #endif

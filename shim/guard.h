@@ -45,6 +45,10 @@ static inline void tw_leave(void)
  *	err = tw_begin();
  *	...bookkeeping...
  *	tw_end(err);
+ *
+ * tw_end(saved) also closes a tw_enter() whose errno to hand back was
+ * saved before the real call: the program's own, for a wrapper that then
+ * passes the call through (track_connect.c, track_close.c).
  */
 static inline int tw_begin(void)
 {

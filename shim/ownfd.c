@@ -15,13 +15,12 @@
 #include "ownfd.h"
 
 #include <fcntl.h>
-#include <sched.h>
 #include <stdint.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <time.h>
 
+#include "clock.h"
 #include "fdtable.h"
 #include "real.h"
 #include "sys.h"
@@ -55,18 +54,6 @@ static void close_marked(int fd)
 {
 	tw_real.close(fd);
 	unmark(fd);
-}
-
-/* One round of waiting for another thread of ours that is at work (a
- * start, a send): the first 100 give way, the rest sleep 1 ms each. */
-static void backoff(int round)
-{
-	struct timespec pause = { 0, 1000000 };
-
-	if (round < 100)
-		sched_yield();
-	else
-		nanosleep(&pause, NULL);
 }
 
 int tw_ownfd_pend(const int fds[TW_OWNFD_PENDING], int (*ours)(int fd))
@@ -107,7 +94,7 @@ static void pending_wait(int fd)
 			hit |= atomic_load(&pending[i]) == fd;
 		if (!hit)
 			return;
-		backoff(n);
+		tw_backoff(n);
 	}
 }
 
@@ -194,7 +181,7 @@ int tw_ownfd_evict(int fd)
 	 * send takes microseconds; bounded all the same, for a thread that
 	 * left a signal handler by longjmp from the middle of one. */
 	for (int n = 0; n < 1100 && atomic_load(&users) > 0; n++)
-		backoff(n);
+		tw_backoff(n);
 	return nfd < 0 ? -1 : 0;
 }
 

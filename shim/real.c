@@ -60,17 +60,20 @@ static pid_t sys_waitpid(pid_t p, int *st, int o) { return sys_wait4(p, st, o, N
 static pid_t sys_wait3(int *st, int o, struct rusage *ru) { return sys_wait4(-1, st, o, ru); }
 static int sys_waitid(idtype_t t, id_t id, siginfo_t *si, int o) { return (int)tw_syscall(SYS_waitid, t, id, si, o, NULL); }
 
-static void bind_all(void);
+/* Where this library is loaded (bind_all sets it); NULL if the loader
+ * could not say. */
+static void *self;
 
 /* Whether p is a function of this library: RTLD_NEXT found no other
  * definition (a libc without it), and came back to our own wrapper. Asked
- * of the loader, so that this file needs none of the wrappers' symbols. */
+ * of the loader, so that this file needs none of the wrappers' symbols.
+ * Not knowing where we are, every call is taken for ours: the system call
+ * it falls back on can never come back to a wrapper. */
 static int ours(void *p)
 {
-	Dl_info mine, its;
+	Dl_info its;
 
-	return dladdr((void *)bind_all, &mine) != 0 && dladdr(p, &its) != 0 &&
-	       mine.dli_fbase == its.dli_fbase;
+	return !self || (dladdr(p, &its) != 0 && its.dli_fbase == self);
 }
 
 #define BIND(name)                                                     \
@@ -95,6 +98,9 @@ static int ours(void *p)
 
 static void bind_all(void)
 {
+	Dl_info mine;
+
+	self = dladdr((void *)bind_all, &mine) != 0 ? mine.dli_fbase : NULL;
 	BIND(socket);
 	BIND(connect);
 	BIND(bind);

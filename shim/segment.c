@@ -119,7 +119,7 @@ int tw_ledger_open(const char *name, char *err, size_t errlen)
 	}
 	/* Someone else's segment, or not a segment at all: never count into
 	 * it. What another user can plant is "unavailable", not "unusable":
-	 * under TWSHIM_STRICT=1 it must not stop the program (init.c). */
+	 * under TWSHIM_STRICT=1 it must not stop the program (activate.c). */
 	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
 		snprintf(err, errlen,
 		         "ledger %s is %s of uid %u, not a segment of this user's (uid %u): "

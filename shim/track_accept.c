@@ -103,7 +103,7 @@ int tw_accept(int fd, struct sockaddr *addr, socklen_t *alen, int flags, int use
 	s = tw_slot_acquire(TW_SLOT_WAIT);
 	tw_entry_own(&v, s, tw_entry_dest(s, TW_DEST_IN, &l->local));
 	if ((e = tw_fd_get_alloc(nfd))) {
-		tw_fd_drop_stale(e);
+		tw_conn_drop_stale(e);
 		tw_fd_publish(e, &v);
 		if (s) {
 			tw_count_accept(s, v.dest);

@@ -95,7 +95,7 @@ int tw_close(int fd)
 			tw_real_bind();
 		return tw_real.close(fd);
 	}
-	/* One of the closer's fds: the program never opened it. */
+	/* One of the shim's own fds (ownfd.h): the program never opened it. */
 	if (tw_fd_kind(e) == TW_FD_HELD) {
 		errno = EBADF;
 		return -1;
@@ -104,7 +104,7 @@ int tw_close(int fd)
 }
 
 /* For the range closers: closes a tracked socket as close() would, and
- * notes in *held whether the range holds one of the closer's fds. */
+ * notes in *held whether the range holds one of the shim's own fds. */
 static void close_one(int fd, struct tw_fd *e, void *held)
 {
 	struct tw_closing c;
@@ -120,7 +120,7 @@ static void close_one(int fd, struct tw_fd *e, void *held)
 	}
 }
 
-/* close_range over [lo, hi] but around the closer's fds, in ascending order. */
+/* close_range over [lo, hi] but around the shim's own fds, in ascending order. */
 struct around {
 	unsigned next;   /* first number not yet closed */
 	int flags, rc;
@@ -164,7 +164,7 @@ static int close_range_works(void)
 
 /* Tracked sockets in the range are closed one by one, so that each is
  * seen open just before; the rest of the range goes in as few calls as the
- * closer's fds allow. */
+ * shim's own fds allow. */
 int tw_close_range(unsigned lo, unsigned hi, int flags)
 {
 	int saved = errno, held = 0;

@@ -29,7 +29,7 @@ static void dup_entry(int oldfd, int newfd)
 	n = kind == TW_FD_NONE ? tw_fd_get(newfd) : tw_fd_get_alloc(newfd);
 	if (!n)
 		return;
-	tw_fd_drop_stale(n);
+	tw_conn_drop_stale(n);
 	/* A copy of one of the shim's own fds is the program's: untracked. */
 	if (kind == TW_FD_NONE || kind == TW_FD_HELD)
 		return;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * The fd table's entries for TCP sockets, as the wrappers that make and
- * adopt them share it (track_socket.c): fresh ones, ones adopted from a
+ * adopt them share it (track_entry.c): fresh ones, ones adopted from a
  * socket the shim did not see made, and the slot and destination that
  * count them. Called with the guard raised unless said otherwise.
  */

@@ -40,7 +40,7 @@ int tw_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
  * so_error its error (0 if none), or -1 to ask the kernel (TCP_INFO: still
  * in SYN_SENT, it goes on; any other state with the handshake done, it
  * connected). Guard raised. */
-static void connect_seen(int fd, struct tw_fd *e, int so_error)
+static void connect_outcome_later(int fd, struct tw_fd *e, int so_error)
 {
 	struct tw_slot *s = tw_slot_acquire(TW_SLOT_WAIT), *owner = tw_conn_owner(e);
 	struct tw_tcp_facts f;
@@ -81,7 +81,7 @@ int tw_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	err = tw_begin();
 	memcpy(&so_error, val, sizeof(so_error));
 	/* No error yet may still mean in progress: the kernel says which. */
-	connect_seen(fd, e, so_error != 0 ? so_error : -1);
+	connect_outcome_later(fd, e, so_error != 0 ? so_error : -1);
 	tw_end(err);
 	return rc;
 }
@@ -98,7 +98,7 @@ int tw_shutdown(int fd, int how)
 	 * down next: the kernel knows by now. */
 	if (e->state == TW_CS_CONNECTING) {
 		tw_enter();
-		connect_seen(fd, e, -1);
+		connect_outcome_later(fd, e, -1);
 		tw_leave();
 	}
 	if (how == SHUT_RD || how == SHUT_RDWR)
