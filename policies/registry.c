@@ -19,7 +19,10 @@ static const struct tw_policy *const all[] = {
 };
 #define NPOLICIES (sizeof(all) / sizeof(all[0]))
 
-static int on[NPOLICIES];
+/* The policies that are on, in all[]'s order: the hooks walk these alone
+ * (most programs run one, the hints, or none). */
+static const struct tw_policy *on[NPOLICIES];
+static size_t non;
 /* Whether a hook has anyone to call: connect()'s scope check costs a
  * lookup, and close() runs both of its hooks on every connection. */
 static int any_before_connect, any_at_close, any_closed, any_after_connect, any_opened;
@@ -50,28 +53,27 @@ int tw_policies_configure(tw_getenv_fn get, char *err, size_t errlen)
 	}
 	any_before_connect = any_at_close = any_closed = any_after_connect = any_opened = 0;
 	covered = 0;
+	non = 0;
 	for (size_t i = 0; i < NPOLICIES; i++) {
-		int rc = all[i]->configure(get, why, sizeof(why));
-		on[i] = rc > 0;
+		const struct tw_policy *p = all[i];
+		int rc = p->configure(get, why, sizeof(why));
+
 		if (rc < 0 && strict) {
 			snprintf(err, errlen, "%s", why);
 			return -1;
 		}
-		if (rc < 0) {
-			tw_err("%s; the %s policy stays off", why, all[i]->name);
-		}
-		if (on[i] && all[i]->before_connect)
-			any_before_connect = 1;
-		if (on[i] && all[i]->at_close)
-			any_at_close = 1;
-		if (on[i] && all[i]->closed)
-			any_closed = 1;
-		if (on[i] && all[i]->after_connect)
-			any_after_connect = 1;
-		if (on[i] && all[i]->opened)
-			any_opened = 1;
-		if (on[i] && all[i]->covers)
-			covered |= all[i]->covers();
+		if (rc < 0)
+			tw_err("%s; the %s policy stays off", why, p->name);
+		if (rc <= 0)
+			continue;
+		on[non++] = p;
+		any_before_connect |= p->before_connect != NULL;
+		any_at_close |= p->at_close != NULL;
+		any_closed |= p->closed != NULL;
+		any_after_connect |= p->after_connect != NULL;
+		any_opened |= p->opened != NULL;
+		if (p->covers)
+			covered |= p->covers();
 	}
 	return 0;
 }
@@ -81,12 +83,12 @@ void tw_policies_before_bind(int fd, struct tw_fd *e)
 	struct tw_slot *s = NULL;
 	int looked = 0;
 
-	for (size_t i = 0; i < NPOLICIES; i++) {
-		if (!on[i] || !all[i]->before_bind)
+	for (size_t i = 0; i < non; i++) {
+		if (!on[i]->before_bind)
 			continue;
 		if (!looked++)
 			s = tw_slot_acquire(TW_SLOT_WAIT);
-		all[i]->before_bind(fd, e, s);
+		on[i]->before_bind(fd, e, s);
 	}
 }
 
@@ -94,17 +96,17 @@ void tw_policies_before_connect(struct tw_connect_ctx *c)
 {
 	if (!any_before_connect || !tw_scope_applies(&c->key))
 		return;
-	for (size_t i = 0; i < NPOLICIES; i++)
-		if (on[i] && all[i]->before_connect)
-			all[i]->before_connect(c);
+	for (size_t i = 0; i < non; i++)
+		if (on[i]->before_connect)
+			on[i]->before_connect(c);
 }
 
 int tw_policies_retry_connect(struct tw_connect_ctx *c)
 {
 	if (!tw_scope_applies(&c->key))
 		return 0;
-	for (size_t i = 0; i < NPOLICIES; i++)
-		if (on[i] && all[i]->retry_connect && all[i]->retry_connect(c))
+	for (size_t i = 0; i < non; i++)
+		if (on[i]->retry_connect && on[i]->retry_connect(c))
 			return 1;
 	return 0;
 }
@@ -114,27 +116,27 @@ void tw_policies_after_connect(struct tw_connect_ctx *c)
 	if (!any_after_connect)
 		return;
 	c->covered = covered;
-	for (size_t i = 0; i < NPOLICIES; i++)
-		if (on[i] && all[i]->after_connect)
-			all[i]->after_connect(c);
+	for (size_t i = 0; i < non; i++)
+		if (on[i]->after_connect)
+			on[i]->after_connect(c);
 }
 
 void tw_policies_opened(int fd)
 {
 	if (!any_opened)
 		return;
-	for (size_t i = 0; i < NPOLICIES; i++)
-		if (on[i] && all[i]->opened)
-			all[i]->opened(fd);
+	for (size_t i = 0; i < non; i++)
+		if (on[i]->opened)
+			on[i]->opened(fd);
 }
 
 void tw_policies_closed(const struct tw_fd *v, enum tw_close_class cls)
 {
 	if (!any_closed)
 		return;
-	for (size_t i = 0; i < NPOLICIES; i++)
-		if (on[i] && all[i]->closed)
-			all[i]->closed(v, cls);
+	for (size_t i = 0; i < non; i++)
+		if (on[i]->closed)
+			on[i]->closed(v, cls);
 }
 
 int tw_policies_at_close_wanted(void)
@@ -149,11 +151,11 @@ int tw_policies_before_connect_wanted(void)
 
 enum tw_close_verdict tw_policies_at_close(struct tw_close_ctx *c)
 {
-	for (size_t i = 0; i < NPOLICIES; i++) {
+	for (size_t i = 0; i < non; i++) {
 		enum tw_close_verdict v;
-		if (!on[i] || !all[i]->at_close)
+		if (!on[i]->at_close)
 			continue;
-		v = all[i]->at_close(c);
+		v = on[i]->at_close(c);
 		if (v != TW_CLOSE_AS_IS)
 			return v;
 	}
@@ -162,14 +164,14 @@ enum tw_close_verdict tw_policies_at_close(struct tw_close_ctx *c)
 
 void tw_policies_after_fork_child(void)
 {
-	for (size_t i = 0; i < NPOLICIES; i++)
-		if (on[i] && all[i]->after_fork_child)
-			all[i]->after_fork_child();
+	for (size_t i = 0; i < non; i++)
+		if (on[i]->after_fork_child)
+			on[i]->after_fork_child();
 }
 
 void tw_policies_at_exit(void)
 {
-	for (size_t i = 0; i < NPOLICIES; i++)
-		if (on[i] && all[i]->at_exit)
-			all[i]->at_exit();
+	for (size_t i = 0; i < non; i++)
+		if (on[i]->at_exit)
+			on[i]->at_exit();
 }

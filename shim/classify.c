@@ -5,10 +5,8 @@
  */
 #include "classify.h"
 
-#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sys/socket.h>
 
 enum tw_close_class tw_classify(int st, unsigned flags, int unread)
 {
@@ -40,33 +38,4 @@ enum tw_close_class tw_classify(int st, unsigned flags, int unread)
 	default: /* SYN_SENT, LISTEN, CLOSE after a reset, not a socket any more */
 		return TW_CLOSE_OTHER;
 	}
-}
-
-/*
- * What close() will do, asked with one system call: a 1-byte peek that
- * never waits. Data pending: close() sends RST. End of file: the peer's FIN
- * came first (CLOSE_WAIT). Nothing yet (EAGAIN): the connection is open and
- * this close sends the first FIN. An error: it was reset or timed out.
- * Returns the TCP state that stands for the answer, unread set, *errored
- * set for an error.
- *
- * One call instead of TCP_INFO plus SIOCINQ: the close path of every
- * connection pays for it. TCP_INFO stays for the cases a peek cannot tell
- * (the read side shut down, a connect still in flight, a half-close).
- */
-int tw_peek_state(int fd, int *unread, int *errored)
-{
-	char b;
-	ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
-
-	*unread = n > 0;
-	*errored = 0;
-	if (n > 0)
-		return TCP_ESTABLISHED;
-	if (n == 0)
-		return TCP_CLOSE_WAIT;
-	if (errno == EAGAIN || errno == EWOULDBLOCK)
-		return TCP_ESTABLISHED;
-	*errored = 1;
-	return TCP_CLOSE;
 }

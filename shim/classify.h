@@ -9,9 +9,4 @@
  * flags and the bytes it has not read. */
 enum tw_close_class tw_classify(int tcp_state, unsigned flags, int unread);
 
-/* The socket's state, asked with one 1-byte peek that never waits (see
- * classify.c): the TCP state that stands for the answer, *unread set when
- * data is pending, *errored for a reset. The peek takes a pending error. */
-int tw_peek_state(int fd, int *unread, int *errored);
-
 #endif

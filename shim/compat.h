@@ -47,7 +47,6 @@
 /* libdl */
 TW_PIN(dlopen);
 TW_PIN(dlsym);
-TW_PIN(dladdr);
 /* libpthread */
 TW_PIN(pthread_create);
 TW_PIN(pthread_detach);

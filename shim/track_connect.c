@@ -169,7 +169,9 @@ static void connect_settle(struct attempt *a)
 
 int tw_connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	struct attempt a = { .dest = -1 };
+	/* Not zeroed whole: every connect() would pay for it. Each field is
+	 * set below before it is read. */
+	struct attempt a;
 	uint32_t kind;
 	int saved = errno;
 
@@ -190,6 +192,8 @@ int tw_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	}
 	a.s = tw_slot_acquire(TW_SLOT_WAIT);
 	a.seq = atomic_load(&a.e->seq);
+	a.dest = -1;
+	a.counted = a.retried = 0;
 	a.ctx = (struct tw_connect_ctx){ .fd = fd, .e = a.e, .addr = addr, .len = len,
 	                                 .slot = a.s, .dest = -1, .blocking = -1 };
 	/* Policies choose the source of connections the program did not bind. */
