@@ -9,13 +9,7 @@ static const char *const names[] = { "TWSHIM_CLOSE", "TWSHIM_CLOSE_ACCEPTED",
 	                             "TWSHIM_CLOSE_WAIT_MS", "TWSHIM_CLOSE_FALLBACK",
 	                             "TWSHIM_CLOSE_HOLD_MAX" };
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fz_log_quiet();
-	return 0;
-}
+FZ_INITIALIZE_QUIET
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -92,4 +92,15 @@ static inline void fz_log_quiet(void)
 	tw_log_cfg.sink = TW_SINK_OFF;
 }
 
+/* The start of a target whose only setup is fz_log_quiet(): the parsers'
+ * targets, which log what they refuse. */
+#define FZ_INITIALIZE_QUIET                                                                        \
+	int LLVMFuzzerInitialize(int *argc, char ***argv)                                          \
+	{                                                                                          \
+		(void)argc;                                                                        \
+		(void)argv;                                                                        \
+		fz_log_quiet();                                                                    \
+		return 0;                                                                          \
+	}
+
 #endif

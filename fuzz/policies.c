@@ -17,13 +17,7 @@ static const char *const names[] = {
 	"TWSHIM_SPREAD",         "TWSHIM_RETRY_MS",      "TWSHIM_HINTS",
 };
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fz_log_quiet();
-	return 0;
-}
+FZ_INITIALIZE_QUIET
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -7,13 +7,7 @@
 static const char *const names[] = { "TWSHIM_SOURCE_ADDRS", "TWSHIM_SOURCE_PORTS",
 	                             "TWSHIM_SPREAD" };
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fz_log_quiet();
-	return 0;
-}
+FZ_INITIALIZE_QUIET
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
