@@ -35,6 +35,42 @@ int sp_each_ledger(struct sp_out *o, size_t *k)
 	return 1;
 }
 
+/* A (command, destination) row of one of the ledgers read, as each_row
+ * steps through them; zeroed to start. */
+struct row {
+	size_t k;               /* the next ledger (sp_each_ledger) */
+	int in_ledger;          /* o->s and o->pc are the ledger's */
+	size_t ci, j;           /* the command; the next of its destinations */
+	const struct tw_cmd *c;
+	const struct tw_cmd_dest *d;
+};
+
+/* Steps r through every (command, destination) row of every ledger read,
+ * ledger by ledger, command by command: for (struct row r = {0};
+ * each_row(o, &r);) { ... r.c, r.d, o->s ... }. */
+static int each_row(struct sp_out *o, struct row *r)
+{
+	for (;;) {
+		if (!r->in_ledger) {
+			if (!sp_each_ledger(o, &r->k))
+				return 0;
+			r->in_ledger = 1;
+			r->ci = r->j = 0;
+		}
+		if (r->ci >= o->pc->ncmds) {
+			r->in_ledger = 0;
+			continue;
+		}
+		r->c = &o->pc->cmds[r->ci];
+		if (r->j < r->c->ndests) {
+			r->d = &o->pc->dests[r->c->first + r->j++];
+			return 1;
+		}
+		r->ci++;
+		r->j = 0;
+	}
+}
+
 /* The labels of a (command, destination) row, with room for one more. */
 static size_t dest_labels(struct tw_prom_label *l, const struct sp_out *o, const struct tw_cmd *c,
 			  const struct tw_cmd_dest *d)
@@ -69,26 +105,20 @@ static void per_dest(struct sp_out *o, const char *name, enum tw_prom_type type,
 	struct tw_prom_label l[5];
 
 	tw_prom_family(&o->p, name, type, help);
-	for (size_t k = 0; sp_each_ledger(o, &k);) {
-		for (size_t ci = 0; ci < o->pc->ncmds; ci++) {
-			const struct tw_cmd *c = &o->pc->cmds[ci];
-			for (size_t di = c->first; di < c->first + c->ndests; di++) {
-				const struct tw_cmd_dest *d = &o->pc->dests[di];
-				size_t nl = dest_labels(l, o, c, d);
+	for (struct row r = {0}; each_row(o, &r);) {
+		size_t nl = dest_labels(l, o, r.c, r.d);
 
-				if (!wanted(d, rows))
-					continue;
-				if (!key) {
-					tw_prom_sample_u64(&o->p, "", l, nl, pick(&d->c, 0));
-					continue;
-				}
-				for (unsigned i = 0; i < n; i++) {
-					if (!names(i))
-						continue;
-					l[nl] = (struct tw_prom_label){key, names(i)};
-					tw_prom_sample_u64(&o->p, "", l, nl + 1, pick(&d->c, i));
-				}
-			}
+		if (!wanted(r.d, rows))
+			continue;
+		if (!key) {
+			tw_prom_sample_u64(&o->p, "", l, nl, pick(&r.d->c, 0));
+			continue;
+		}
+		for (unsigned i = 0; i < n; i++) {
+			if (!names(i))
+				continue;
+			l[nl] = (struct tw_prom_label){key, names(i)};
+			tw_prom_sample_u64(&o->p, "", l, nl + 1, pick(&r.d->c, i));
 		}
 	}
 }
@@ -143,20 +173,13 @@ static void connect_duration(struct sp_out *o)
 		       "Time spent in each connect() call, failed and non-blocking ones "
 		       "included. It rises from microseconds to milliseconds once about half "
 		       "the ports to a destination are in TIME_WAIT.");
-	for (size_t k = 0; sp_each_ledger(o, &k);) {
-		for (size_t ci = 0; ci < o->pc->ncmds; ci++) {
-			const struct tw_cmd *c = &o->pc->cmds[ci];
-			for (size_t di = c->first; di < c->first + c->ndests; di++) {
-				const struct tw_cmd_dest *d = &o->pc->dests[di];
-				size_t nl = dest_labels(l, o, c, d);
+	for (struct row r = {0}; each_row(o, &r);) {
+		size_t nl = dest_labels(l, o, r.c, r.d);
 
-				if (!wanted(d, OUT_ROWS))
-					continue;
-				tw_prom_fmt_fixed(sum, sizeof(sum), d->c.connect_us_sum, 6);
-				tw_prom_histogram(&o->p, l, nl, o->le_ptr, d->c.connect_us_hist, CONNECT_LE,
-						  sum);
-			}
-		}
+		if (!wanted(r.d, OUT_ROWS))
+			continue;
+		tw_prom_fmt_fixed(sum, sizeof(sum), r.d->c.connect_us_sum, 6);
+		tw_prom_histogram(&o->p, l, nl, o->le_ptr, r.d->c.connect_us_hist, CONNECT_LE, sum);
 	}
 }
 
@@ -167,15 +190,8 @@ static void signed_per_dest(struct sp_out *o, const char *name, const char *help
 	struct tw_prom_label l[5];
 
 	tw_prom_family(&o->p, name, TW_PROM_GAUGE, help);
-	for (size_t k = 0; sp_each_ledger(o, &k);) {
-		for (size_t ci = 0; ci < o->pc->ncmds; ci++) {
-			const struct tw_cmd *c = &o->pc->cmds[ci];
-			for (size_t di = c->first; di < c->first + c->ndests; di++) {
-				const struct tw_cmd_dest *d = &o->pc->dests[di];
-				tw_prom_sample_i64(&o->p, "", l, dest_labels(l, o, c, d), pick(&d->c));
-			}
-		}
-	}
+	for (struct row r = {0}; each_row(o, &r);)
+		tw_prom_sample_i64(&o->p, "", l, dest_labels(l, o, r.c, r.d), pick(&r.d->c));
 }
 
 static int64_t pick_open(const struct tw_snap_counters *c)
