@@ -6,7 +6,11 @@
  * makes one of our fds and the mark: a program thread's dup2() or close()
  * on that very number then goes straight through. Hence each fd is checked
  * after it is marked (the caller's ours() for the pending ones, the inode
- * for the channel), and one that is not ours any more is left alone.
+ * for the channel), and one that is not ours any more is left alone. The
+ * check must come after every such call, including one that read the
+ * number unmarked just before the mark and has not yet made its system
+ * call: the wrappers that replace or close numbers bracket the read and
+ * the call (tw_ownfd_replacing), and marking waits for those in flight.
  * A dup2() onto a pending fd waits until the start lets it go; onto the
  * channel, it moves the channel to another number first. Closing one of
  * ours closes, then unmarks: a dup2() onto the number, which waits while
@@ -28,6 +32,7 @@
 static _Atomic int pending[TW_OWNFD_PENDING] = { -1, -1 };
 static _Atomic int channel = -1;
 static _Atomic int users;       /* threads about to use the channel's number */
+static _Atomic int replacing;   /* program calls between reading the marks and their call */
 static ino_t channel_ino;
 static int fd_floor = 3;        /* where the channel's copies go: high */
 
@@ -50,6 +55,31 @@ static void unmark(int fd)
 		atomic_compare_exchange_strong(&e->kind, &held_kind, TW_FD_NONE);
 }
 
+void tw_ownfd_replacing(void)
+{
+	atomic_fetch_add(&replacing, 1);
+	/* Ordered with settle(): either this call's read of the marks sees
+	 * the mark, or settle() sees this call in flight. */
+	atomic_thread_fence(memory_order_seq_cst);
+}
+
+void tw_ownfd_replaced(void)
+{
+	atomic_fetch_sub(&replacing, 1);
+}
+
+/* After marking: waits for the program's calls that may have read a mark
+ * before it was set to make their system call, so that the check that
+ * follows sees what they did. Such a call takes microseconds; bounded
+ * (about a second) all the same, for a thread that left a signal handler
+ * by longjmp from the middle of one, and so never ends it. */
+static void settle(void)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+	for (int n = 0; n < 1100 && atomic_load(&replacing) > 0; n++)
+		tw_backoff(n);
+}
+
 static void close_marked(int fd)
 {
 	tw_real.close(fd);
@@ -60,10 +90,13 @@ int tw_ownfd_pend(const int fds[TW_OWNFD_PENDING], int (*ours)(int fd))
 {
 	int all = 1;
 
+	/* Published before marked: a dup2() that sees the mark finds the fd
+	 * pending, and waits (tw_ownfd_evict). */
 	for (int i = 0; i < TW_OWNFD_PENDING; i++) {
-		mark(fds[i]);
 		atomic_store(&pending[i], fds[i]);
+		mark(fds[i]);
 	}
+	settle();
 	for (int i = 0; i < TW_OWNFD_PENDING; i++) {
 		if (!ours(fds[i])) {
 			unmark(fds[i]);
@@ -98,6 +131,25 @@ static void pending_wait(int fd)
 	}
 }
 
+/* Waits (bounded) while fd is marked but neither pending nor the channel:
+ * ours in passage, about to become the channel or just closed and about to
+ * be unmarked. Either way a dup2() onto it must wait for the outcome. */
+static void passage_wait(int fd)
+{
+	for (int n = 0; n < 1100; n++) {
+		if (tw_fd_kind(tw_fd_get(fd)) != TW_FD_HELD || fd == atomic_load(&channel))
+			return;
+		tw_backoff(n);
+	}
+}
+
+static int is_channel_socket(int fd)
+{
+	struct stat st;
+
+	return tw_syscall(SYS_fstat, fd, &st) == 0 && st.st_ino == channel_ino;
+}
+
 int tw_ownfd_keep(int fd)
 {
 	struct rlimit rl;
@@ -118,9 +170,10 @@ int tw_ownfd_keep(int fd)
 
 		if (t < 0)
 			break;
+		atomic_store(&channel, t); /* before the mark, as in tw_ownfd_pend */
 		mark(t);
-		atomic_store(&channel, t);
-		if (tw_syscall(SYS_fstat, t, &st) == 0 && st.st_ino == channel_ino)
+		settle();
+		if (is_channel_socket(t))
 			break;
 		cur = t;
 		if (!atomic_compare_exchange_strong(&channel, &cur, -1))
@@ -153,21 +206,26 @@ void tw_ownfd_close_all(void)
 
 int tw_ownfd_evict(int fd)
 {
-	struct stat st;
-	int nfd, cur = fd;
+	int nfd = -1, cur = fd;
 
 	pending_wait(fd);
+	passage_wait(fd);
 	if (fd != atomic_load(&channel))
 		return 0;
-	if (tw_syscall(SYS_fstat, fd, &st) != 0 || st.st_ino != channel_ino) {
-		/* Not our socket any more: replaced where nothing could see it
-		 * (a raw system call). No channel any more, and nothing to move. */
-		nfd = -1;
-	} else {
+	/* Not our socket any more (replaced where nothing could see it, by a
+	 * raw system call): no channel any more, and nothing to move. */
+	if (is_channel_socket(fd))
 		nfd = tw_real.fcntl(fd, F_DUPFD_CLOEXEC, (void *)(intptr_t)fd_floor);
-	}
-	if (nfd >= 0)
+	if (nfd >= 0) {
+		/* Marked, checked, then published: as in tw_ownfd_keep, and a
+		 * dup2() onto it meanwhile waits in passage_wait. */
 		mark(nfd);
+		settle();
+		if (!is_channel_socket(nfd)) {
+			unmark(nfd);
+			nfd = -1;
+		}
+	}
 	if (!atomic_compare_exchange_strong(&channel, &cur, nfd)) {
 		/* Another thread's dup2() onto the same number moved it first. */
 		if (nfd >= 0)
@@ -188,5 +246,6 @@ int tw_ownfd_evict(int fd)
 void tw_ownfd_after_fork_child(void)
 {
 	atomic_store(&users, 0);
+	atomic_store(&replacing, 0);
 	tw_ownfd_close_all();
 }

@@ -31,6 +31,14 @@ int tw_ownfd_keep(int fd);
 int tw_ownfd_use(void);
 void tw_ownfd_unuse(void);
 
+/* Around a program call that may replace or close fd numbers without
+ * seeing a mark (dup2, dup3, close_range, closefrom): from before it reads
+ * the marks to after its system call. Marking waits for the calls in
+ * flight, so each one either saw the mark or is done before the check.
+ * Nothing in between may wait for the closer's start. */
+void tw_ownfd_replacing(void);
+void tw_ownfd_replaced(void);
+
 /* Closes every fd of ours in the program's table. */
 void tw_ownfd_close_all(void);
 

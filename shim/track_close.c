@@ -18,6 +18,7 @@
 #include "activate.h"
 #include "closing.h"
 #include "guard.h"
+#include "ownfd.h"
 #include "real.h"
 #include "sys.h"
 #include "track.h"
@@ -103,16 +104,14 @@ int tw_close(int fd)
 	return close_around(fd, e, TW_DECIDE_POLICY, real_close, &fd);
 }
 
-/* For the range closers: closes a tracked socket as close() would, and
- * notes in *held whether the range holds one of the shim's own fds. */
-static void close_one(int fd, struct tw_fd *e, void *held)
+/* For the range closers: closes a tracked socket as close() would. */
+static void close_one(int fd, struct tw_fd *e, void *arg)
 {
 	struct tw_closing c;
 
-	if (atomic_load(&e->kind) == TW_FD_HELD) {
-		*(int *)held = 1;
+	(void)arg;
+	if (atomic_load(&e->kind) == TW_FD_HELD)
 		return;
-	}
 	if (tw_closing_prepare(fd, e, &c, TW_LOOK_TAKING)) {
 		tw_closing_decide(fd, &c, TW_DECIDE_POLICY);
 		tw_real.close(fd);
@@ -135,6 +134,13 @@ static void close_up_to(int fd, struct tw_fd *e, void *arg)
 	if ((unsigned)fd > a->next && tw_real.close_range(a->next, (unsigned)fd - 1, a->flags) < 0)
 		a->rc = -1;
 	a->next = (unsigned)fd + 1;
+}
+
+static void note_held(int fd, struct tw_fd *e, void *held)
+{
+	(void)fd;
+	if (atomic_load(&e->kind) == TW_FD_HELD)
+		*(int *)held = 1;
 }
 
 static int close_range_around_held(unsigned lo, unsigned hi, int flags)
@@ -167,7 +173,7 @@ static int close_range_works(void)
  * shim's own fds allow. */
 int tw_close_range(unsigned lo, unsigned hi, int flags)
 {
-	int saved = errno, held = 0;
+	int saved = errno, rc;
 
 	tw_real_bind();
 	/* CLOEXEC closes nothing now; UNSHARE first gives this thread its own
@@ -178,10 +184,15 @@ int tw_close_range(unsigned lo, unsigned hi, int flags)
 		return tw_real.close_range(lo, hi, flags);
 	tw_enter();
 	/* The guard is up: close_one's own closes pass straight through. */
-	tw_fd_foreach(lo, hi, close_one, &held);
+	tw_fd_foreach(lo, hi, close_one, NULL);
 	tw_leave();
 	errno = saved;
-	return held ? close_range_around_held(lo, hi, flags) : tw_real.close_range(lo, hi, flags);
+	/* From reading the marks to the call (ownfd.h): the closer's start
+	 * may be making a number in the range one of its own at this instant. */
+	tw_ownfd_replacing();
+	rc = close_range_around_held(lo, hi, flags);
+	tw_ownfd_replaced();
+	return rc;
 }
 
 void tw_closefrom(int lowfd)
@@ -189,15 +200,20 @@ void tw_closefrom(int lowfd)
 	int saved = errno, held = 0;
 
 	tw_real_bind();
-	if (lowfd >= 0 && !tw_guarded() && !tw_inert()) {
-		tw_enter();
-		tw_fd_foreach((unsigned)lowfd, ~0u, close_one, &held);
-		tw_leave();
+	if (lowfd < 0 || tw_guarded() || tw_inert()) {
+		tw_real.closefrom(lowfd);
+		errno = saved;
+		return;
 	}
-	errno = saved;
+	tw_enter();
+	tw_fd_foreach((unsigned)lowfd, ~0u, close_one, NULL);
+	tw_leave();
+	tw_ownfd_replacing(); /* as in tw_close_range */
+	tw_fd_foreach((unsigned)lowfd, ~0u, note_held, &held);
 	if (held)
 		close_range_around_held((unsigned)lowfd, ~0u, 0);
 	else
-		tw_real.closefrom(lowfd);
+		tw_real.closefrom(lowfd); /* works without close_range(2) too */
+	tw_ownfd_replaced();
 	errno = saved;
 }

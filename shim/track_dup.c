@@ -122,25 +122,33 @@ int tw_dup3(int oldfd, int newfd, int flags, int is_dup2)
 {
 	struct tw_fd *e;
 	struct tw_closing c;
-	int rc, err, closing = 0, saved = errno;
+	int rc, err, closing = 0, replacing = 1, saved = errno;
 
 	tw_real_bind();
 	if (tw_guarded() || tw_inert() || oldfd == newfd)
 		return is_dup2 ? tw_real.dup2(oldfd, newfd) : tw_real.dup3(oldfd, newfd, flags);
 	tw_enter();
+	/* From reading newfd's mark to the call (ownfd.h): the closer's start
+	 * may be making newfd one of its own at this instant. */
+	tw_ownfd_replacing();
 	e = tw_fd_get(newfd);
-	if (tw_fd_kind(e) == TW_FD_HELD)
+	if (tw_fd_kind(e) == TW_FD_HELD) {
+		tw_ownfd_replaced(); /* the eviction waits for the start */
 		tw_ownfd_evict(newfd);
-	else if (tw_fd_kind(e) != TW_FD_NONE &&
-	         (closing = tw_closing_prepare(newfd, e, &c, TW_LOOK_LEAVING)))
+		replacing = 0;
+	} else if (tw_fd_kind(e) != TW_FD_NONE &&
+	           (closing = tw_closing_prepare(newfd, e, &c, TW_LOOK_LEAVING))) {
 		/* No policy, and no peek: what either does before the fd goes
 		 * (SO_LINGER {1,0}, a copy for the closer, a pending ECONNRESET
 		 * read away) cannot be undone if the call then fails (EBADF,
 		 * EINVAL) and newfd stays the program's. */
 		tw_closing_decide(newfd, &c, TW_DECIDE_OBSERVE);
+	}
 	errno = saved;
 	rc = is_dup2 ? tw_real.dup2(oldfd, newfd) : tw_real.dup3(oldfd, newfd, flags);
 	err = errno;
+	if (replacing)
+		tw_ownfd_replaced();
 	if (rc >= 0) {
 		if (closing)
 			tw_closing_finish(&c);

@@ -202,27 +202,31 @@ expect "scm_rights_dup active_closes" "$(statq active_closes --comm fdcases)" -e
 expect "scm_rights_dup open" "$(statq open --comm fdcases)" -eq 0
 rm -f "/dev/shm$TWSHIM_SHM"
 # A thread dup2s over and closes the numbers where the shim keeps its fd,
-# while the closer takes and ends connections: the program's fds stay its
-# own, and nothing of the shim's is written into them.
+# while the closer takes and ends connections (held_race), or from before
+# the first connect() starts it (start_churn): the program's fds stay its
+# own, nothing of the shim's is written into them, and the closer, moved
+# around by the thread, still holds every connection.
 # These run tests/progs/closer_races; crq KEY: its KEY in stat.json.
 crq() { statq "$1" --comm closer_races; }
-export TWSHIM_SHM=$BASE-held_race
-env TWSHIM_CLOSE=peer-first TWSHIM_CLOSE_WAIT_MS=10 "$TW" run -- \
-	"$B/tests/progs/closer_races" held_race 127.0.0.1 8080 ||
-	fail "held_race: the program failed under the shim"
-for _ in $(seq 50); do # the last holds end 10 ms after the program's exit
+for c in held_race start_churn; do
+	export TWSHIM_SHM=$BASE-$c
+	env TWSHIM_CLOSE=peer-first TWSHIM_CLOSE_WAIT_MS=10 "$TW" run -- \
+		"$B/tests/progs/closer_races" $c 127.0.0.1 8080 ||
+		fail "$c: the program failed under the shim"
+	for _ in $(seq 50); do # the last holds end 10 ms after the program's exit
+		stat_json
+		[ "$(crq open)" -eq 0 ] && break
+		sleep 0.1
+	done
 	stat_json
-	[ "$(crq open)" -eq 0 ] && break
-	sleep 0.1
+	expect "$c open" "$(crq open)" -eq 0
+	expect "$c: every connection ended once" \
+		"$(( $(crq reset_closes) + $(crq active_closes) ))" -eq "$(crq connects)"
+	# ...by the closer, which held them all: none fell back for want of it.
+	expect "$c hold_full" "$(crq policy_actions.hold_full)" -eq 0
+	expect "$c held then timed out" "$(crq policy_actions.peer_timeout)" -eq "$(crq connects)"
+	rm -f "/dev/shm$TWSHIM_SHM"
 done
-stat_json
-expect "held_race open" "$(crq open)" -eq 0
-expect "held_race: every connection ended once" \
-	"$(( $(crq reset_closes) + $(crq active_closes) ))" -eq "$(crq connects)"
-# ...by the closer, which held them all: none fell back for want of it.
-expect "held_race hold_full" "$(crq policy_actions.hold_full)" -eq 0
-expect "held_race held then timed out" "$(crq policy_actions.peer_timeout)" -eq "$(crq connects)"
-rm -f "/dev/shm$TWSHIM_SHM"
 # A thread dup2s onto the shim's fds (or forks) as the first connect()
 # starts the closer. Timing decides whether it catches them: several runs,
 # ten of start_rx (its last regression, glibc naming the thread through an

@@ -66,7 +66,10 @@ static void *racer(void *arg)
 	return NULL;
 }
 
-static void case_held_race(void)
+/* started: whether the closer runs before the racer does (held_race), or
+ * starts under it, at the first request (start_churn: the start's fds
+ * appear at the numbers the racer is replacing and closing). */
+static void held_race(int started)
 {
 	struct timespec t0, t;
 	pthread_t th;
@@ -74,7 +77,8 @@ static void case_held_race(void)
 	race_lo = closer_floor();
 	race_hi = race_lo + 24;
 	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, race_us) == 0, "socketpair");
-	close(request()); /* the closer is running and holds one */
+	if (started)
+		close(request()); /* the closer is running and holds one */
 	CHECK(pthread_create(&th, NULL, racer, NULL) == 0, "pthread_create");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (int i = 0; i < 400; i++) {
@@ -88,6 +92,16 @@ static void case_held_race(void)
 	check_nothing_came(race_us[0]);
 	close(race_us[0]);
 	close(race_us[1]);
+}
+
+static void case_held_race(void)
+{
+	held_race(1);
+}
+
+static void case_start_churn(void)
+{
+	held_race(0);
 }
 
 /* Regression: the closer's start made its socket pair at the lowest free
@@ -226,6 +240,7 @@ static void case_start_fork(void)
 static const struct tw_case cases[] = {
 	{ "held_race", case_held_race }, { "start_rx", case_start_rx },
 	{ "start_tx", case_start_tx }, { "start_fork", case_start_fork },
+	{ "start_churn", case_start_churn },
 };
 
 int main(int argc, char **argv)
