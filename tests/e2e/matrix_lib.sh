@@ -223,7 +223,7 @@ program() {
 # 10.77.0.1:8101") and its peer's (PEER), checked (see the top of the
 # file) and reported.
 judge() {
-	local row=$1 comm=$2 dest=$3 here=$4 peer=$5
+	local row=$1 comm=$2 dest=$3 here=$4 peer=$5 fails=$MFAILS
 	shift 5
 	TWSHIM_SHM=$ROW_LEDGER ledger "$comm" "$dest"
 	# shellcheck disable=SC2086 # namespace and filter are words
@@ -236,6 +236,20 @@ judge() {
 		verify "$row" errors=0 active+passive+resets+other=N estimate=tw_here "$@"
 	fi
 	report "$row" "$T0"
+	[ "$MFAILS" -eq "$fails" ] || kernel_counters "$row" "${here%% *}" "${peer%% *}"
+}
+
+# kernel_counters ROW NS...: after a row's failure, what each namespace's
+# TCP did since it was made (nstat): resets sent and received, aborts,
+# TIME_WAIT refused, which tell a shim's mistake from the network's doing.
+kernel_counters() {
+	local row=$1 ns
+	shift
+	for ns in "$@"; do
+		echo "KERNEL $row $ns: $("$ns" nstat -az 2>/dev/null | awk '
+			$1 ~ /EstabResets|OutRsts|AbortOn|TimeWaitOverflow|TWRecycled|TWKilled|TW$|TWAssassinated/ && $2 > 0 {
+				printf "%s=%s ", $1, $2 }')" >&2
+	done
 }
 
 # crow ROW MODE N OPTS EXPECT...: a client row. The program's N
