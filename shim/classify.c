@@ -17,10 +17,11 @@ enum tw_close_class tw_classify(int st, unsigned flags, int unread)
 	 * answers close() with RST, and no one keeps TIME_WAIT. */
 	if (live && ((flags & TW_F_LINGER0) || unread > 0))
 		return TW_CLOSE_RESET;
-	/* After shutdown(SHUT_WR) who sent the first FIN is known already; the
-	 * exchange may have finished before close(): the socket then reads
-	 * CLOSE, its TIME_WAIT living on apart. */
-	if (live || st == TCP_CLOSE || st == TCP_TIME_WAIT) {
+	/* After shutdown(SHUT_WR) who sent the first FIN is known already.
+	 * Not once the socket reads CLOSE: the exchange finished (its
+	 * TIME_WAIT living on apart) or a reset ended it, which only the
+	 * kernel's table tells (closing.c asks it); here CLOSE is a reset. */
+	if (live) {
 		if (flags & TW_F_SHUT_ACTIVE)
 			return TW_CLOSE_ACTIVE;
 		if (flags & TW_F_SHUT_PASSIVE)

@@ -71,18 +71,18 @@ static void ask_tcp_info(int fd, struct tw_closing *c)
 
 /*
  * The socket reads CLOSE with its fd still open and no error to read:
- * either a reset the program has read already, or both FINs are done and
- * the TIME_WAIT is a separate kernel entry already (DOMAIN fact 16), on
- * the side whose FIN was first. A shutdown() the shim saw says which side
- * that was. Without one (the FIN went through another holder of the
- * socket), the kernel's table does: a TIME_WAIT entry at this socket's own
- * 4-tuple is this side's. Neither: a reset, or the peer holds it; counted
- * as other, as a reset is.
+ * either a reset (its error read already by the program, or behind data it
+ * has not read), or both FINs are done and the TIME_WAIT is a separate
+ * kernel entry already (DOMAIN fact 16), on the side whose FIN was first.
+ * Only the kernel's table tells them apart: a TIME_WAIT entry at this
+ * socket's own 4-tuple is this side's, whichever way its FIN went. A
+ * shutdown() the shim saw cannot say it: after this side's, the peer may
+ * still have reset. After the peer's FIN came first (a shutdown() that
+ * answered it), the TIME_WAIT is the peer's: passive, without asking.
+ * Neither: a reset, or the peer holds it; counted as other, as a reset is.
  */
 static enum tw_close_class closed_already(int fd, struct tw_closing *c)
 {
-	if (c->v.flags & TW_F_SHUT_ACTIVE)
-		return TW_CLOSE_ACTIVE;
 	if (c->v.flags & TW_F_SHUT_PASSIVE)
 		return TW_CLOSE_PASSIVE;
 	return tw_time_wait_here(fd, c->v.family, &c->v.remote) ? TW_CLOSE_ACTIVE : TW_CLOSE_OTHER;
@@ -140,7 +140,7 @@ int tw_closing_prepare(int fd, struct tw_fd *e, struct tw_closing *c, enum tw_lo
 	} else {
 		ask_tcp_info(fd, c);
 	}
-	if (c->tcp_state == TCP_CLOSE && !c->errored && c->unread == 0 && c->handshake != 0) {
+	if (c->tcp_state == TCP_CLOSE && !c->errored && c->handshake != 0) {
 		c->cls = closed_already(fd, c);
 		c->over = c->cls != TW_CLOSE_OTHER;
 	}

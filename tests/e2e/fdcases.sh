@@ -95,6 +95,13 @@ run_case dup_ended 1 1 0 0 1
 # accepted side was reset by the program (reset).
 run_case reset_shared 1 0 1 1 1
 run_case close_range_einval 1 1 0 0 1
+# shutdown(SHUT_WR), then the peer's reset, then close(), with the error
+# pending or read: no TIME_WAIT anywhere, the client side's close other, the
+# accepted side's a reset. Regression: counted active, a TIME_WAIT the
+# kernel never made (the socket reads CLOSE either way: only the kernel's
+# table tells a finished exchange from a reset one).
+run_case shutdown_reset 1 0 1 1 1
+run_case shutdown_reset_read 1 0 1 1 1
 run_case exit_noclose 1 1 0 0 1
 # Two connections made, copied and closed through syscall() (libuv's way).
 run_case syscall 2 2 0 0 1

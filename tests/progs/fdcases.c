@@ -314,6 +314,43 @@ static void case_reset_shared(void)
 	close(l);
 }
 
+/* Regression: shutdown(SHUT_WR) first, then the peer's reset, then close():
+ * the socket reads CLOSE as after a finished exchange, but no TIME_WAIT
+ * was made; counted as an active close, a TIME_WAIT the kernel never had.
+ * read_error: the program reads the ECONNRESET first, so that none is
+ * pending when it closes. */
+static void shutdown_then_reset(int read_error)
+{
+	static const struct linger lg = { 1, 0 };
+	struct sockaddr_in a;
+	int l = own_listener(&a, 8), c, s;
+	char b;
+
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(connect(c, (struct sockaddr *)&a, sizeof(a)) == 0, "connect");
+	s = accept(l, NULL, NULL);
+	CHECK(s >= 0, "accept");
+	CHECK(shutdown(c, SHUT_WR) == 0, "shutdown: %s", strerror(errno));
+	CHECK(read(s, &b, 1) == 0, "the peer did not read end of file");
+	setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(s); /* RST to c, in FIN_WAIT2 */
+	usleep(50000);
+	if (read_error)
+		CHECK(read(c, &b, 1) == -1 && errno == ECONNRESET, "no ECONNRESET");
+	close(c);
+	close(l);
+}
+
+static void case_shutdown_reset(void)
+{
+	shutdown_then_reset(0);
+}
+
+static void case_shutdown_reset_read(void)
+{
+	shutdown_then_reset(1);
+}
+
 /* Regression: close_range with flags the kernel refuses closed our tracked
  * sockets anyway. */
 static void case_close_range_einval(void)
@@ -901,6 +938,8 @@ static const struct tw_case cases[] = {
 	{ "shutdown_first", case_shutdown_first }, { "passive", case_passive },
 	{ "shut_rd", case_shut_rd }, { "longjmp", case_longjmp }, { "dup_ended", case_dup_ended },
 	{ "reset_shared", case_reset_shared }, { "close_range_einval", case_close_range_einval },
+	{ "shutdown_reset", case_shutdown_reset },
+	{ "shutdown_reset_read", case_shutdown_reset_read },
 	{ "exit_noclose", case_exit_noclose }, { "dup2_fail", case_dup2_fail },
 	{ "vfork", case_vfork }, { "dup_held", case_dup_held },
 	{ "fork_accepted", case_fork_accepted }, { "cancel", case_cancel },
