@@ -42,7 +42,7 @@ static void mark(int fd)
 	struct tw_fd *e = tw_fd_get_alloc(fd);
 
 	if (e)
-		atomic_store_explicit(&e->kind, TW_FD_HELD, memory_order_release);
+		atomic_store(&e->kind, TW_FD_HELD); /* seq_cst: see tw_ownfd_replacing */
 }
 
 /* Clears fd's TW_FD_HELD mark, unless the number is another's already. */
@@ -55,12 +55,13 @@ static void unmark(int fd)
 		atomic_compare_exchange_strong(&e->kind, &held_kind, TW_FD_NONE);
 }
 
+/* The bracket, the marks and settle()'s look are all sequentially
+ * consistent: a caller's read of a mark after tw_ownfd_replacing() either
+ * sees the mark, or settle(), which looks after marking, sees the caller
+ * in flight. (Fences would do the same, but TSan cannot follow them.) */
 void tw_ownfd_replacing(void)
 {
 	atomic_fetch_add(&replacing, 1);
-	/* Ordered with settle(): either this call's read of the marks sees
-	 * the mark, or settle() sees this call in flight. */
-	atomic_thread_fence(memory_order_seq_cst);
 }
 
 void tw_ownfd_replaced(void)
@@ -75,7 +76,6 @@ void tw_ownfd_replaced(void)
  * by longjmp from the middle of one, and so never ends it. */
 static void settle(void)
 {
-	atomic_thread_fence(memory_order_seq_cst);
 	for (int n = 0; n < 1100 && atomic_load(&replacing) > 0; n++)
 		tw_backoff(n);
 }

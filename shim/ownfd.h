@@ -35,7 +35,9 @@ void tw_ownfd_unuse(void);
  * seeing a mark (dup2, dup3, close_range, closefrom): from before it reads
  * the marks to after its system call. Marking waits for the calls in
  * flight, so each one either saw the mark or is done before the check.
- * Nothing in between may wait for the closer's start. */
+ * The marks must be read with a sequentially consistent load
+ * (atomic_load), not tw_fd_kind(). Nothing in between may wait for the
+ * closer's start. */
 void tw_ownfd_replacing(void);
 void tw_ownfd_replaced(void);
 

@@ -123,6 +123,7 @@ int tw_dup3(int oldfd, int newfd, int flags, int is_dup2)
 	struct tw_fd *e;
 	struct tw_closing c;
 	int rc, err, closing = 0, replacing = 1, saved = errno;
+	uint32_t kind;
 
 	tw_real_bind();
 	if (tw_guarded() || tw_inert() || oldfd == newfd)
@@ -132,11 +133,12 @@ int tw_dup3(int oldfd, int newfd, int flags, int is_dup2)
 	 * may be making newfd one of its own at this instant. */
 	tw_ownfd_replacing();
 	e = tw_fd_get(newfd);
-	if (tw_fd_kind(e) == TW_FD_HELD) {
+	kind = e ? atomic_load(&e->kind) : TW_FD_NONE; /* sequentially consistent: ownfd.h */
+	if (kind == TW_FD_HELD) {
 		tw_ownfd_replaced(); /* the eviction waits for the start */
 		tw_ownfd_evict(newfd);
 		replacing = 0;
-	} else if (tw_fd_kind(e) != TW_FD_NONE &&
+	} else if (kind != TW_FD_NONE &&
 	           (closing = tw_closing_prepare(newfd, e, &c, TW_LOOK_LEAVING))) {
 		/* No policy, and no peek: what either does before the fd goes
 		 * (SO_LINGER {1,0}, a copy for the closer, a pending ECONNRESET
