@@ -69,6 +69,13 @@ void tw_ownfd_replaced(void)
 	atomic_fetch_sub(&replacing, 1);
 }
 
+/* Waits (bounded, about a second) for the threads counted in *n to leave. */
+static void drain(_Atomic int *n)
+{
+	for (int i = 0; i < 1100 && atomic_load(n) > 0; i++)
+		tw_backoff(i);
+}
+
 /* After marking: waits for the program's calls that may have read a mark
  * before it was set to make their system call, so that the check that
  * follows sees what they did. Such a call takes microseconds; bounded
@@ -76,8 +83,7 @@ void tw_ownfd_replaced(void)
  * by longjmp from the middle of one, and so never ends it. */
 static void settle(void)
 {
-	for (int n = 0; n < 1100 && atomic_load(&replacing) > 0; n++)
-		tw_backoff(n);
+	drain(&replacing);
 }
 
 static void close_marked(int fd)
@@ -117,26 +123,13 @@ void tw_ownfd_unpend(int i)
 	atomic_store(&pending[i], -1);
 }
 
-/* Waits (bounded) while fd is one of the pending fds. */
-static void pending_wait(int fd)
+/* Waits (bounded) while fd is marked ours but is not the channel: one of
+ * the start's pending ends (held up to 2 s while its thread starts), or in
+ * passage, about to become the channel or closed and about to be unmarked.
+ * Either way a dup2() onto it must wait for the outcome. */
+static void not_channel_wait(int fd)
 {
 	for (int n = 0; n < 3000; n++) {
-		int hit = 0;
-
-		for (int i = 0; i < TW_OWNFD_PENDING; i++)
-			hit |= atomic_load(&pending[i]) == fd;
-		if (!hit)
-			return;
-		tw_backoff(n);
-	}
-}
-
-/* Waits (bounded) while fd is marked but neither pending nor the channel:
- * ours in passage, about to become the channel or just closed and about to
- * be unmarked. Either way a dup2() onto it must wait for the outcome. */
-static void passage_wait(int fd)
-{
-	for (int n = 0; n < 1100; n++) {
 		if (tw_fd_kind(tw_fd_get(fd)) != TW_FD_HELD || fd == atomic_load(&channel))
 			return;
 		tw_backoff(n);
@@ -208,8 +201,7 @@ int tw_ownfd_evict(int fd)
 {
 	int nfd = -1, cur = fd;
 
-	pending_wait(fd);
-	passage_wait(fd);
+	not_channel_wait(fd);
 	if (fd != atomic_load(&channel))
 		return 0;
 	/* Not our socket any more (replaced where nothing could see it, by a
@@ -218,7 +210,7 @@ int tw_ownfd_evict(int fd)
 		nfd = tw_real.fcntl(fd, F_DUPFD_CLOEXEC, (void *)(intptr_t)fd_floor);
 	if (nfd >= 0) {
 		/* Marked, checked, then published: as in tw_ownfd_keep, and a
-		 * dup2() onto it meanwhile waits in passage_wait. */
+		 * dup2() onto it meanwhile waits in not_channel_wait. */
 		mark(nfd);
 		settle();
 		if (!is_channel_socket(nfd)) {
@@ -238,8 +230,7 @@ int tw_ownfd_evict(int fd)
 	/* A close() in another thread may be sending on the old number. Its
 	 * send takes microseconds; bounded all the same, for a thread that
 	 * left a signal handler by longjmp from the middle of one. */
-	for (int n = 0; n < 1100 && atomic_load(&users) > 0; n++)
-		tw_backoff(n);
+	drain(&users);
 	return nfd < 0 ? -1 : 0;
 }
 

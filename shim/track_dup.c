@@ -122,7 +122,7 @@ int tw_dup3(int oldfd, int newfd, int flags, int is_dup2)
 {
 	struct tw_fd *e;
 	struct tw_closing c;
-	int rc, err, closing = 0, replacing = 1, saved = errno;
+	int rc, err, closing = 0, saved = errno;
 	uint32_t kind;
 
 	tw_real_bind();
@@ -137,7 +137,6 @@ int tw_dup3(int oldfd, int newfd, int flags, int is_dup2)
 	if (kind == TW_FD_HELD) {
 		tw_ownfd_replaced(); /* the eviction waits for the start */
 		tw_ownfd_evict(newfd);
-		replacing = 0;
 	} else if (kind != TW_FD_NONE &&
 	           (closing = tw_closing_prepare(newfd, e, &c, TW_LOOK_LEAVING))) {
 		/* No policy, and no peek: what either does before the fd goes
@@ -149,7 +148,7 @@ int tw_dup3(int oldfd, int newfd, int flags, int is_dup2)
 	errno = saved;
 	rc = is_dup2 ? tw_real.dup2(oldfd, newfd) : tw_real.dup3(oldfd, newfd, flags);
 	err = errno;
-	if (replacing)
+	if (kind != TW_FD_HELD) /* left above otherwise */
 		tw_ownfd_replaced();
 	if (rc >= 0) {
 		if (closing)
