@@ -10,13 +10,13 @@ N=1000
 [ -n "${SAN:-}" ] && N=300
 veth_pair
 in_client sh -c 'echo "40000 40199" > /proc/sys/net/ipv4/ip_local_port_range'
-start_server in_server "$EX/ka_server" -l 10.77.0.1 -p 8080
-start_server in_server "$EX/ka_server" -l 10.77.0.1 -p 8081
+start_server in_server "$EX/ka_server" -l $SRV -p 8080
+start_server in_server "$EX/ka_server" -l $SRV -p 8081
 
 loop() { # N PORT twshim-run-options...: prints how many failed
 	local n=$1 port=$2 failed=0; shift 2
 	for _ in $(seq "$n"); do
-		in_client "$TW" run "$@" -- "$GET" 10.77.0.1 "$port" > /dev/null 2>&1 ||
+		in_client "$TW" run "$@" -- "$GET" $SRV "$port" > /dev/null 2>&1 ||
 			failed=$((failed + 1))
 	done
 	echo "$failed"

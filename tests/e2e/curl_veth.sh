@@ -8,14 +8,14 @@
 
 veth_pair
 in_client sh -c 'echo "40000 40199" > /proc/sys/net/ipv4/ip_local_port_range'
-start_server in_server "$EX/ka_server" -l 10.77.0.1 -p 8080
+start_server in_server "$EX/ka_server" -l $SRV -p 8080
 
 for i in $(seq 150); do
-	in_client "$TW" run -- "$GET" 10.77.0.1 8080 > /dev/null || fail "$GET_COMM run $i failed"
+	in_client "$TW" run -- "$GET" $SRV 8080 > /dev/null || fail "$GET_COMM run $i failed"
 done
 stat_json
 kernel=$(ss_tw in_client)
-dest=10.77.0.1:8080
+dest=$SRV:8080
 expect "connects to $dest" "$(statq connects --comm $GET_COMM --dest $dest)" -eq 150
 expect "active closes to $dest" "$(statq active_closes --comm $GET_COMM --dest $dest)" -eq 150
 expect "$GET_COMM processes" "$(statq procs --comm $GET_COMM)" -eq 150

@@ -23,10 +23,10 @@ client_tw() { ss_tw in_client > /dev/null; in_client ss -Htan state time-wait "(
 serve() { # MODE: ab's N requests to a closing server under --close-accepted MODE
 	port=$((port + 1))
 	export TWSHIM_SHM=$LEDGER-$1
-	start_server in_server "$TW" run --close-accepted "$1" -- "$EX/ka_server" -l 10.77.0.1 \
+	start_server in_server "$TW" run --close-accepted "$1" -- "$EX/ka_server" -l $SRV \
 		-p $port --mode close
 	set +e
-	in_client timeout 60 ab -n $N -c 1 "http://10.77.0.1:$port/" > "$TMP/ab.out" 2>&1
+	in_client timeout 60 ab -n $N -c 1 "http://$SRV:$port/" > "$TMP/ab.out" 2>&1
 	ab_rc=$?
 	set -e
 	stat_json

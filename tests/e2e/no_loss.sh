@@ -10,7 +10,7 @@
 
 veth_pair
 in_client tc qdisc add dev twc root tbf rate 40mbit burst 64kb latency 500ms
-start_server in_server "$EX/ka_server" -l 10.77.0.1 -p 9000 --mode sink
+start_server in_server "$EX/ka_server" -l $SRV -p 9000 --mode sink
 BYTES=$((16 * 1024 * 1024))
 
 # send_through MODE OPTIONS...: one client writes $BYTES and closes at once
@@ -22,7 +22,7 @@ send_through() {
 	export TWSHIM_SHM=$LEDGER-$mode
 	lines_before=$(wc -l < "$TMP/server.out")
 	in_client "$TW" run --close "$mode" "$@" -- "$EX/legacy_client" --mode send --bytes $BYTES \
-		-n 1 10.77.0.1 9000 > "$TMP/client.out" || fail "$mode: client: $(cat "$TMP/client.out")"
+		-n 1 $SRV 9000 > "$TMP/client.out" || fail "$mode: client: $(cat "$TMP/client.out")"
 	for _ in $(seq 100); do
 		[ "$(wc -l < "$TMP/server.out")" -gt "$lines_before" ] && break
 		sleep 0.1

@@ -7,28 +7,28 @@
 
 veth_pair
 in_client sh -c 'echo "40000 40199" > /proc/sys/net/ipv4/ip_local_port_range'
-start_server in_server "$EX/ka_server" -l 10.77.0.1 -p 8081 --mode close
-start_server in_server "$EX/ka_server" -l 10.77.0.1 -p 8080
+start_server in_server "$EX/ka_server" -l $SRV -p 8081 --mode close
+start_server in_server "$EX/ka_server" -l $SRV -p 8080
 
-in_client "$TW" run --close peer-first -- "$EX/legacy_client" -q -n 300 10.77.0.1 8081 \
+in_client "$TW" run --close peer-first -- "$EX/legacy_client" -q -n 300 $SRV 8081 \
 	> "$TMP/a.out" || fail "blocking client: $(cat "$TMP/a.out")"
 in_client "$TW" run --close peer-first -- "$EX/legacy_client" -q --nonblock -t 2 -n 300 \
-	10.77.0.1 8081 > "$TMP/b.out" || fail "epoll client: $(cat "$TMP/b.out")"
+	$SRV 8081 > "$TMP/b.out" || fail "epoll client: $(cat "$TMP/b.out")"
 expect "client TIME_WAIT (server closes first)" "$(ss_tw in_client)" -eq 0
 # The client's ports are free again at once (no TIME_WAIT there), so they
 # come round within the test, and each new SYN replaces the server's
 # TIME_WAIT of that pair, as it should: the server holds some, not all.
 expect "server TIME_WAIT" "$(ss_tw in_server)" -ge 50
 stat_json
-expect "passive closes" "$(statq passive_closes --dest 10.77.0.1:8081)" -eq 600
-expect "active closes" "$(statq active_closes --dest 10.77.0.1:8081)" -eq 0
+expect "passive closes" "$(statq passive_closes --dest $SRV:8081)" -eq 600
+expect "active closes" "$(statq active_closes --dest $SRV:8081)" -eq 0
 
 # A server that never closes: each connection is held, then the fallback
 # (reset: nothing is unacknowledged by then) when 300 ms have passed.
 export TWSHIM_SHM=$LEDGER-never
 start=$(date +%s%N)
 in_client "$TW" run --close peer-first --close-wait-ms 300 -- \
-	"$EX/legacy_client" -q -n 5 10.77.0.1 8080 > "$TMP/c.out" || fail "$(cat "$TMP/c.out")"
+	"$EX/legacy_client" -q -n 5 $SRV 8080 > "$TMP/c.out" || fail "$(cat "$TMP/c.out")"
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 note "5 requests to a server that never closes, wait 300 ms: the program ran ${ms} ms"
 stat_json
@@ -45,7 +45,7 @@ expect "run time, ms (bounded by the wait)" "$ms" -lt 5000
 # a fork child (which drops its copy) changes nothing.
 export TWSHIM_SHM=$LEDGER-fds
 in_client "$TW" run --close peer-first --close-wait-ms 1500 -- \
-	"$PY" "$HERE/held_fds.py" 10.77.0.1 8080 20 1500 > "$TMP/fds.out" || fail "$(cat "$TMP/fds.out")"
+	"$PY" "$HERE/held_fds.py" $SRV 8080 20 1500 > "$TMP/fds.out" || fail "$(cat "$TMP/fds.out")"
 note "fds: $(cat "$TMP/fds.out")"
 read -r before held after closer_held closer_after < <(sed 's/[a-z_]*=//g' "$TMP/fds.out")
 expect "program's fds while 20 are held" "$held" -eq $((before + 1))
@@ -60,7 +60,7 @@ expect "peer_timeout fallbacks (python)" "$(statq policy_actions.peer_timeout --
 # close; they survive and end as the policy says.
 export TWSHIM_SHM=$LEDGER-closerange
 in_client "$TW" run --close peer-first --close-wait-ms 1500 -- \
-	"$PY" "$HERE/held_fds.py" 10.77.0.1 8080 20 1500 closerange > "$TMP/cr.out" ||
+	"$PY" "$HERE/held_fds.py" $SRV 8080 20 1500 closerange > "$TMP/cr.out" ||
 	fail "$(cat "$TMP/cr.out")"
 note "fds with closerange: $(cat "$TMP/cr.out")"
 read -r before held after closer_held closer_after < <(sed 's/[a-z_]*=//g' "$TMP/cr.out")
@@ -77,7 +77,7 @@ expect "peer_timeout fallbacks (after closerange)" \
 # (FIN) and counted as hold_full; the program sees nothing of it.
 export TWSHIM_SHM=$LEDGER-nofile
 in_client sh -c 'ulimit -n 64 && exec "$@"' sh "$TW" run --close peer-first \
-	--close-wait-ms 2000 --close-hold-max 100 -- "$EX/legacy_client" -q -n 80 10.77.0.1 8080 \
+	--close-wait-ms 2000 --close-hold-max 100 -- "$EX/legacy_client" -q -n 80 $SRV 8080 \
 	> "$TMP/nofile.out" || fail "RLIMIT_NOFILE 64: $(cat "$TMP/nofile.out")"
 grep -q 'ok=80 failed=0' "$TMP/nofile.out" || fail "RLIMIT_NOFILE 64: $(cat "$TMP/nofile.out")"
 stat_json
