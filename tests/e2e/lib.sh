@@ -103,18 +103,22 @@ rfc_1337() { "$@" sh -c 'echo 1 > /proc/sys/net/ipv4/tcp_rfc1337'; }
 # 200 ports toward the same 127.0.0.1:8113: 199 ports distinct, 199
 # TIME_WAIT; with another source address, 200 and 200.
 # NET: this scenario's place among tests/e2e/*.sh, its number in those
-# addresses: 127.0.NET.1 is its loopback source (own_loopback), and
-# 10.77.NET.0/24 its veth pair's subnet (veth_pair).
+# addresses: 127.0.NET.1 and fd00:77::NET are its loopback sources
+# (own_loopback), and 10.77.NET.0/24 its veth pair's subnet (veth_pair).
 NET=$(cd "$HERE" && printf '%s\n' *.sh | grep -nxF "$(basename "$0")" | cut -d: -f1) ||
 	fail "$0: not a script in $HERE, so no addresses of its own (see NET in lib.sh)"
 [ "$NET" -le 254 ] || fail "NET=$NET: more than 254 scenarios, widen the addresses in lib.sh"
 
-# own_loopback: loopback up, and connections to 127.0.0.1 that bind no
-# address come from 127.0.NET.1 (the local route's preferred source).
+# own_loopback: loopback up, and connections to 127.0.0.1 or ::1 that bind
+# no address come from 127.0.NET.1 or fd00:77::NET (the local route's
+# preferred source; IPv6 keeps its route, so it is made again).
 own_loopback() {
 	ip link set lo up
 	ip route replace local 127.0.0.1 dev lo table local proto kernel scope host \
 		src "127.0.$NET.1"
+	ip -6 addr add "fd00:77::$NET/128" dev lo nodad
+	ip -6 route del local ::1 dev lo table local
+	ip -6 route add local ::1 dev lo table local proto kernel src "fd00:77::$NET"
 }
 
 # loopback_ns RANGE_LO RANGE_HI TW_REUSE: this namespace's loopback, a
