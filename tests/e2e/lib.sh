@@ -105,14 +105,21 @@ rfc_1337() { "$@" sh -c 'echo 1 > /proc/sys/net/ipv4/tcp_rfc1337'; }
 # NET: this scenario's place among tests/e2e/*.sh, its number in those
 # addresses: 127.0.NET.1 and fd00:77::NET are its loopback sources
 # (own_loopback), and 10.77.NET.0/24 its veth pair's subnet (veth_pair).
-NET=$(cd "$HERE" && printf '%s\n' *.sh | grep -nxF "$(basename "$0")" | cut -d: -f1) ||
-	fail "$0: not a script in $HERE, so no addresses of its own (see NET in lib.sh)"
-[ "$NET" -le 254 ] || fail "NET=$NET: more than 254 scenarios, widen the addresses in lib.sh"
+# (Asked only by the scenarios that make a network: other scripts source
+# this file too, tests/deb/installed.sh among them.)
+NET=
+scenario_net() {
+	[ -z "${NET:-}" ] || return 0
+	NET=$(cd "$HERE" && printf '%s\n' *.sh | grep -nxF "$(basename "$0")" | cut -d: -f1) ||
+		fail "$0: not a script in $HERE, so no addresses of its own (see NET in lib.sh)"
+	[ "$NET" -le 254 ] || fail "NET=$NET: over 254 scenarios, widen the addresses in lib.sh"
+}
 
 # own_loopback: loopback up, and connections to 127.0.0.1 or ::1 that bind
 # no address come from 127.0.NET.1 or fd00:77::NET (the local route's
 # preferred source; IPv6 keeps its route, so it is made again).
 own_loopback() {
+	scenario_net
 	ip link set lo up
 	ip route replace local 127.0.0.1 dev lo table local proto kernel scope host \
 		src "127.0.$NET.1"
@@ -134,11 +141,9 @@ loopback_ns() {
 # (VNET.2), server SRV (VNET.1). Commands run there with: in_client
 # CMD..., in_server CMD...
 CLIENT_NS=; SERVER_NS=
-VNET=10.77.$NET
-SRV=$VNET.1
-CLI=$VNET.2
 veth_pair() {
 	own_loopback
+	VNET=10.77.$NET SRV=10.77.$NET.1 CLI=10.77.$NET.2
 	unshare -n sleep 100000 & CLIENT_NS=$!
 	unshare -n sleep 100000 & SERVER_NS=$!
 	for _ in $(seq 100); do
